@@ -1,0 +1,311 @@
+package dev.weightsonly;
+
+import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.pickle.PyList;
+import dev.weightsonly.pickle.PyNone;
+import dev.weightsonly.pickle.PyObject;
+import dev.weightsonly.pickle.PySet;
+import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.tensors.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loaded PyTorch checkpoint: the object tree that {@code torch.load(f, weights_only=True)} would return,
+ * with every tensor a view over shared storages.
+ *
+ * <p>Loaded from a path, the file is mapped once and every storage is a slice of that mapping: no
+ * tensor byte is copied or even read by the load. Loaded from a stream or byte array, the bytes are
+ * copied once into memory the checkpoint owns. Either way the checkpoint owns the memory: {@link #close()}
+ * releases it, after which reading a tensor throws {@link IllegalStateException} (never a crash).
+ *
+ * <p>Python values map to Java as documented in {@code dev.weightsonly.pickle}: {@code None} is
+ * {@link PyNone#NONE}; bool {@link Boolean}; int {@link Long} or {@link java.math.BigInteger}; float
+ * {@link Double}; str {@link String}; bytes {@link dev.weightsonly.pickle.PyBytes}; tuple {@link PyTuple};
+ * list {@link PyList}; dict, OrderedDict and Counter {@link PyDict}; set {@link PySet}; complex
+ * {@link dev.weightsonly.pickle.PyComplex}; tensors and Parameters {@link Tensor}; {@code torch.Size},
+ * {@code torch.device}, dtypes and layouts their types in {@code dev.weightsonly.torch} and
+ * {@link dev.weightsonly.tensors.DType}.
+ */
+public final class Checkpoint implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
+
+    private final String source;
+    private final Object root;
+    private final Arena arena;
+    private final boolean mapped;
+    private final int tensorCount;
+    private final int storageCount;
+    private final LoadLimits limits;
+
+    private Checkpoint(String source, Object root, Arena arena, boolean mapped, CheckpointReader.Result result,
+            LoadLimits limits) {
+        this.source = source;
+        this.root = root;
+        this.arena = arena;
+        this.mapped = mapped;
+        this.tensorCount = result.tensorCount();
+        this.storageCount = result.storageCount();
+        this.limits = limits;
+    }
+
+    /** Loads {@code file} with the default options, mapping it (no tensor bytes copied). */
+    public static Checkpoint load(Path file) throws IOException {
+        return load(file, LoadOptions.defaults());
+    }
+
+    /** Loads {@code file}, mapping it (no tensor bytes copied). */
+    public static Checkpoint load(Path file, LoadOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        String source = file.toString();
+        Arena arena = Arena.ofShared();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            MemorySegment bytes = size == 0
+                    ? MemorySegment.ofArray(new byte[0])
+                    : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            long start = System.nanoTime();
+            CheckpointReader.Result result = CheckpointReader.read(source, bytes, options);
+            LOG.debug("{}: {} tensors over {} storages, mapped, in {} us", source, result.tensorCount(),
+                    result.storageCount(), (System.nanoTime() - start) / 1000);
+            return new Checkpoint(source, result.root(), arena, true, result, options.limits());
+        } catch (IOException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. */
+    public static Checkpoint load(InputStream in, String name) throws IOException {
+        return load(in, name, LoadOptions.defaults());
+    }
+
+    /** Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. */
+    public static Checkpoint load(InputStream in, String name, LoadOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment bytes = StreamBytes.readAll(in, arena);
+            return fromMemory(name, bytes, arena, options);
+        } catch (IOException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Loads a checkpoint held in a byte array (copied, so later changes to the array do not matter). */
+    public static Checkpoint load(byte[] bytes, String name) throws IOException {
+        return load(bytes, name, LoadOptions.defaults());
+    }
+
+    /** Loads a checkpoint held in a byte array (copied, so later changes to the array do not matter). */
+    public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        return fromMemory(name, MemorySegment.ofArray(bytes.clone()).asReadOnly(), null, options);
+    }
+
+    private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options)
+            throws CheckpointException {
+        CheckpointReader.Result result = CheckpointReader.read(Objects.requireNonNull(name, "name"), bytes, options);
+        return new Checkpoint(name, result.root(), arena, false, result, options.limits());
+    }
+
+    /** The file or stream name this checkpoint came from. */
+    public String source() {
+        return source;
+    }
+
+    /** The object {@code torch.load} would return (the unpickled root), in its Java form. */
+    public Object root() {
+        return root;
+    }
+
+    /** True when the storages are slices of the mapped file (loaded from a path). */
+    public boolean isMapped() {
+        return mapped;
+    }
+
+    /** How many tensors the load rebuilt (a tensor saved twice by reference counts once). */
+    public int tensorCount() {
+        return tensorCount;
+    }
+
+    /** How many distinct storages the tensors view. */
+    public int storageCount() {
+        return storageCount;
+    }
+
+    /**
+     * The root as a state dict: the root must be a dict whose keys are all strings and whose values are
+     * all tensors, as {@code torch.save(model.state_dict())} writes it.
+     *
+     * @throws IllegalStateException if the root is something else; the message says what it is and, for
+     *                               a training checkpoint, under which key the state dict sits
+     */
+    public StateDict stateDict() {
+        return asStateDict(root, "the root");
+    }
+
+    /**
+     * The state dict under {@code path} ({@code stateDict("model")}, {@code stateDict("module", "state_dict")}):
+     * each element is a dict key to descend into. There is no guessing: the path must name a state dict.
+     */
+    public StateDict stateDict(String... path) {
+        Object node = root;
+        StringBuilder where = new StringBuilder("the root");
+        for (String key : path) {
+            if (!(node instanceof PyDict dict)) {
+                throw new IllegalStateException(source + ": " + where + " is " + PyValues.typeName(node)
+                        + ", not a dict, so it has no key '" + key + "'");
+            }
+            if (!dict.containsKey(key)) {
+                throw new IllegalStateException(source + ": " + where + " has no key '" + key + "'; its keys: "
+                        + keysOf(dict));
+            }
+            node = dict.get(key);
+            where.append(where.toString().equals("the root") ? ": [" : "[").append('\'').append(key).append("']");
+        }
+        return asStateDict(node, where.toString());
+    }
+
+    private StateDict asStateDict(Object node, String what) {
+        if (!(node instanceof PyDict dict)) {
+            throw new IllegalStateException(source + ": " + what + " is " + PyValues.typeName(node)
+                    + ", not a state dict (a dict of names to tensors)");
+        }
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        List<String> notTensors = new ArrayList<>();
+        for (Map.Entry<Object, Object> e : dict.entrySet()) {
+            if (e.getKey() instanceof String name && e.getValue() instanceof Tensor t) {
+                tensors.put(name, t);
+            } else {
+                notTensors.add(PyValues.shortRepr(e.getKey()) + " (" + PyValues.typeName(e.getValue()) + ")");
+            }
+        }
+        if (!notTensors.isEmpty()) {
+            List<String> candidates = new ArrayList<>();
+            for (Map.Entry<Object, Object> e : dict.entrySet()) {
+                if (e.getKey() instanceof String k && e.getValue() instanceof PyDict inner && !inner.isEmpty()
+                        && inner.values().stream().allMatch(v -> v instanceof Tensor)) {
+                    candidates.add("stateDict(\"" + k + "\")");
+                }
+            }
+            throw new IllegalStateException(source + ": " + what + " is not a state dict: "
+                    + (notTensors.size() == dict.size() ? "none" : notTensors.size() + " of " + dict.size())
+                    + " of its entries are tensors with str keys; not tensors: "
+                    + String.join(", ", notTensors.stream().limit(8).toList())
+                    + (candidates.isEmpty() ? "" : ". The tensors are under " + String.join(" or ", candidates)));
+        }
+        return new StateDict(source, tensors);
+    }
+
+    private static String keysOf(PyDict dict) {
+        List<String> keys = dict.keySet().stream().limit(12).map(PyValues::shortRepr).toList();
+        return String.join(", ", keys) + (dict.size() > 12 ? ", ..." : "");
+    }
+
+    /**
+     * Every tensor in the checkpoint, by its dotted path from the root ({@code model.layer1.weight},
+     * {@code optimizer.state.0.exp_avg}), in depth-first order. Dict keys and list indices form the path.
+     * A container reached twice through shared references is listed once, under the first path.
+     */
+    public Map<String, Tensor> tensors() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> todo = new ArrayDeque<>();
+        todo.push(new Object[] {"", root});
+        while (!todo.isEmpty()) {
+            Object[] item = todo.pop();
+            String path = (String) item[0];
+            Object value = item[1];
+            if (value instanceof Tensor t) {
+                out.putIfAbsent(path.isEmpty() ? "<root>" : path, t);
+                continue;
+            }
+            if (!(value instanceof PyDict || value instanceof PyList || value instanceof PyTuple
+                    || value instanceof PySet || value instanceof PyObject) || !seen.add(value)) {
+                continue;
+            }
+            // Children are pushed in reverse so that they pop in order.
+            List<Object[]> children = new ArrayList<>();
+            switch (value) {
+                case PyDict d -> d.forEach((k, v) -> children.add(new Object[] {join(path, keyName(k)), v}));
+                case PyList l -> {
+                    for (int i = 0; i < l.size(); i++) {
+                        children.add(new Object[] {join(path, Integer.toString(i)), l.get(i)});
+                    }
+                }
+                case PyTuple t -> {
+                    for (int i = 0; i < t.size(); i++) {
+                        children.add(new Object[] {join(path, Integer.toString(i)), t.get(i)});
+                    }
+                }
+                case PySet s -> {
+                    int i = 0;
+                    for (Object o : s) {
+                        children.add(new Object[] {join(path, Integer.toString(i++)), o});
+                    }
+                }
+                case PyObject o -> {
+                    children.add(new Object[] {join(path, "args"), o.args()});
+                    children.add(new Object[] {join(path, "state"), o.state()});
+                }
+                default -> { }
+            }
+            for (int i = children.size() - 1; i >= 0; i--) {
+                todo.push(children.get(i));
+            }
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static String join(String parent, String key) {
+        return parent.isEmpty() ? key : parent + "." + key;
+    }
+
+    private static String keyName(Object key) {
+        return switch (key) {
+            case String s -> s;
+            case Long l -> Long.toString(l);
+            case Boolean b -> b ? "True" : "False";
+            case PyNone n -> "None";
+            default -> String.valueOf(key);
+        };
+    }
+
+    /** The limits this checkpoint was loaded with (the dump and walks honour them too). */
+    public LoadLimits limits() {
+        return limits;
+    }
+
+    /** Releases the mapping or the copied bytes. Tensors of this checkpoint must not be used afterwards. */
+    @Override
+    public void close() {
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Checkpoint[" + source + ", " + tensorCount + " tensors, " + (mapped ? "mapped" : "in memory") + "]";
+    }
+}

@@ -1,0 +1,155 @@
+package dev.weightsonly;
+
+import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.container.ZipArchive;
+import dev.weightsonly.pickle.Unpickler;
+import dev.weightsonly.torch.TorchUnpicklerHost;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+
+/**
+ * One load, from bytes to the object tree: recognise the container, check its version and byte order,
+ * run {@code data.pkl} through the restricted unpickler with torch's rules. Which container it is decides
+ * everything else, so recognition comes first and refuses what it does not read, by name.
+ */
+final class CheckpointReader {
+
+    /** What a load produced. */
+    record Result(Object root, int tensorCount, int storageCount) {
+    }
+
+    private static final byte[] LEGACY_MAGIC = HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e");
+
+    private CheckpointReader() {
+    }
+
+    static Result read(String source, MemorySegment bytes, LoadOptions options) throws CheckpointException {
+        Location where = Location.of(source);
+        if (ZipArchive.looksLikeZip(bytes)) {
+            return readZip(where, bytes, options);
+        }
+        throw notAZipCheckpoint(where, bytes);
+    }
+
+    private static Result readZip(Location where, MemorySegment bytes, LoadOptions options) throws CheckpointException {
+        LoadLimits limits = options.limits();
+        ZipArchive archive = ZipArchive.open(bytes, where, limits);
+        if (archive.contains("constants.pkl")) {
+            // CVE-2025-32434: torch used to hand such files to torch.jit.load even under weights_only.
+            throw where.unsupported("Cannot use weights_only=True with TorchScript archives: this file was written"
+                    + " by torch.jit.save (it has " + archive.fullName("constants.pkl") + "), and TorchScript"
+                    + " code is never interpreted here. Re-save its weights with torch.save(model.state_dict())"
+                    + " in a trusted environment.");
+        }
+        checkVersion(where, archive);
+        boolean bigEndian = byteOrderIsBig(where, archive);
+        String pickleName = "data.pkl";
+        MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
+                "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
+                        + String.join(", ", archive.recordNames().stream().limit(10).toList())));
+        TorchUnpicklerHost host = new TorchUnpicklerHost((key, site) -> {
+            String name = "data/" + key;
+            return archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key + "' names record '"
+                    + archive.fullName(name) + "', which the archive does not have"));
+        }, bigEndian, options.allowedGlobals(), limits);
+        Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(),
+                where.inRecord(archive.fullName(pickleName)), host, limits);
+        return new Result(result.value(), host.tensorCount(), host.storageCount());
+    }
+
+    private static void checkVersion(Location where, ZipArchive archive) throws CheckpointException {
+        String name = archive.contains(".data/version") ? ".data/version" : "version";
+        MemorySegment record = archive.record(name).orElseThrow(() -> where.malformed(
+                "PytorchStreamReader failed locating file version: the archive has no version record"));
+        String text = smallText(record).strip();
+        long version;
+        try {
+            version = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw where.inRecord(archive.fullName(name)).malformed("Couldn't parse the version '"
+                    + abbreviate(text) + "' as Long Long.");
+        }
+        if (version < 1 || version > 10) {
+            throw where.inRecord(archive.fullName(name)).unsupported("Attempted to read a PyTorch file with version "
+                    + version + ", but the supported versions for reading are 1 to 10");
+        }
+    }
+
+    private static boolean byteOrderIsBig(Location where, ZipArchive archive) throws CheckpointException {
+        var record = archive.record("byteorder");
+        if (record.isEmpty()) {
+            return false; // absent means little, as torch assumes by default
+        }
+        String order = smallText(record.get());
+        return switch (order) {
+            case "little" -> false;
+            case "big" -> true;
+            default -> throw where.inRecord(archive.fullName("byteorder")).malformed("Unknown endianness type: "
+                    + abbreviate(order));
+        };
+    }
+
+    private static String smallText(MemorySegment record) {
+        long n = Math.min(record.byteSize(), 64);
+        return new String(record.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.ISO_8859_1);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+
+    private static boolean startsWith(MemorySegment bytes, byte[] prefix, long at) {
+        if (bytes.byteSize() < at + prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes.get(ValueLayout.JAVA_BYTE, at + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Names what the bytes are, since they are not the zip format. */
+    private static CheckpointException notAZipCheckpoint(Location where, MemorySegment bytes) {
+        long size = bytes.byteSize();
+        if (size < 4) {
+            return where.malformed("the file has " + size + " bytes, too short to be a checkpoint");
+        }
+        if (startsWith(bytes, "PYTORCH1".getBytes(StandardCharsets.US_ASCII), 0)) {
+            return where.unsupported("File is an unsupported archive format from the preview release.");
+        }
+        if (startsWith(bytes, LEGACY_MAGIC, 0)) {
+            return where.unsupported("this is the legacy checkpoint format (PyTorch before 1.6, or"
+                    + " _use_new_zipfile_serialization=False), which this version does not read yet; re-save it"
+                    + " with torch.save in a current PyTorch");
+        }
+        if (startsWith(bytes, "ustar".getBytes(StandardCharsets.US_ASCII), 257)) {
+            return where.unsupported("this is a tar archive: the PyTorch 0.1.x checkpoint format, which this version"
+                    + " does not read yet");
+        }
+        if (startsWith(bytes, new byte[] {'7', 'z', (byte) 0xBC, (byte) 0xAF, 0x27, 0x1C}, 0)) {
+            return where.malformed("this is a 7z archive, not a PyTorch checkpoint (torch.save writes zip)");
+        }
+        if (startsWith(bytes, new byte[] {0x1F, (byte) 0x8B}, 0)) {
+            return where.malformed("this is gzip-compressed data, not a PyTorch checkpoint; decompress it first");
+        }
+        if (size >= 9) {
+            long headerLength = bytes.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+            if (headerLength > 0 && headerLength <= size - 8 && bytes.get(ValueLayout.JAVA_BYTE, 8) == '{') {
+                return where.unsupported("this is a safetensors file, not a torch.save checkpoint");
+            }
+        }
+        if ((bytes.get(ValueLayout.JAVA_BYTE, 0) & 0xFF) == 0x80) {
+            return where.malformed("Invalid magic number; corrupt file? (this is a bare pickle, not a torch.save"
+                    + " checkpoint)");
+        }
+        String head = HexFormat.ofDelimiter(" ").formatHex(bytes.asSlice(0, Math.min(size, 8))
+                .toArray(ValueLayout.JAVA_BYTE));
+        return where.malformed("Invalid magic number; corrupt file? (not a PyTorch checkpoint: it starts with "
+                + head + ")");
+    }
+}

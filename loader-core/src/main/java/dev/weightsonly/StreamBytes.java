@@ -1,0 +1,45 @@
+package dev.weightsonly;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads a whole stream into memory: a heap array when it fits, native memory of the arena when not. */
+final class StreamBytes {
+
+    private static final int CHUNK = 16 << 20;
+
+    private StreamBytes() {
+    }
+
+    static MemorySegment readAll(InputStream in, Arena arena) throws IOException {
+        List<byte[]> chunks = new ArrayList<>();
+        long total = 0;
+        while (true) {
+            byte[] chunk = in.readNBytes(CHUNK);
+            if (chunk.length > 0) {
+                chunks.add(chunk);
+                total += chunk.length;
+            }
+            if (chunk.length < CHUNK) {
+                break;
+            }
+        }
+        if (chunks.size() == 1) {
+            return MemorySegment.ofArray(chunks.get(0)).asReadOnly();
+        }
+        MemorySegment out = total < Integer.MAX_VALUE - 8
+                ? MemorySegment.ofArray(new byte[(int) total])
+                : arena.allocate(total, 64);
+        long at = 0;
+        for (byte[] chunk : chunks) {
+            MemorySegment.copy(chunk, 0, out, ValueLayout.JAVA_BYTE, at, chunk.length);
+            at += chunk.length;
+        }
+        return out.asReadOnly();
+    }
+}

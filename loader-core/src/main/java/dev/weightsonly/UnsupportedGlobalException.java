@@ -1,0 +1,42 @@
+package dev.weightsonly;
+
+/**
+ * A pickle names a global ({@code GLOBAL module.name}) that is not allowed, or whose module is blocked.
+ * The message carries PyTorch's wording, so tools that grep for
+ * {@code "GLOBAL x.y was not an allowed global by default"} work on both.
+ */
+public final class UnsupportedGlobalException extends UnsafeCheckpointException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String globalName;
+
+    UnsupportedGlobalException(Location where, String globalName, String detail) {
+        super(where, detail);
+        this.globalName = globalName;
+    }
+
+    /** The refused global, {@code module.QualName}, after the Python 2 name mapping. */
+    public String globalName() {
+        return globalName;
+    }
+
+    /** Builds the refusal, with PyTorch's message followed by the remedy. */
+    public static UnsupportedGlobalException notAllowed(Location where, String module, String name) {
+        String full = module + "." + name;
+        // torch (2.7+) prints builtins without their module; keep its exact wording.
+        String shown = full.startsWith("builtins.") ? full.substring("builtins.".length()) : full;
+        String detail = "Weights only load failed. Unsupported global: GLOBAL " + shown
+                + " was not an allowed global by default. weightsonly never imports or runs code: if you trust"
+                + " this class, allow it for one load with LoadOptions.builder().allowGlobal(\"" + full
+                + "\"), and its objects load as inert records of their arguments and state.";
+        return new UnsupportedGlobalException(where, full, detail);
+    }
+
+    /** Builds the refusal of a global whose module can never be allowed ({@code sys, os, posix, nt}). */
+    public static UnsupportedGlobalException blocked(Location where, String module, String name) {
+        String full = module + "." + name;
+        return new UnsupportedGlobalException(where, full, "Weights only load failed. Trying to load unsupported GLOBAL "
+                + full + " whose module " + module + " is blocked.");
+    }
+}

@@ -1,0 +1,62 @@
+package dev.weightsonly.pickle;
+
+import java.math.BigInteger;
+
+/** Facts about the Java forms of Python values, used for checks and messages. */
+public final class PyValues {
+
+    private PyValues() {
+    }
+
+    /** Whether Python could use the value as a dict key or set item. */
+    public static boolean isHashable(Object value) {
+        return switch (value) {
+            case PyList l -> false;
+            case PyDict d -> false;
+            case PySet s -> s.isFrozen();
+            case PyBytes b -> !b.isByteArray();
+            case PyTuple t -> t.isHashable();
+            default -> true;
+        };
+    }
+
+    /** The Python type name of a value, as Python error messages print it. */
+    public static String typeName(Object value) {
+        return switch (value) {
+            case null -> "null";
+            case PyNone n -> "NoneType";
+            case Boolean b -> "bool";
+            case Long l -> "int";
+            case BigInteger b -> "int";
+            case Double d -> "float";
+            case String s -> "str";
+            case PyBytes b -> b.isByteArray() ? "bytearray" : "bytes";
+            case PyComplex c -> "complex";
+            case PyTuple t -> "tuple";
+            case PyList l -> "list";
+            case PyDict d -> d.kind().pythonName();
+            case PySet s -> s.isFrozen() ? "frozenset" : "set";
+            case PyObject o -> o.className();
+            case PyGlobal g -> g.qualifiedName();
+            default -> value.getClass().getSimpleName();
+        };
+    }
+
+    /** A short, bounded rendering for messages; never walks containers. */
+    public static String shortRepr(Object value) {
+        return switch (value) {
+            case String s -> s.length() > 60 ? "'" + s.substring(0, 60) + "...'" : "'" + s + "'";
+            case PyTuple t -> "tuple of " + t.size();
+            case null -> "null";
+            default -> {
+                String r = String.valueOf(value);
+                yield r.length() > 80 ? r.substring(0, 80) + "..." : r;
+            }
+        };
+    }
+
+    /** A Python int as Java holds it: {@link Long} when it fits, {@link BigInteger} otherwise. */
+    public static Object normalizeInt(BigInteger value) {
+        return value.bitLength() < 64 ? (Object) value.longValue() : value;
+    }
+}

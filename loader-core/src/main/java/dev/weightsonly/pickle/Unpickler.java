@@ -1,0 +1,763 @@
+package dev.weightsonly.pickle;
+
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.LoadLimits;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+
+/**
+ * The restricted pickle machine. It reads every opcode of pickle protocols 0 to 5 that has a data-only
+ * meaning, builds Python values from them, and asks its {@link UnpicklerHost} about everything else:
+ * which globals exist, what persistent ids stand for, what BUILD may touch. It never imports, resolves or
+ * runs anything.
+ *
+ * <p>The stack is explicit (no Java recursion follows the input's nesting), MARK is a saved stack base
+ * as in CPython's metastack, and every count the input controls is bounded by {@link LoadLimits} before
+ * anything is allocated for it. Reading stops right after STOP, so a stream can hold several pickles.
+ *
+ * <p>Opcode methods follow CPython's {@code pickle.py} order, so the machine can be audited against it.
+ */
+public final class Unpickler {
+
+    /** The value a pickle built and the offset just past its STOP. */
+    public record Result(Object value, long end) {
+    }
+
+    // Longest GLOBAL module or name line; real ones are under 200 bytes.
+    private static final int MAX_NAME_BYTES = 4096;
+    // Memo indices below this are held in an array; sparse larger ones in a map.
+    private static final int DENSE_MEMO = 1 << 18;
+
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64_BE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private final MemorySegment data;
+    private final long start;
+    private final long end;
+    private final Location where;
+    private final UnpicklerHost host;
+    private final LoadLimits limits;
+
+    private long pos;
+    private long opStart;
+
+    private Object[] stack = new Object[32];
+    private int size;
+    private int base;
+    private int[] marks = new int[16];
+    private int markDepth;
+
+    private Object[] memo = new Object[64];
+    private HashMap<Long, Object> sparseMemo;
+    private int memoEntries;
+    private long objects;
+
+    private Unpickler(MemorySegment data, long start, long end, Location where, UnpicklerHost host, LoadLimits limits) {
+        this.data = data;
+        this.start = start;
+        this.end = end;
+        this.where = where;
+        this.host = host;
+        this.limits = limits;
+        this.pos = start;
+    }
+
+    /**
+     * Runs the pickle that starts at {@code start} and ends at or before {@code end}.
+     *
+     * @param where the source and record, for messages (offsets are added per opcode)
+     */
+    public static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits) throws CheckpointException {
+        if (start < 0 || end > data.byteSize() || start > end) {
+            throw new IllegalArgumentException("pickle range [" + start + ", " + end + ") outside the data");
+        }
+        if (end - start > limits.maxPickleBytes()) {
+            throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
+        }
+        return new Unpickler(data, start, end, where, host, limits).run();
+    }
+
+    private Result run() throws CheckpointException {
+        while (true) {
+            opStart = pos;
+            if (pos >= end) {
+                throw malformed("pickle data was truncated: it ended before STOP");
+            }
+            int op = data.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF;
+            switch (op) {
+                case 0x28 -> mark();                                   // ( MARK
+                case 0x2E -> {                                         // . STOP
+                    Object value = pop();
+                    return new Result(value, pos);
+                }
+                case 0x30 -> popOne();                                 // 0 POP
+                case 0x31 -> popMark();                                // 1 POP_MARK
+                case 0x32 -> push(peek());                             // 2 DUP
+                case 0x46 -> pushCounted(floatText());                 // F FLOAT
+                case 0x49 -> pushCounted(intText());                   // I INT
+                case 0x4A -> push((long) data.get(I32, take(4)));      // J BININT
+                case 0x4B -> push((long) (data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF)); // K BININT1
+                case 0x4C -> pushCounted(longText());                  // L LONG
+                case 0x4D -> push((long) (data.get(U16, take(2)) & 0xFFFF)); // M BININT2
+                case 0x4E -> push(PyNone.NONE);                        // N NONE
+                case 0x50 -> persid();                                 // P PERSID
+                case 0x51 -> binpersid();                              // Q BINPERSID
+                case 0x52 -> reduce();                                 // R REDUCE
+                case 0x53 -> pushCounted(stringText());                // S STRING
+                case 0x54 -> pushCounted(pythonTwoString(signedLength32())); // T BINSTRING
+                case 0x55 -> pushCounted(pythonTwoString(u8()));       // U SHORT_BINSTRING
+                case 0x56 -> pushCounted(unicodeText());               // V UNICODE
+                case 0x58 -> pushCounted(unicode(u32()));              // X BINUNICODE
+                case 0x61 -> append();                                 // a APPEND
+                case 0x62 -> build();                                  // b BUILD
+                case 0x63 -> global();                                 // c GLOBAL
+                case 0x64 -> pushCounted(dictFrom(popMark()));         // d DICT
+                case 0x7D -> pushCounted(new PyDict(PyDict.Kind.DICT)); // } EMPTY_DICT
+                case 0x65 -> appends();                                // e APPENDS
+                case 0x67 -> push(memoGet(memoIndexText()));           // g GET
+                case 0x68 -> push(memoGet(u8()));                      // h BINGET
+                case 0x69 -> inst();                                   // i INST
+                case 0x6A -> push(memoGet(u32()));                     // j LONG_BINGET
+                case 0x6C -> pushCounted(listFrom(popMark()));         // l LIST
+                case 0x5D -> pushCounted(new PyList());                // ] EMPTY_LIST
+                case 0x6F -> obj();                                    // o OBJ
+                case 0x70 -> memoPut(memoIndexText());                 // p PUT
+                case 0x71 -> memoPut(u8());                            // q BINPUT
+                case 0x72 -> memoPut(u32());                           // r LONG_BINPUT
+                case 0x73 -> setitem();                                // s SETITEM
+                case 0x74 -> pushCounted(tuple(popMark()));            // t TUPLE
+                case 0x29 -> push(PyTuple.EMPTY);                      // ) EMPTY_TUPLE
+                case 0x75 -> setitems();                               // u SETITEMS
+                case 0x47 -> push(data.get(F64_BE, take(8)));          // G BINFLOAT (big-endian)
+                case 0x80 -> proto();                                  // PROTO
+                case 0x81 -> newobj();                                 // NEWOBJ
+                case 0x82, 0x83, 0x84 -> throw where.atOffset(offset()).unsafe("Unsupported operand " + op
+                        + ": EXT" + (op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
+                        + " names a global through copyreg's extension registry, which a weights-only load never consults");
+                case 0x85 -> tupleN(1);                                // TUPLE1
+                case 0x86 -> tupleN(2);                                // TUPLE2
+                case 0x87 -> tupleN(3);                                // TUPLE3
+                case 0x88 -> push(Boolean.TRUE);                       // NEWTRUE
+                case 0x89 -> push(Boolean.FALSE);                      // NEWFALSE
+                case 0x8A -> pushCounted(longBinary(u8()));            // LONG1
+                case 0x8B -> pushCounted(longBinary(signedLength32())); // LONG4
+                case 0x42 -> pushCounted(bytes(u32(), false));         // B BINBYTES
+                case 0x43 -> pushCounted(bytes(u8(), false));          // C SHORT_BINBYTES
+                case 0x8C -> pushCounted(unicode(u8()));               // SHORT_BINUNICODE
+                case 0x8D -> pushCounted(unicode(u64()));              // BINUNICODE8
+                case 0x8E -> pushCounted(bytes(u64(), false));         // BINBYTES8
+                case 0x8F -> pushCounted(new PySet(false));            // EMPTY_SET
+                case 0x90 -> additems();                               // ADDITEMS
+                case 0x91 -> pushCounted(frozenset(popMark()));        // FROZENSET
+                case 0x92 -> newobjEx();                               // NEWOBJ_EX
+                case 0x93 -> stackGlobal();                            // STACK_GLOBAL
+                case 0x94 -> memoPut(memoEntriesAsIndex());            // MEMOIZE
+                case 0x95 -> frame();                                  // FRAME
+                case 0x96 -> pushCounted(bytes(u64(), true));          // BYTEARRAY8
+                case 0x97 -> throw where.atOffset(offset()).unsupported("Unsupported operand 151: NEXT_BUFFER"
+                        + " refers to an out-of-band buffer, and a file carries none");
+                case 0x98 -> readonlyBuffer();                         // READONLY_BUFFER
+                default -> throw malformed("Unsupported operand " + op + " (0x" + Integer.toHexString(op)
+                        + "): not a pickle opcode");
+            }
+        }
+    }
+
+    // ---- reading operands -------------------------------------------------------------------------
+
+    private long offset() {
+        return opStart - start;
+    }
+
+    private CheckpointException malformed(String detail) {
+        return where.atOffset(offset()).malformed(detail);
+    }
+
+    private CallSite site() {
+        return new CallSite(where.atOffset(offset()), null, limits);
+    }
+
+    /** Reserves {@code n} operand bytes and returns where they start. */
+    private long take(long n) throws CheckpointException {
+        if (n < 0 || end - pos < n) {
+            throw malformed("pickle data was truncated: opcode needs " + n + " more bytes, " + (end - pos) + " remain");
+        }
+        long at = pos;
+        pos += n;
+        return at;
+    }
+
+    private int u8() throws CheckpointException {
+        return data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF;
+    }
+
+    private long u32() throws CheckpointException {
+        return data.get(I32, take(4)) & 0xFFFF_FFFFL;
+    }
+
+    private long u64() throws CheckpointException {
+        long v = data.get(I64, take(8));
+        if (v < 0) {
+            throw malformed("length " + Long.toUnsignedString(v) + " is larger than any input");
+        }
+        return v;
+    }
+
+    private long signedLength32() throws CheckpointException {
+        int v = data.get(I32, take(4));
+        if (v < 0) {
+            throw malformed("negative length " + v);
+        }
+        return v;
+    }
+
+    private byte[] readBytes(long n) throws CheckpointException {
+        if (n > limits.maxStringBytes()) {
+            throw where.atOffset(offset()).limit("maxStringBytes", limits.maxStringBytes(),
+                    "string or bytes of " + n + " bytes");
+        }
+        long at = take(n); // checks the bytes exist before anything is allocated
+        return data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** A line without its newline; the newline must be there within {@code max} bytes. */
+    private byte[] readLine(long max) throws CheckpointException {
+        long limit = Math.min(end, pos + max + 1);
+        for (long i = pos; i < limit; i++) {
+            if (data.get(ValueLayout.JAVA_BYTE, i) == '\n') {
+                byte[] line = data.asSlice(pos, i - pos).toArray(ValueLayout.JAVA_BYTE);
+                pos = i + 1;
+                return line;
+            }
+        }
+        if (limit == end) {
+            throw malformed("pickle data was truncated: a text operand has no ending newline");
+        }
+        throw where.atOffset(offset()).limit("maxStringBytes", max, "text operand longer than " + max + " bytes");
+    }
+
+    private String asciiLine(long max) throws CheckpointException {
+        byte[] line = readLine(max);
+        for (byte b : line) {
+            if (b < 0) {
+                throw malformed("non-ASCII byte in a text operand");
+            }
+        }
+        return new String(line, StandardCharsets.US_ASCII);
+    }
+
+    // ---- the stack ----------------------------------------------------------------------------------
+
+    private void push(Object value) throws CheckpointException {
+        if (size == stack.length) {
+            if (size >= limits.maxStackDepth()) {
+                throw where.atOffset(offset()).limit("maxStackDepth", limits.maxStackDepth(),
+                        "more than " + limits.maxStackDepth() + " values on the unpickler stack");
+            }
+            stack = Arrays.copyOf(stack, (int) Math.min((long) size * 2, limits.maxStackDepth()));
+        }
+        stack[size++] = value;
+    }
+
+    /** Pushes a newly created value, counting it against {@code maxObjects}. */
+    private void pushCounted(Object value) throws CheckpointException {
+        counted();
+        push(value);
+    }
+
+    private void counted() throws CheckpointException {
+        if (++objects > limits.maxObjects()) {
+            throw where.atOffset(offset()).limit("maxObjects", limits.maxObjects(),
+                    "more than " + limits.maxObjects() + " values created");
+        }
+    }
+
+    private Object pop() throws CheckpointException {
+        if (size <= base) {
+            throw malformed("unpickling stack underflow");
+        }
+        Object v = stack[--size];
+        stack[size] = null;
+        return v;
+    }
+
+    private Object peek() throws CheckpointException {
+        if (size <= base) {
+            throw malformed("unpickling stack underflow");
+        }
+        return stack[size - 1];
+    }
+
+    private void popOne() throws CheckpointException {
+        // CPython: POP on an empty stack pops the mark instead.
+        if (size > base) {
+            pop();
+        } else {
+            popMark();
+        }
+    }
+
+    private void mark() throws CheckpointException {
+        if (markDepth == marks.length) {
+            if (markDepth >= limits.maxMarkDepth()) {
+                throw where.atOffset(offset()).limit("maxMarkDepth", limits.maxMarkDepth(),
+                        "more than " + limits.maxMarkDepth() + " open MARKs");
+            }
+            marks = Arrays.copyOf(marks, (int) Math.min((long) markDepth * 2, limits.maxMarkDepth()));
+        }
+        marks[markDepth++] = base;
+        base = size;
+    }
+
+    private Object[] popMark() throws CheckpointException {
+        if (markDepth == 0) {
+            throw malformed("could not find MARK");
+        }
+        Object[] items = Arrays.copyOfRange(stack, base, size);
+        Arrays.fill(stack, base, size, null);
+        size = base;
+        base = marks[--markDepth];
+        return items;
+    }
+
+    // ---- the memo -----------------------------------------------------------------------------------
+
+    private long memoIndexText() throws CheckpointException {
+        String line = asciiLine(32);
+        BigInteger idx = TextOperands.integer(line);
+        if (idx == null || idx.signum() < 0 || idx.bitLength() > 32) {
+            throw malformed("invalid memo index '" + PyValues.shortRepr(line) + "'");
+        }
+        return idx.longValue();
+    }
+
+    private long memoEntriesAsIndex() {
+        return memoEntries;
+    }
+
+    private void memoPut(long index) throws CheckpointException {
+        Object value = peek();
+        boolean fresh;
+        if (index < DENSE_MEMO) {
+            int i = (int) index;
+            if (i >= memo.length) {
+                memo = Arrays.copyOf(memo, Math.max(i + 1, Math.min(memo.length * 2, DENSE_MEMO)));
+            }
+            fresh = memo[i] == null;
+            memo[i] = value;
+        } else {
+            if (sparseMemo == null) {
+                sparseMemo = new HashMap<>();
+            }
+            fresh = sparseMemo.put(index, value) == null;
+        }
+        if (fresh && ++memoEntries > limits.maxMemoEntries()) {
+            throw where.atOffset(offset()).limit("maxMemoEntries", limits.maxMemoEntries(),
+                    "more than " + limits.maxMemoEntries() + " memo entries");
+        }
+    }
+
+    private Object memoGet(long index) throws CheckpointException {
+        Object v = index < DENSE_MEMO
+                ? (index < memo.length ? memo[(int) index] : null)
+                : (sparseMemo == null ? null : sparseMemo.get(index));
+        if (v == null) {
+            throw malformed("memo slot " + index + " was read before it was written");
+        }
+        return v;
+    }
+
+    // ---- scalars ------------------------------------------------------------------------------------
+
+    private void proto() throws CheckpointException {
+        int p = u8();
+        if (p > 5) {
+            throw malformed("unsupported pickle protocol: " + p);
+        }
+    }
+
+    private void frame() throws CheckpointException {
+        // Frames only batch reads; the data is read in place, so the frame need only fit the input.
+        long n = u64();
+        if (n > end - pos) {
+            throw malformed("FRAME of " + n + " bytes, but only " + (end - pos) + " remain");
+        }
+    }
+
+    private Object intText() throws CheckpointException {
+        String line = asciiLine(limits.maxIntegerBytes() + 2L);
+        if (line.equals("00")) {
+            return Boolean.FALSE;
+        }
+        if (line.equals("01")) {
+            return Boolean.TRUE;
+        }
+        BigInteger v = TextOperands.integer(line);
+        if (v == null) {
+            throw malformed("invalid INT operand '" + PyValues.shortRepr(line) + "'");
+        }
+        return PyValues.normalizeInt(v);
+    }
+
+    private Object longText() throws CheckpointException {
+        String line = asciiLine(limits.maxIntegerBytes() + 2L);
+        String digits = line.endsWith("L") ? line.substring(0, line.length() - 1) : line;
+        BigInteger v = TextOperands.integer(digits);
+        if (v == null) {
+            throw malformed("invalid LONG operand '" + PyValues.shortRepr(line) + "'");
+        }
+        return PyValues.normalizeInt(v);
+    }
+
+    private Object floatText() throws CheckpointException {
+        String line = asciiLine(512);
+        Double v = TextOperands.floating(line);
+        if (v == null) {
+            throw malformed("invalid FLOAT operand '" + PyValues.shortRepr(line) + "'");
+        }
+        return v;
+    }
+
+    private Object longBinary(long n) throws CheckpointException {
+        if (n > limits.maxIntegerBytes()) {
+            throw where.atOffset(offset()).limit("maxIntegerBytes", limits.maxIntegerBytes(),
+                    "integer of " + n + " bytes");
+        }
+        long at = take(n);
+        if (n == 0) {
+            return 0L;
+        }
+        if (n <= 8) {
+            long v = 0;
+            for (int i = (int) n - 1; i >= 0; i--) {
+                v = (v << 8) | (data.get(ValueLayout.JAVA_BYTE, at + i) & 0xFF);
+            }
+            int shift = 64 - 8 * (int) n;
+            return (v << shift) >> shift; // sign-extend n bytes of two's complement
+        }
+        byte[] bigEndian = new byte[(int) n];
+        for (int i = 0; i < n; i++) {
+            bigEndian[i] = data.get(ValueLayout.JAVA_BYTE, at + n - 1 - i);
+        }
+        return PyValues.normalizeInt(new BigInteger(bigEndian));
+    }
+
+    // ---- strings and bytes --------------------------------------------------------------------------
+
+    private String unicode(long n) throws CheckpointException {
+        String s = Utf8.surrogatePass(readBytes(n));
+        if (s == null) {
+            throw malformed("invalid UTF-8 in a string");
+        }
+        return s;
+    }
+
+    /** A Python 2 {@code str}: torch decodes it as strict UTF-8 (its {@code encoding} argument). */
+    private String pythonTwoString(long n) throws CheckpointException {
+        return utf8(readBytes(n));
+    }
+
+    private String utf8(byte[] raw) throws CheckpointException {
+        String s = Utf8.strict(raw);
+        if (s == null) {
+            throw malformed("invalid UTF-8 in a Python 2 string");
+        }
+        return s;
+    }
+
+    private String stringText() throws CheckpointException {
+        byte[] line = readLine(limits.maxStringBytes());
+        if (line.length < 2 || line[0] != line[line.length - 1] || (line[0] != '\'' && line[0] != '"')) {
+            throw malformed("the STRING opcode argument must be quoted");
+        }
+        byte[] decoded = TextOperands.escapeDecode(Arrays.copyOfRange(line, 1, line.length - 1));
+        if (decoded == null) {
+            throw malformed("invalid escape in a STRING operand");
+        }
+        return utf8(decoded);
+    }
+
+    private String unicodeText() throws CheckpointException {
+        String s = TextOperands.rawUnicodeEscape(readLine(limits.maxStringBytes()));
+        if (s == null) {
+            throw malformed("invalid \\u escape in a UNICODE operand");
+        }
+        return s;
+    }
+
+    private PyBytes bytes(long n, boolean byteArray) throws CheckpointException {
+        return PyBytes.wrap(readBytes(n), byteArray);
+    }
+
+    private void readonlyBuffer() throws CheckpointException {
+        if (!(peek() instanceof PyBytes b)) {
+            throw malformed("READONLY_BUFFER on " + PyValues.typeName(peek()));
+        }
+        stack[size - 1] = b.asBytes();
+    }
+
+    // ---- containers ---------------------------------------------------------------------------------
+
+    private PyTuple tuple(Object[] items) throws CheckpointException {
+        PyTuple t = PyTuple.from(items);
+        if (t.depth() > limits.maxNestingDepth()) {
+            throw where.atOffset(offset()).limit("maxNestingDepth", limits.maxNestingDepth(),
+                    "tuples nested " + t.depth() + " deep");
+        }
+        return t;
+    }
+
+    private void tupleN(int n) throws CheckpointException {
+        if (size - base < n) {
+            throw malformed("unpickling stack underflow");
+        }
+        Object[] items = Arrays.copyOfRange(stack, size - n, size);
+        Arrays.fill(stack, size - n, size, null);
+        size -= n;
+        pushCounted(tuple(items));
+    }
+
+    private void checkLength(long length) throws CheckpointException {
+        if (length > limits.maxContainerLength()) {
+            throw where.atOffset(offset()).limit("maxContainerLength", limits.maxContainerLength(),
+                    "a container of more than " + limits.maxContainerLength() + " items");
+        }
+    }
+
+    private PyList listFrom(Object[] items) throws CheckpointException {
+        checkLength(items.length);
+        PyList list = new PyList(items.length);
+        for (Object item : items) {
+            list.append(item);
+        }
+        return list;
+    }
+
+    private PyDict dictFrom(Object[] items) throws CheckpointException {
+        PyDict dict = new PyDict(PyDict.Kind.DICT);
+        putPairs(dict, items, "DICT");
+        return dict;
+    }
+
+    private void putPairs(PyDict dict, Object[] items, String opcode) throws CheckpointException {
+        if ((items.length & 1) != 0) {
+            throw malformed(opcode + " needs key-value pairs, got an odd number of items (" + items.length + ")");
+        }
+        checkLength((long) dict.size() + items.length / 2);
+        for (int i = 0; i < items.length; i += 2) {
+            requireKey(items[i]);
+            dict.putItem(items[i], items[i + 1]);
+        }
+    }
+
+    private void requireKey(Object key) throws CheckpointException {
+        if (!PyValues.isHashable(key)) {
+            throw malformed("unhashable type: '" + PyValues.typeName(key) + "' used as a dict key or set item");
+        }
+    }
+
+    private PySet frozenset(Object[] items) throws CheckpointException {
+        checkLength(items.length);
+        PySet set = new PySet(false);
+        for (Object item : items) {
+            requireKey(item);
+            set.addItem(item);
+        }
+        set.freeze();
+        return set;
+    }
+
+    private void append() throws CheckpointException {
+        Object item = pop();
+        appendAll(new Object[] {item}, "APPEND");
+    }
+
+    private void appends() throws CheckpointException {
+        Object[] items = popMark();
+        appendAll(items, "APPENDS");
+    }
+
+    private void appendAll(Object[] items, String opcode) throws CheckpointException {
+        // Only a list this machine made may grow: APPEND onto anything else is how pickles mutate objects.
+        if (!(peek() instanceof PyList list)) {
+            throw where.atOffset(offset()).unsafe("Can only append to lists, but got " + PyValues.typeName(peek())
+                    + " (" + opcode + ")");
+        }
+        checkLength((long) list.size() + items.length);
+        for (Object item : items) {
+            list.append(item);
+        }
+    }
+
+    private void setitem() throws CheckpointException {
+        Object value = pop();
+        Object key = pop();
+        setAll(new Object[] {key, value}, "SETITEM");
+    }
+
+    private void setitems() throws CheckpointException {
+        Object[] items = popMark();
+        setAll(items, "SETITEMS");
+    }
+
+    private void setAll(Object[] items, String opcode) throws CheckpointException {
+        // The CVE-2026-24747 rule: item assignment only into dict, OrderedDict or Counter.
+        if (!(peek() instanceof PyDict dict)) {
+            throw where.atOffset(offset()).unsafe("Can only " + opcode
+                    + " for dict, collections.OrderedDict, collections.Counter, but got " + PyValues.typeName(peek()));
+        }
+        putPairs(dict, items, opcode);
+    }
+
+    private void additems() throws CheckpointException {
+        Object[] items = popMark();
+        if (!(peek() instanceof PySet set) || set.isFrozen()) {
+            throw where.atOffset(offset()).unsafe("Can only ADDITEMS to a set, but got " + PyValues.typeName(peek()));
+        }
+        checkLength((long) set.size() + items.length);
+        for (Object item : items) {
+            requireKey(item);
+            set.addItem(item);
+        }
+    }
+
+    // ---- globals, calls, objects --------------------------------------------------------------------
+
+    private Object resolve(String module, String name) throws CheckpointException {
+        String[] mapped = PythonNames.map(module, name);
+        return host.resolveGlobal(mapped[0], mapped[1], site());
+    }
+
+    private String nameLine() throws CheckpointException {
+        return utf8(readLine(MAX_NAME_BYTES));
+    }
+
+    private void global() throws CheckpointException {
+        String module = nameLine();
+        String name = nameLine();
+        push(resolve(module, name));
+    }
+
+    private void stackGlobal() throws CheckpointException {
+        Object name = pop();
+        Object module = pop();
+        if (!(module instanceof String m) || !(name instanceof String n)) {
+            throw malformed("STACK_GLOBAL requires str module and name, got " + PyValues.typeName(module) + " and "
+                    + PyValues.typeName(name));
+        }
+        push(resolve(m, n));
+    }
+
+    /** The dict key being built, when the value under construction sits right above it in this frame. */
+    private CallSite siteWithKey(int calleeIndex) {
+        int keyIndex = calleeIndex - 1;
+        String key = keyIndex >= base && keyIndex >= 0 && stack[keyIndex] instanceof String s ? s : null;
+        return new CallSite(where.atOffset(offset()), key, limits);
+    }
+
+    private Object call(Object callee, PyTuple args, CallSite site) throws CheckpointException {
+        if (!(callee instanceof PyCallable callable)) {
+            throw site.unsafe("Trying to call reduce for unrecognized function " + PyValues.shortRepr(callee));
+        }
+        Object result = callable.call(args, site);
+        counted();
+        return result;
+    }
+
+    private void reduce() throws CheckpointException {
+        Object args = pop();
+        Object callee = peek();
+        if (!(args instanceof PyTuple t)) {
+            throw malformed("REDUCE arguments must be a tuple, got " + PyValues.typeName(args));
+        }
+        stack[size - 1] = call(callee, t, siteWithKey(size - 1));
+    }
+
+    private void inst() throws CheckpointException {
+        String module = nameLine();
+        String name = nameLine();
+        Object callee = resolve(module, name);
+        PyTuple args = tuple(popMark());
+        push(call(callee, args, siteWithKey(size)));
+    }
+
+    private void obj() throws CheckpointException {
+        Object[] items = popMark();
+        if (items.length == 0) {
+            throw malformed("OBJ without a class");
+        }
+        PyTuple args = tuple(Arrays.copyOfRange(items, 1, items.length));
+        push(call(items[0], args, siteWithKey(size)));
+    }
+
+    private void newobj() throws CheckpointException {
+        Object args = pop();
+        Object cls = pop();
+        instantiate(cls, args, siteWithKey(size));
+    }
+
+    private void newobjEx() throws CheckpointException {
+        Object kwargs = pop();
+        Object args = pop();
+        Object cls = pop();
+        if (!(kwargs instanceof PyDict kw) || !kw.isEmpty()) {
+            throw where.atOffset(offset()).unsupported("NEWOBJ_EX with keyword arguments ("
+                    + PyValues.typeName(kwargs) + ")");
+        }
+        instantiate(cls, args, siteWithKey(size));
+    }
+
+    private void instantiate(Object cls, Object args, CallSite site) throws CheckpointException {
+        if (!(args instanceof PyTuple t)) {
+            throw malformed("NEWOBJ arguments must be a tuple, got " + PyValues.typeName(args));
+        }
+        if (!(cls instanceof PyClass pyClass)) {
+            throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted via"
+                    + " `add_safe_globals` but got " + PyValues.shortRepr(cls));
+        }
+        Object result = pyClass.newObject(t, site);
+        counted();
+        push(result);
+    }
+
+    private void build() throws CheckpointException {
+        Object state = pop();
+        Object target = peek();
+        switch (target) {
+            // OrderedDict.__dict__.update(state): how state_dict() keeps its _metadata.
+            case PyDict dict when dict.kind() == PyDict.Kind.ORDERED_DICT -> {
+                if (!(state instanceof PyDict attributes)) {
+                    throw malformed("BUILD of an OrderedDict needs a dict of attributes, got " + PyValues.typeName(state));
+                }
+                for (var e : attributes.entrySet()) {
+                    if (!(e.getKey() instanceof String name)) {
+                        throw malformed("attribute names must be str, got " + PyValues.typeName(e.getKey()));
+                    }
+                    dict.setAttribute(name, e.getValue());
+                }
+            }
+            // An allowed class: its state is recorded, never applied through code of the class.
+            case PyObject object -> object.setState(state);
+            default -> host.build(target, state, siteWithKey(size - 1));
+        }
+    }
+
+    private void persid() throws CheckpointException {
+        String pid = asciiLine(MAX_NAME_BYTES);
+        pushCounted(host.persistentLoad(pid, siteWithKey(size)));
+    }
+
+    private void binpersid() throws CheckpointException {
+        Object pid = pop();
+        pushCounted(host.persistentLoad(pid, siteWithKey(size)));
+    }
+}

@@ -1,0 +1,27 @@
+package dev.weightsonly.torch;
+
+import dev.weightsonly.tensors.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Copies a big-endian storage into little-endian order, element by element (complex: each half). */
+final class ByteSwap {
+
+    private ByteSwap() {
+    }
+
+    static MemorySegment toLittleEndian(MemorySegment source, DType dtype) {
+        int unit = dtype.kind() == DType.Kind.COMPLEX ? dtype.elementSize() / 2 : dtype.elementSize();
+        long n = source.byteSize();
+        MemorySegment out = n < Integer.MAX_VALUE - 8
+                ? MemorySegment.ofArray(new byte[(int) n])
+                : Arena.ofAuto().allocate(n, 8);
+        for (long i = 0; i + unit <= n; i += unit) {
+            for (int k = 0; k < unit; k++) {
+                out.set(ValueLayout.JAVA_BYTE, i + k, source.get(ValueLayout.JAVA_BYTE, i + unit - 1 - k));
+            }
+        }
+        return out.asReadOnly();
+    }
+}

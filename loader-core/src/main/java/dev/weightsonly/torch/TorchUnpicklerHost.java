@@ -1,0 +1,471 @@
+package dev.weightsonly.torch;
+
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.LoadLimits;
+import dev.weightsonly.UnsupportedGlobalException;
+import dev.weightsonly.pickle.AllowedGlobal;
+import dev.weightsonly.pickle.CallSite;
+import dev.weightsonly.pickle.PyBytes;
+import dev.weightsonly.pickle.PyCallable;
+import dev.weightsonly.pickle.PyClass;
+import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.pickle.PyList;
+import dev.weightsonly.pickle.PyNone;
+import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.pickle.UnpicklerHost;
+import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.InvalidViewException;
+import dev.weightsonly.tensors.Storage;
+import dev.weightsonly.tensors.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.math.BigInteger;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What torch's weights-only loader decides, for one load: globals through {@link TorchAllowlist} and the
+ * caller's explicit allowances, storages through persistent ids (each key loaded once, so views share
+ * it, and its record size checked against what the id declares), and tensors through the rebuild
+ * functions with every argument checked.
+ */
+public final class TorchUnpicklerHost implements UnpicklerHost {
+
+    private static final Pattern DEVICE = Pattern.compile("[a-z_][a-z0-9_]*(:[0-9]{1,9})?");
+
+    private final StorageRecords records;
+    private final boolean bigEndian;
+    private final Set<String> allowedGlobals;
+    private final LoadLimits limits;
+    private final Map<String, TorchStorage> storages = new HashMap<>();
+    private final EnumMap<TorchFunction, BoundFunction> functions = new EnumMap<>(TorchFunction.class);
+    private int tensors;
+
+    /**
+     * @param records        the storage records of the container
+     * @param bigEndian      whether the archive's {@code byteorder} record says {@code big}
+     * @param allowedGlobals qualified names the caller allowed beyond the default allowlist
+     */
+    public TorchUnpicklerHost(StorageRecords records, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits) {
+        this.records = records;
+        this.bigEndian = bigEndian;
+        this.allowedGlobals = Set.copyOf(allowedGlobals);
+        this.limits = limits;
+    }
+
+    /** How many tensors this load rebuilt. */
+    public int tensorCount() {
+        return tensors;
+    }
+
+    /** How many distinct storages this load resolved. */
+    public int storageCount() {
+        return storages.size();
+    }
+
+    // ---- globals --------------------------------------------------------------------------------------
+
+    @Override
+    public Object resolveGlobal(String module, String name, CallSite site) throws CheckpointException {
+        if (TorchAllowlist.BLOCKED_MODULES.contains(module)) {
+            throw UnsupportedGlobalException.blocked(site.where(), module, name);
+        }
+        String full = module + "." + name;
+        Object entry = TorchAllowlist.lookup(full).orElse(null);
+        if (entry instanceof TorchFunction f) {
+            return functions.computeIfAbsent(f, BoundFunction::new);
+        }
+        if (entry != null) {
+            return entry;
+        }
+        if (allowedGlobals.contains(full)) {
+            return new AllowedGlobal(full);
+        }
+        throw UnsupportedGlobalException.notAllowed(site.where(), module, name);
+    }
+
+    @Override
+    public void build(Object target, Object state, CallSite site) throws CheckpointException {
+        if (target instanceof Tensor) {
+            throw site.unsupported("BUILD on a tensor (the Tensor.set_ form of pickles older than PyTorch 1.0)");
+        }
+        throw site.unsafe("Can only build Tensor, Parameter, OrderedDict or types allowlisted via"
+                + " `add_safe_globals`, but got " + PyValues.typeName(target));
+    }
+
+    // ---- storages -------------------------------------------------------------------------------------
+
+    @Override
+    public Object persistentLoad(Object pid, CallSite site) throws CheckpointException {
+        PyTuple id = switch (pid) {
+            case PyTuple t -> t;
+            case String text -> TextPersistentId.parse(text, this, site);
+            default -> throw site.malformed("persistent_load id must be tuple or int, but got "
+                    + PyValues.typeName(pid) + "; torch.save writes ('storage', type, key, location, numel)");
+        };
+        if (id.size() == 0) {
+            throw site.malformed("empty persistent id");
+        }
+        String typename = asciiText(id.get(0));
+        if (!"storage".equals(typename)) {
+            throw site.unsafe("Only persistent_load of storage is allowed, but got " + PyValues.shortRepr(id.get(0)));
+        }
+        if (id.size() == 6) {
+            throw site.unsupported("a 6-field storage id, the legacy (non-zip) checkpoint format, inside a zip archive");
+        }
+        if (id.size() != 5) {
+            throw site.malformed("a storage id has 5 fields ('storage', type, key, location, numel), got " + id.size());
+        }
+        if (!(id.get(1) instanceof StorageType type)) {
+            throw site.malformed("storage type must be a torch storage class, got " + PyValues.shortRepr(id.get(1)));
+        }
+        if (!(id.get(2) instanceof String key)) {
+            throw site.malformed("storage key must be str, got " + PyValues.typeName(id.get(2)));
+        }
+        String location = asciiText(id.get(3));
+        if (location == null) {
+            throw site.malformed("storage location must be str, got " + PyValues.typeName(id.get(3)));
+        }
+        long numel = nonNegative(id.get(4), "storage numel", site);
+
+        TorchStorage cached = storages.get(key);
+        if (cached != null) {
+            long cachedNumel = cached.storage().byteSize() / cached.dtype().elementSize();
+            if (cached.dtype() != type.dtype() || cachedNumel != numel) {
+                throw site.malformed("storage '" + key + "' is declared as " + numel + " elements of " + type.dtype()
+                        + " but was declared before as " + cachedNumel + " elements of " + cached.dtype());
+            }
+            return cached;
+        }
+        long nbytes;
+        try {
+            nbytes = Math.multiplyExact(numel, (long) type.dtype().elementSize());
+        } catch (ArithmeticException e) {
+            throw site.malformed("storage '" + key + "' declares " + numel + " elements of " + type.dtype()
+                    + ", more bytes than a file can hold");
+        }
+        MemorySegment bytes = records.storageBytes(key, site);
+        if (bytes.byteSize() != nbytes) {
+            // The CVE-2026-24747 rule: a record must hold exactly what its id declares.
+            throw site.malformed("record size (" + bytes.byteSize() + " bytes) does not match expected size ("
+                    + nbytes + " bytes = " + numel + " elements * " + type.dtype().elementSize()
+                    + " bytes/element) for dtype " + type.dtype() + " of storage '" + key + "'");
+        }
+        // torch swaps typed storages of a big-endian file and leaves untyped (v3) ones as they are.
+        if (bigEndian && !type.untyped() && type.dtype().elementSize() > 1) {
+            bytes = ByteSwap.toLittleEndian(bytes, type.dtype());
+        }
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, location), type.dtype(), type.untyped());
+        storages.put(key, storage);
+        return storage;
+    }
+
+    private static String asciiText(Object value) {
+        return switch (value) {
+            case String s -> s;
+            case PyBytes b -> {
+                byte[] raw = b.toByteArray();
+                for (byte x : raw) {
+                    if (x < 0) {
+                        yield null;
+                    }
+                }
+                yield new String(raw, java.nio.charset.StandardCharsets.US_ASCII);
+            }
+            default -> null;
+        };
+    }
+
+    Object resolveForText(String qualifiedName, CallSite site) throws CheckpointException {
+        int dot = qualifiedName.lastIndexOf('.');
+        if (dot <= 0) {
+            throw site.malformed("storage class '" + PyValues.shortRepr(qualifiedName) + "' has no module");
+        }
+        return resolveGlobal(qualifiedName.substring(0, dot), qualifiedName.substring(dot + 1), site);
+    }
+
+    // ---- argument checks ------------------------------------------------------------------------------
+
+    private static long nonNegative(Object value, String what, CallSite site) throws CheckpointException {
+        if (value instanceof Long l && l >= 0) {
+            return l;
+        }
+        if (value instanceof BigInteger) {
+            throw site.malformed(what + " " + value + " is too large");
+        }
+        throw site.malformed(what + " must be a non-negative int, got " + PyValues.shortRepr(value));
+    }
+
+    private static long[] longs(Object value, String what, CallSite site) throws CheckpointException {
+        Object[] items = switch (value) {
+            case PyTuple t -> t.items().toArray();
+            case PyList l -> l.toArray();
+            case TorchSize s -> {
+                long[] d = s.dims();
+                Object[] o = new Object[d.length];
+                for (int i = 0; i < d.length; i++) {
+                    o[i] = d[i];
+                }
+                yield o;
+            }
+            default -> throw site.malformed(what + " must be a tuple of ints, got " + PyValues.typeName(value));
+        };
+        long[] out = new long[items.length];
+        for (int i = 0; i < items.length; i++) {
+            if (!(items[i] instanceof Long l)) {
+                throw site.malformed(what + " must hold ints, got " + PyValues.shortRepr(items[i]) + " at index " + i);
+            }
+            out[i] = l;
+        }
+        return out;
+    }
+
+    private static boolean bool(Object value, String what, CallSite site) throws CheckpointException {
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        throw site.malformed(what + " must be a bool, got " + PyValues.typeName(value));
+    }
+
+    private static boolean isEmptyState(Object state) {
+        return switch (state) {
+            case PyNone n -> true;
+            case PyDict d -> d.isEmpty();
+            case PyTuple t -> t.size() == 2 && isEmptyState(t.get(0)) && isEmptyState(t.get(1));
+            default -> false;
+        };
+    }
+
+    private static void requireArgs(PyTuple args, int min, int max, String function, CallSite site)
+            throws CheckpointException {
+        if (args.size() < min || args.size() > max) {
+            throw site.malformed(function + " takes " + (min == max ? min : min + " to " + max)
+                    + " arguments, got " + args.size());
+        }
+    }
+
+    // ---- rebuilds -------------------------------------------------------------------------------------
+
+    private Tensor rebuildTensor(PyTuple args, int dtypeIndex, int metadataIndex, String function, CallSite site)
+            throws CheckpointException {
+        if (!(args.get(0) instanceof TorchStorage storage)) {
+            throw site.malformed(function + " expects a storage, got " + PyValues.typeName(args.get(0)));
+        }
+        long offset = nonNegative(args.get(1), "storage_offset", site);
+        long[] shape = longs(args.get(2), "size", site);
+        long[] strides = longs(args.get(3), "stride", site);
+        DType dtype = storage.dtype();
+        if (dtypeIndex >= 0) {
+            if (!(args.get(dtypeIndex) instanceof DType d)) {
+                throw site.malformed(function + " expects a dtype, got " + PyValues.typeName(args.get(dtypeIndex)));
+            }
+            dtype = d;
+        }
+        if (++tensors > limits.maxTensors()) {
+            throw site.limit("maxTensors", limits.maxTensors(), "more than " + limits.maxTensors() + " tensors");
+        }
+        Tensor tensor;
+        try {
+            tensor = Tensor.view(storage.storage(), dtype, offset, shape, strides);
+        } catch (InvalidViewException e) {
+            throw site.malformed(e.getMessage());
+        }
+        if (tensor.numel() > limits.maxTensorElements()) {
+            throw site.limit("maxTensorElements", limits.maxTensorElements(),
+                    "a view of " + tensor.numel() + " elements");
+        }
+        if (args.size() > 4) {
+            tensor = tensor.withRequiresGrad(bool(args.get(4), "requires_grad", site));
+        }
+        if (args.size() > 5) {
+            requireNoHooks(args.get(5), site);
+        }
+        if (metadataIndex >= 0 && args.size() > metadataIndex) {
+            tensor = applyMetadata(tensor, args.get(metadataIndex), site);
+        }
+        return tensor;
+    }
+
+    private static void requireNoHooks(Object hooks, CallSite site) throws CheckpointException {
+        if (hooks instanceof PyDict d && d.isEmpty() || hooks instanceof PyNone) {
+            return;
+        }
+        throw site.unsupported("backward hooks saved with a tensor (" + PyValues.typeName(hooks)
+                + "): hooks are code and are never restored");
+    }
+
+    private static Tensor applyMetadata(Tensor tensor, Object metadata, CallSite site) throws CheckpointException {
+        if (metadata instanceof PyNone) {
+            return tensor;
+        }
+        if (!(metadata instanceof PyDict dict)) {
+            throw site.malformed("tensor metadata must be a dict, got " + PyValues.typeName(metadata));
+        }
+        Tensor t = tensor;
+        for (Map.Entry<Object, Object> e : dict.entrySet()) {
+            boolean on = bool(e.getValue(), "tensor metadata '" + e.getKey() + "'", site);
+            try {
+                if ("conj".equals(e.getKey())) {
+                    t = t.withConj(on);
+                } else if ("neg".equals(e.getKey())) {
+                    t = t.withNeg(on);
+                } else {
+                    throw site.unsupported("tensor metadata key " + PyValues.shortRepr(e.getKey())
+                            + " (known keys: conj, neg)");
+                }
+            } catch (IllegalArgumentException ex) {
+                throw site.malformed(ex.getMessage());
+            }
+        }
+        return t;
+    }
+
+    private Object call(TorchFunction function, PyTuple args, CallSite site) throws CheckpointException {
+        switch (function) {
+            case REBUILD_TENSOR -> {
+                requireArgs(args, 4, 4, "_rebuild_tensor", site);
+                return rebuildTensor(args, -1, -1, "_rebuild_tensor", site);
+            }
+            case REBUILD_TENSOR_V2 -> {
+                requireArgs(args, 6, 7, "_rebuild_tensor_v2", site);
+                return rebuildTensor(args, -1, 6, "_rebuild_tensor_v2", site);
+            }
+            case REBUILD_TENSOR_V3 -> {
+                requireArgs(args, 7, 8, "_rebuild_tensor_v3", site);
+                return rebuildTensor(args, 6, 7, "_rebuild_tensor_v3", site);
+            }
+            case REBUILD_PARAMETER, REBUILD_PARAMETER_WITH_STATE -> {
+                boolean withState = function == TorchFunction.REBUILD_PARAMETER_WITH_STATE;
+                String name = withState ? "_rebuild_parameter_with_state" : "_rebuild_parameter";
+                requireArgs(args, withState ? 4 : 3, withState ? 4 : 3, name, site);
+                if (!(args.get(0) instanceof Tensor data)) {
+                    throw site.malformed(name + " expects a tensor, got " + PyValues.typeName(args.get(0)));
+                }
+                requireNoHooks(args.get(2), site);
+                if (withState && !isEmptyState(args.get(3))) {
+                    throw site.unsupported("a Parameter with Python attributes (_rebuild_parameter_with_state with"
+                            + " a non-empty state)");
+                }
+                return data.withRequiresGrad(bool(args.get(1), "requires_grad", site));
+            }
+            case PARAMETER -> {
+                // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class.
+                requireArgs(args, 1, 2, "Parameter", site);
+                if (!(args.get(0) instanceof Tensor data)) {
+                    throw site.malformed("Parameter expects a tensor, got " + PyValues.typeName(args.get(0)));
+                }
+                return data.withRequiresGrad(args.size() < 2 || bool(args.get(1), "requires_grad", site));
+            }
+            case REBUILD_FROM_TYPE_V2 -> {
+                requireArgs(args, 4, 4, "_rebuild_from_type_v2", site);
+                if (!(args.get(0) instanceof PyCallable inner)) {
+                    throw site.unsafe("_rebuild_from_type_v2 of something that is not an allowed function: "
+                            + PyValues.shortRepr(args.get(0)));
+                }
+                String type = args.get(1) instanceof TorchClass c ? c.qualifiedName()
+                        : args.get(1) instanceof BoundFunction b && b.function == TorchFunction.PARAMETER
+                        ? "torch.nn.parameter.Parameter" : null;
+                if (!"torch.Tensor".equals(type) && !"torch.nn.parameter.Parameter".equals(type)) {
+                    throw site.unsupported("a tensor subclass (" + PyValues.shortRepr(args.get(1))
+                            + "): only torch.Tensor and Parameter are rebuilt");
+                }
+                if (!(args.get(2) instanceof PyTuple innerArgs)) {
+                    throw site.malformed("_rebuild_from_type_v2 arguments must be a tuple");
+                }
+                if (!isEmptyState(args.get(3))) {
+                    throw site.unsupported("a tensor with Python attributes (_rebuild_from_type_v2 with a"
+                            + " non-empty state)");
+                }
+                Object result = inner.call(innerArgs, site);
+                if (!(result instanceof Tensor)) {
+                    throw site.malformed("_rebuild_from_type_v2 built " + PyValues.typeName(result) + ", not a tensor");
+                }
+                return result;
+            }
+            case GET_LAYOUT -> {
+                requireArgs(args, 1, 1, "_get_layout", site);
+                if (args.get(0) instanceof String name) {
+                    var layout = TorchLayout.fromTorchName(name);
+                    if (layout.isPresent()) {
+                        return layout.get();
+                    }
+                }
+                throw site.malformed("unknown layout " + PyValues.shortRepr(args.get(0)));
+            }
+            case SIZE -> {
+                requireArgs(args, 0, 1, "torch.Size", site);
+                long[] dims = args.size() == 0 ? new long[0] : longs(args.get(0), "torch.Size", site);
+                return new TorchSize(dims);
+            }
+            case DEVICE -> {
+                return device(args, site);
+            }
+            default -> throw site.unsupported(describeUnsupported(function));
+        }
+    }
+
+    private static TorchDevice device(PyTuple args, CallSite site) throws CheckpointException {
+        requireArgs(args, 1, 2, "torch.device", site);
+        if (!(args.get(0) instanceof String type)) {
+            throw site.malformed("torch.device expects a str, got " + PyValues.typeName(args.get(0)));
+        }
+        String name = type;
+        if (args.size() == 2 && !(args.get(1) instanceof PyNone)) {
+            long index = nonNegative(args.get(1), "device index", site);
+            name = type + ":" + index;
+        }
+        if (name.length() > 64 || !DEVICE.matcher(name).matches()) {
+            throw site.malformed("invalid device string " + PyValues.shortRepr(name));
+        }
+        return new TorchDevice(name);
+    }
+
+    private static String describeUnsupported(TorchFunction f) {
+        String what = switch (f) {
+            case REBUILD_QTENSOR -> "a quantized tensor";
+            case REBUILD_SPARSE_TENSOR -> "a sparse tensor";
+            case REBUILD_META_TENSOR_NO_STORAGE -> "a meta tensor (no storage)";
+            case REBUILD_WRAPPER_SUBCLASS -> "a tensor wrapper subclass";
+            case REBUILD_DEVICE_TENSOR_FROM_NUMPY, REBUILD_DEVICE_TENSOR_FROM_CPU_TENSOR -> "a device (XLA-style) tensor";
+            default -> f.qualifiedName;
+        };
+        return what + " (" + f.qualifiedName + ") is not supported yet; the checkpoint is refused rather than"
+                + " loaded without it";
+    }
+
+    /** A torch function handle bound to this load. */
+    private final class BoundFunction implements PyCallable, PyClass {
+        private final TorchFunction function;
+
+        BoundFunction(TorchFunction function) {
+            this.function = function;
+        }
+
+        @Override
+        public String qualifiedName() {
+            return function.qualifiedName;
+        }
+
+        @Override
+        public Object call(PyTuple args, CallSite site) throws CheckpointException {
+            return TorchUnpicklerHost.this.call(function, args, site);
+        }
+
+        @Override
+        public Object newObject(PyTuple args, CallSite site) throws CheckpointException {
+            if (function != TorchFunction.PARAMETER) {
+                throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted via"
+                        + " `add_safe_globals` but got " + function.qualifiedName);
+            }
+            return call(args, site);
+        }
+
+        @Override
+        public String toString() {
+            return function.qualifiedName;
+        }
+    }
+}

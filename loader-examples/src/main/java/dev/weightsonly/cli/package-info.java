@@ -1,0 +1,2 @@
+/** The {@code weightsonly} command-line tool ({@link dev.weightsonly.cli.WeightsOnlyCommand}). */
+package dev.weightsonly.cli;

@@ -1,0 +1,49 @@
+package dev.weightsonly.tensors;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * bfloat16 ({@code torch.bfloat16}) conversions: a bfloat16 is the upper 16 bits of an IEEE float32.
+ */
+public final class BFloat16 {
+    private BFloat16() {
+    }
+
+    /** The exact float value of a bfloat16 bit pattern. */
+    public static float toFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    }
+
+    /**
+     * The bfloat16 nearest to {@code value}, ties to even (as torch's {@code round_to_nearest_even});
+     * overflow gives infinity. A NaN stays a NaN with its sign and upper payload bits; if truncation
+     * would leave no payload (which would read as infinity) the quiet bit is set.
+     */
+    public static short fromFloat(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if (Float.isNaN(value)) {
+            int upper = bits >>> 16;
+            return (short) ((upper & 0x7F) == 0 ? upper | 0x40 : upper);
+        }
+        // Adding 0x7FFF (+1 when the kept lsb is odd) carries into the kept half exactly when the
+        // dropped half is above the midpoint, or at it with an odd kept half: round half to even.
+        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + roundingBias) >>> 16);
+    }
+
+    /**
+     * Decodes {@code count} little-endian bfloat16 values starting at byte {@code srcByteOffset} of
+     * {@code src} into {@code dst[dstIndex..dstIndex+count)}. Both ranges are checked before anything
+     * is written.
+     *
+     * @throws IndexOutOfBoundsException if either range is out of bounds
+     */
+    public static void toFloat(MemorySegment src, long srcByteOffset, float[] dst, int dstIndex, int count) {
+        Objects.checkFromIndexSize(dstIndex, count, dst.length);
+        Objects.checkFromIndexSize(srcByteOffset, 2L * count, src.byteSize());
+        for (int i = 0; i < count; i++) {
+            dst[dstIndex + i] = toFloat(src.get(Float16.LE_SHORT, srcByteOffset + 2L * i));
+        }
+    }
+}

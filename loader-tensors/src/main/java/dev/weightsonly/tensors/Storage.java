@@ -1,0 +1,85 @@
+package dev.weightsonly.tensors;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+/**
+ * The bytes of one torch storage, shared by every {@link Tensor} viewing it.
+ *
+ * <p>Identity is the point: two tensors that shared a storage when saved share one {@code Storage}
+ * after loading, so {@code equals} is identity. The bytes are little-endian (torch writes checkpoints
+ * on little-endian hosts; a byte-swapped file must be fixed before wrapping). Sizes and offsets are
+ * {@code long}: a storage may be larger than 2 GiB.
+ *
+ * <p>{@link #of} does not copy: the storage is valid only as long as the segment's scope (for example a
+ * mapped file's arena) is alive, and is usable from the threads that scope allows.
+ */
+public final class Storage {
+    /** Largest heap array the JVM reliably allocates; larger copies go off-heap. */
+    private static final long MAX_HEAP_ARRAY = Integer.MAX_VALUE - 8;
+
+    private final MemorySegment bytes;
+    private final String key;
+    private final String location;
+
+    private Storage(MemorySegment bytes, String key, String location) {
+        this.bytes = bytes.asReadOnly();
+        this.key = Objects.requireNonNull(key, "key");
+        this.location = Objects.requireNonNull(location, "location");
+    }
+
+    /**
+     * Wraps {@code bytes} without copying.
+     *
+     * @param key a label for messages, e.g. the checkpoint record key {@code "0"}
+     * @param location the device the storage was saved on, e.g. {@code "cpu"} or {@code "cuda:0"}
+     */
+    public static Storage of(MemorySegment bytes, String key, String location) {
+        return new Storage(Objects.requireNonNull(bytes, "bytes"), key, location);
+    }
+
+    /**
+     * Copies {@code bytes} into fresh memory, so the result outlives the source's scope: a heap
+     * {@code byte[]} when it fits in one, otherwise an automatically managed native segment.
+     */
+    public static Storage copyOf(MemorySegment bytes, String key, String location) {
+        Objects.requireNonNull(bytes, "bytes");
+        MemorySegment copy = allocate(bytes.byteSize());
+        MemorySegment.copy(bytes, 0, copy, 0, bytes.byteSize());
+        return new Storage(copy, key, location);
+    }
+
+    /** Fresh zeroed memory of any size: heap when an array can hold it (cheap to free), else native. */
+    static MemorySegment allocate(long byteSize) {
+        return byteSize <= MAX_HEAP_ARRAY
+                ? MemorySegment.ofArray(new byte[(int) byteSize])
+                : Arena.ofAuto().allocate(byteSize, ValueLayout.JAVA_LONG.byteAlignment());
+    }
+
+    /** The bytes, read-only: views share them, so nobody may write through one. */
+    public MemorySegment bytes() {
+        return bytes;
+    }
+
+    /** Size in bytes. */
+    public long byteSize() {
+        return bytes.byteSize();
+    }
+
+    /** The label given at creation, used in messages. */
+    public String key() {
+        return key;
+    }
+
+    /** The device string the storage was saved on. */
+    public String location() {
+        return location;
+    }
+
+    @Override
+    public String toString() {
+        return "Storage['" + key + "', " + location + ", " + bytes.byteSize() + " bytes]";
+    }
+}
