@@ -3,5 +3,7 @@ module dev.weightsonly.examples {
     requires dev.weightsonly.core;
     requires info.picocli;
 
+    exports dev.weightsonly.examples;
+
     opens dev.weightsonly.cli to info.picocli;
 }
