@@ -12,4 +12,5 @@ module dev.weightsonly.core {
     exports dev.weightsonly.torch;
     exports dev.weightsonly.container;
     exports dev.weightsonly.dump;
+    exports dev.weightsonly.scan;
 }

@@ -2,6 +2,7 @@ package dev.weightsonly;
 
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.container.ZipArchive;
+import dev.weightsonly.pickle.ObjectReplacement;
 import dev.weightsonly.pickle.Unpickler;
 import dev.weightsonly.torch.TorchUnpicklerHost;
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * One load, from bytes to the object tree: recognise the container, check its version and byte order,
@@ -36,6 +40,7 @@ final class CheckpointReader {
 
     private static Result readZip(Location where, MemorySegment bytes, LoadOptions options) throws CheckpointException {
         LoadLimits limits = options.limits();
+        Map<String, GlobalFactory> globals = options.effectiveGlobals();
         ZipArchive archive = ZipArchive.open(bytes, where, limits);
         if (archive.contains("constants.pkl")) {
             // CVE-2025-32434: torch used to hand such files to torch.jit.load even under weights_only.
@@ -54,10 +59,42 @@ final class CheckpointReader {
             String name = "data/" + key;
             return archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key + "' names record '"
                     + archive.fullName(name) + "', which the archive does not have"));
-        }, bigEndian, options.allowedGlobals(), limits);
-        Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(),
-                where.inRecord(archive.fullName(pickleName)), host, limits);
-        return new Result(result.value(), host.tensorCount(), host.storageCount());
+        }, bigEndian, globals.keySet(), limits);
+        Location pickleWhere = where.inRecord(archive.fullName(pickleName));
+        Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
+        Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
+        return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
+    /** Lets the caller's factories replace the inert records of the allowed globals this load met. */
+    private static Object applyFactories(Object root, Set<String> used, Map<String, GlobalFactory> globals,
+            LoadLimits limits, Location where) throws CheckpointException {
+        Map<String, GlobalFactory> factories = new HashMap<>();
+        for (String name : used) {
+            GlobalFactory f = globals.get(name);
+            if (f != null && !SafeGlobals.isInert(f)) {
+                factories.put(name, f);
+            }
+        }
+        if (factories.isEmpty()) {
+            return root;
+        }
+        return ObjectReplacement.apply(root, object -> {
+            GlobalFactory factory = factories.get(object.className());
+            if (factory == null) {
+                return object;
+            }
+            Object built;
+            try {
+                built = factory.create(object);
+            } catch (Exception e) {
+                throw where.malformed("the factory for " + object.className() + " refused its object: " + e);
+            }
+            if (built == null) {
+                throw where.malformed("the factory for " + object.className() + " returned null");
+            }
+            return built;
+        }, limits, where);
     }
 
     private static void checkVersion(Location where, ZipArchive archive) throws CheckpointException {

@@ -1,48 +1,34 @@
 package dev.weightsonly;
 
+import dev.weightsonly.scan.DangerousGlobals;
 import dev.weightsonly.torch.TorchAllowlist;
 import java.util.Collection;
-import java.util.LinkedHashSet;
-import java.util.Locale;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
- * How one load behaves: its {@link LoadLimits} and the globals it allows beyond PyTorch's default
- * allowlist. Passing options per load keeps one request's trust out of another's: nothing here is
- * process-wide. Immutable.
+ * How one load behaves: its {@link LoadLimits}, the globals it allows beyond PyTorch's default allowlist,
+ * and whether it also honours {@link SafeGlobals}. Globals passed here belong to this load alone, which is
+ * how a service keeps one request's trust out of another's. Immutable.
  */
 public final class LoadOptions {
 
     private static final LoadOptions DEFAULTS = new Builder().build();
 
-    /**
-     * Modules and callables that can never be right inside a weights file: allowing them would let a
-     * checkpoint ask for code execution, file or network access, or a nested unpickler. Refused at
-     * registration. (weightsonly would still never call them; refusing says the request is a mistake.)
-     */
-    private static final Set<String> NEVER_ALLOWED_MODULES = Set.of(
-            "sys", "os", "posix", "nt", "subprocess", "runpy", "pickle", "_pickle", "pickletools", "marshal",
-            "importlib", "ctypes", "shutil", "socket", "pty", "code", "codeop", "webbrowser", "multiprocessing",
-            "_posixsubprocess", "pdb", "timeit", "dill", "cloudpickle", "joblib", "types", "inspect", "asyncio",
-            "signal", "platform", "tempfile", "glob", "io", "_io", "requests", "urllib", "http");
-    private static final Set<String> NEVER_ALLOWED_GLOBALS = Set.of(
-            "builtins.eval", "builtins.exec", "builtins.compile", "builtins.getattr", "builtins.setattr",
-            "builtins.delattr", "builtins.__import__", "builtins.open", "builtins.input", "builtins.breakpoint",
-            "builtins.globals", "builtins.locals", "builtins.vars", "builtins.apply", "builtins.execfile",
-            "builtins.memoryview", "builtins.type", "builtins.object", "copyreg._reconstructor",
-            "functools.partial", "operator.attrgetter", "operator.methodcaller", "operator.itemgetter",
-            "torch.load", "torch.save", "torch.jit.load", "torch.hub.load", "torch.serialization.load",
-            "numpy.load", "numpy.testing._private.utils.runstring");
-
     private final LoadLimits limits;
-    private final Set<String> allowedGlobals;
+    private final Map<String, GlobalFactory> globals;
+    private final boolean sharedSafeGlobals;
 
-    private LoadOptions(LoadLimits limits, Set<String> allowedGlobals) {
+    private LoadOptions(LoadLimits limits, Map<String, GlobalFactory> globals, boolean sharedSafeGlobals) {
         this.limits = limits;
-        this.allowedGlobals = Set.copyOf(allowedGlobals);
+        this.globals = Collections.unmodifiableMap(new LinkedHashMap<>(globals));
+        this.sharedSafeGlobals = sharedSafeGlobals;
     }
 
-    /** Default limits, default allowlist only. */
+    /** Default limits; the default allowlist plus whatever {@link SafeGlobals} allows on the loading thread. */
     public static LoadOptions defaults() {
         return DEFAULTS;
     }
@@ -55,27 +41,46 @@ public final class LoadOptions {
         return limits;
     }
 
-    /** The globals allowed beyond the default allowlist, as {@code module.QualName} strings. */
+    /** The globals this load allows itself, beyond the default allowlist (not counting {@link SafeGlobals}). */
     public Set<String> allowedGlobals() {
-        return allowedGlobals;
+        return globals.keySet();
+    }
+
+    /** Whether the load also allows what {@link SafeGlobals} allows on the loading thread (default true). */
+    public boolean sharedSafeGlobals() {
+        return sharedSafeGlobals;
+    }
+
+    /** Names to factories for a load starting now on this thread: SafeGlobals (if shared), then this load's own. */
+    Map<String, GlobalFactory> effectiveGlobals() {
+        if (!sharedSafeGlobals) {
+            return globals;
+        }
+        Map<String, GlobalFactory> all = SafeGlobals.snapshot();
+        all.putAll(globals);
+        return all;
     }
 
     /**
      * Checks that {@code qualifiedName} may be allowed at all.
      *
-     * @throws IllegalArgumentException if it is malformed, already allowed by default, or can never be
-     *                                  right for weights (see the class documentation)
+     * @throws IllegalArgumentException if it is not a qualified name, or can never be right for weights
+     *                                  ({@link DangerousGlobals})
      */
     static String checkAllowable(String qualifiedName) {
         if (qualifiedName == null || !qualifiedName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+")) {
             throw new IllegalArgumentException("a global is named by its Python qualified name, module.QualName,"
                     + " got '" + qualifiedName + "'");
         }
-        String module = qualifiedName.substring(0, qualifiedName.indexOf('.'));
-        if (NEVER_ALLOWED_GLOBALS.contains(qualifiedName) || NEVER_ALLOWED_MODULES.contains(module)
-                || qualifiedName.toLowerCase(Locale.ROOT).contains("__builtin__")) {
-            throw new IllegalArgumentException(qualifiedName + " can execute code or touch the system; a"
-                    + " weights file never needs it, and weightsonly refuses to allow it");
+        // DangerousGlobals knows Python 3 names; "__builtin__.eval" is builtins.eval to a pickle.
+        int dot = qualifiedName.lastIndexOf('.');
+        String[] mapped = dev.weightsonly.pickle.PythonNames.map(qualifiedName.substring(0, dot),
+                qualifiedName.substring(dot + 1));
+        var danger = DangerousGlobals.reason(qualifiedName)
+                .or(() -> DangerousGlobals.reason(mapped[0] + "." + mapped[1]));
+        if (danger.isPresent()) {
+            throw new IllegalArgumentException(danger.get() + "; a weights file never needs it, and weightsonly"
+                    + " refuses to allow it");
         }
         return qualifiedName;
     }
@@ -83,13 +88,14 @@ public final class LoadOptions {
     /** Builds {@link LoadOptions}. */
     public static final class Builder {
         private LoadLimits limits = LoadLimits.defaults();
-        private final Set<String> allowed = new LinkedHashSet<>();
+        private final Map<String, GlobalFactory> globals = new LinkedHashMap<>();
+        private boolean sharedSafeGlobals = true;
 
         private Builder() {
         }
 
         public Builder limits(LoadLimits limits) {
-            this.limits = java.util.Objects.requireNonNull(limits, "limits");
+            this.limits = Objects.requireNonNull(limits, "limits");
             return this;
         }
 
@@ -98,11 +104,18 @@ public final class LoadOptions {
          * function, load as inert {@link dev.weightsonly.pickle.PyObject}s: nothing of them is ever run.
          *
          * @param qualifiedName {@code module.QualName}, as the refusal message names it
+         * @throws IllegalArgumentException for a global that can only mean code execution or system access
          */
         public Builder allowGlobal(String qualifiedName) {
+            return allowGlobal(qualifiedName, SafeGlobals.inert());
+        }
+
+        /** Allows one global for this load, building its objects with {@code factory}. */
+        public Builder allowGlobal(String qualifiedName, GlobalFactory factory) {
             checkAllowable(qualifiedName);
+            Objects.requireNonNull(factory, "factory");
             if (!TorchAllowlist.contains(qualifiedName)) {
-                allowed.add(qualifiedName);
+                globals.put(qualifiedName, factory);
             }
             return this;
         }
@@ -114,8 +127,17 @@ public final class LoadOptions {
             return this;
         }
 
+        /**
+         * Whether this load also allows what {@link SafeGlobals} allows on the loading thread (default true).
+         * False makes the load depend on nothing but these options.
+         */
+        public Builder sharedSafeGlobals(boolean shared) {
+            this.sharedSafeGlobals = shared;
+            return this;
+        }
+
         public LoadOptions build() {
-            return new LoadOptions(limits, allowed);
+            return new LoadOptions(limits, globals, sharedSafeGlobals);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.weightsonly;
 
+import dev.weightsonly.scan.DangerousGlobals;
+
 /**
  * A pickle names a global ({@code GLOBAL module.name}) that is not allowed, or whose module is blocked.
  * The message carries PyTorch's wording, so tools that grep for
@@ -26,10 +28,14 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
         String full = module + "." + name;
         // torch (2.7+) prints builtins without their module; keep its exact wording.
         String shown = full.startsWith("builtins.") ? full.substring("builtins.".length()) : full;
-        String detail = "Weights only load failed. Unsupported global: GLOBAL " + shown
-                + " was not an allowed global by default. weightsonly never imports or runs code: if you trust"
-                + " this class, allow it for one load with LoadOptions.builder().allowGlobal(\"" + full
-                + "\"), and its objects load as inert records of their arguments and state.";
+        String refusal = "Weights only load failed. Unsupported global: GLOBAL " + shown
+                + " was not an allowed global by default. ";
+        var danger = DangerousGlobals.reason(full);
+        String detail = danger.isPresent()
+                ? refusal + danger.get() + ": weightsonly never allows it. The file is malicious, or holds"
+                        + " more than weights."
+                : refusal + "Use SafeGlobals.add(\"" + full + "\") or SafeGlobals.scope(...) to allow it if you"
+                        + " trust this class.";
         return new UnsupportedGlobalException(where, full, detail);
     }
 

@@ -45,6 +45,14 @@ public final class PyDict extends AbstractMap<Object, Object> {
         entries.put(key, value);
     }
 
+    /** Replaces every entry, keeping the order (used when keys themselves are replaced). */
+    void replaceAll(java.util.List<Object[]> pairs) {
+        entries.clear();
+        for (Object[] pair : pairs) {
+            entries.put(pair[0], pair[1]);
+        }
+    }
+
     void setAttribute(String name, Object value) {
         if (attributes == null) {
             attributes = new LinkedHashMap<>();

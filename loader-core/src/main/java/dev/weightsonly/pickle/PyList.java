@@ -25,6 +25,10 @@ public final class PyList extends AbstractList<Object> implements RandomAccess {
         items.add(item);
     }
 
+    void replace(int index, Object item) {
+        items.set(index, item);
+    }
+
     @Override
     public Object get(int index) {
         return items.get(index);

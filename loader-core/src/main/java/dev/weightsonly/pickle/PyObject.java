@@ -8,11 +8,15 @@ package dev.weightsonly.pickle;
 public final class PyObject {
 
     private final String className;
-    private final PyTuple args;
+    private PyTuple args;
     private Object state = PyNone.NONE;
 
     PyObject(String className, PyTuple args) {
         this.className = className;
+        this.args = args;
+    }
+
+    void setArgs(PyTuple args) {
         this.args = args;
     }
 

@@ -22,6 +22,11 @@ public final class PySet extends AbstractSet<Object> {
         items.add(item);
     }
 
+    void replaceAll(java.util.List<Object> newItems) {
+        items.clear();
+        items.addAll(newItems);
+    }
+
     void freeze() {
         frozen = true;
     }

@@ -6,7 +6,7 @@ import java.util.Map;
  * Python 3's mapping of Python 2 global names ({@code _compat_pickle}), which torch applies to every
  * GLOBAL before checking its allowlist: {@code torch.save} writes {@code set} as {@code __builtin__ set}.
  */
-final class PythonNames {
+public final class PythonNames {
 
     private PythonNames() {
     }
@@ -44,7 +44,7 @@ final class PythonNames {
             Map.entry("UserDict UserDict", "collections UserDict"));
 
     /** Returns {@code {module, name}} after the mapping. */
-    static String[] map(String module, String name) {
+    public static String[] map(String module, String name) {
         String mapped = NAME_MAPPING.get(module + " " + name);
         if (mapped != null) {
             int space = mapped.indexOf(' ');

@@ -42,6 +42,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     private final LoadLimits limits;
     private final Map<String, TorchStorage> storages = new HashMap<>();
     private final EnumMap<TorchFunction, BoundFunction> functions = new EnumMap<>(TorchFunction.class);
+    private final Set<String> usedAllowedGlobals = new java.util.LinkedHashSet<>();
     private int tensors;
 
     /**
@@ -59,6 +60,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     /** How many tensors this load rebuilt. */
     public int tensorCount() {
         return tensors;
+    }
+
+    /** The caller-allowed globals this load met, in order of first use. */
+    public Set<String> usedAllowedGlobals() {
+        return java.util.Collections.unmodifiableSet(usedAllowedGlobals);
     }
 
     /** How many distinct storages this load resolved. */
@@ -82,6 +88,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             return entry;
         }
         if (allowedGlobals.contains(full)) {
+            usedAllowedGlobals.add(full);
             return new AllowedGlobal(full);
         }
         throw UnsupportedGlobalException.notAllowed(site.where(), module, name);
@@ -103,6 +110,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         PyTuple id = switch (pid) {
             case PyTuple t -> t;
             case String text -> TextPersistentId.parse(text, this, site);
+            // torch's unpickler lets an int through, then _load.persistent_load asserts a tuple.
+            case Long n -> throw site.malformed("persistent id " + n + " is an int, but a zip checkpoint's"
+                    + " persistent ids are tuples ('storage', type, key, location, numel)");
+            case BigInteger n -> throw site.malformed("persistent id is an int, but a zip checkpoint's"
+                    + " persistent ids are tuples ('storage', type, key, location, numel)");
             default -> throw site.malformed("persistent_load id must be tuple or int, but got "
                     + PyValues.typeName(pid) + "; torch.save writes ('storage', type, key, location, numel)");
         };

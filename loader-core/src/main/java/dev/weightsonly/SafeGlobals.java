@@ -1,0 +1,188 @@
+package dev.weightsonly;
+
+import dev.weightsonly.scan.GlobalScanner;
+import dev.weightsonly.scan.ScanReport;
+import dev.weightsonly.scan.Verdict;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Globals the caller trusts beyond PyTorch's default allowlist, as {@code torch.serialization} keeps them:
+ * {@link #add} / {@link #get} / {@link #clear} mirror {@code add_safe_globals}, {@code get_safe_globals} and
+ * {@code clear_safe_globals}; {@link #scope} mirrors the {@code with safe_globals([...]):} context manager;
+ * {@link #unsafeGlobals(Path)} mirrors {@code get_unsafe_globals_in_checkpoint}.
+ *
+ * <p>Allowing a global never makes anything run. An object of an allowed class (or the result of an
+ * allowed function) loads as an inert {@link dev.weightsonly.pickle.PyObject} holding its qualified name,
+ * arguments and state, unless a {@link GlobalFactory} was registered for it, which then builds a Java value
+ * from that record. Names are Python qualified names, {@code module.QualName}, as in torch's
+ * {@code (obj, "module.name")} form; globals that can only mean code execution or system access
+ * ({@link dev.weightsonly.scan.DangerousGlobals}) are refused at registration.
+ *
+ * <p><b>Threads.</b> {@link #add} is process-wide, like torch's. A {@link #scope} applies to the thread that
+ * opened it and to nothing else: in a server, one request's trust must not leak into another request
+ * handled at the same moment (torch's context manager is process-wide; its issue #197380 asks for this).
+ * A load on another thread, or on an executor, does not see the scope: pass the names with
+ * {@link LoadOptions.Builder#allowGlobal(String)} instead, which involves no shared state at all (and
+ * {@link LoadOptions.Builder#sharedSafeGlobals(boolean)} turns this class off for one load).
+ *
+ * <p><b>Scopes.</b> Scopes nest. Closing a scope restores exactly the allowlist that was in force when it
+ * was opened, also when the body throws (use try-with-resources); unlike torch's, it never removes a name
+ * that was allowed before it opened. Closing an outer scope closes the scopes opened inside it.
+ */
+public final class SafeGlobals {
+
+    private static final GlobalFactory INERT = object -> object;
+    private static final Map<String, GlobalFactory> PROCESS = new ConcurrentHashMap<>();
+    private static final ThreadLocal<ArrayDeque<Scope>> SCOPES = new ThreadLocal<>();
+
+    private SafeGlobals() {
+    }
+
+    /** Allows {@code qualifiedNames} for every load in this process (torch's {@code add_safe_globals}). */
+    public static void add(String... qualifiedNames) {
+        for (String name : qualifiedNames) {
+            PROCESS.put(LoadOptions.checkAllowable(name), INERT);
+        }
+    }
+
+    /** Allows {@code qualifiedName} for every load in this process, building its objects with {@code factory}. */
+    public static void add(String qualifiedName, GlobalFactory factory) {
+        PROCESS.put(LoadOptions.checkAllowable(qualifiedName), Objects.requireNonNull(factory, "factory"));
+    }
+
+    /** The process-wide entries (torch's {@code get_safe_globals}); scopes are not included. */
+    public static Set<String> get() {
+        return Set.copyOf(PROCESS.keySet());
+    }
+
+    /** Removes every process-wide entry (torch's {@code clear_safe_globals}); open scopes are not affected. */
+    public static void clear() {
+        PROCESS.clear();
+    }
+
+    /** Opens a scope allowing {@code qualifiedNames} on this thread until it is closed. */
+    public static Scope scope(String... qualifiedNames) {
+        Map<String, GlobalFactory> entries = new LinkedHashMap<>();
+        for (String name : qualifiedNames) {
+            entries.put(LoadOptions.checkAllowable(name), INERT);
+        }
+        return open(entries);
+    }
+
+    /** Opens a scope allowing the given names, each built by its factory, on this thread until it is closed. */
+    public static Scope scope(Map<String, GlobalFactory> factories) {
+        Map<String, GlobalFactory> entries = new LinkedHashMap<>();
+        factories.forEach((name, factory) ->
+                entries.put(LoadOptions.checkAllowable(name), Objects.requireNonNull(factory, "factory")));
+        return open(entries);
+    }
+
+    private static Scope open(Map<String, GlobalFactory> entries) {
+        ArrayDeque<Scope> stack = SCOPES.get();
+        if (stack == null) {
+            stack = new ArrayDeque<>();
+            SCOPES.set(stack);
+        }
+        Scope scope = new Scope(Collections.unmodifiableMap(entries), Thread.currentThread());
+        stack.push(scope);
+        return scope;
+    }
+
+    /** Every name allowed for a load started now on this thread: process-wide entries and open scopes. */
+    public static Set<String> effective() {
+        return Set.copyOf(snapshot().keySet());
+    }
+
+    /** Names to factories in force on this thread; inner scopes override outer ones and the process-wide set. */
+    static Map<String, GlobalFactory> snapshot() {
+        Map<String, GlobalFactory> out = new LinkedHashMap<>(PROCESS);
+        ArrayDeque<Scope> stack = SCOPES.get();
+        if (stack != null) {
+            for (Iterator<Scope> it = stack.descendingIterator(); it.hasNext(); ) {
+                out.putAll(it.next().entries);
+            }
+        }
+        return out;
+    }
+
+    /** The factory that keeps an object as its inert record. */
+    static GlobalFactory inert() {
+        return INERT;
+    }
+
+    static boolean isInert(GlobalFactory factory) {
+        return factory == INERT;
+    }
+
+    /**
+     * The globals {@code file} names that a load on this thread would refuse, found without loading it
+     * (torch's {@code get_unsafe_globals_in_checkpoint}): those in neither the default allowlist nor the
+     * allowlist in force, in order of first appearance. Works on files the loader refuses and on broken
+     * ones, reporting what it read before the break; {@link #scan(Path)} gives the details.
+     */
+    public static List<String> unsafeGlobals(Path file) throws IOException {
+        return scan(file).names(Verdict.NEEDS_ALLOWLISTING, Verdict.DANGEROUS);
+    }
+
+    /** Every global {@code file} names, each with what a load on this thread would make of it. */
+    public static ScanReport scan(Path file) throws IOException {
+        Set<String> allowed = effective();
+        return GlobalScanner.scan(file, allowed::contains);
+    }
+
+    /**
+     * An open {@link SafeGlobals#scope}: its names are allowed on the opening thread until {@link #close()}.
+     */
+    public static final class Scope implements AutoCloseable {
+        private final Map<String, GlobalFactory> entries;
+        private final Thread owner;
+        private boolean closed;
+
+        private Scope(Map<String, GlobalFactory> entries, Thread owner) {
+            this.entries = entries;
+            this.owner = owner;
+        }
+
+        /** The names this scope allows. */
+        public Set<String> names() {
+            return entries.keySet();
+        }
+
+        /**
+         * Restores the allowlist in force when this scope opened (closing any scope opened inside it).
+         * Closing twice does nothing.
+         *
+         * @throws IllegalStateException if called from another thread than the one that opened the scope
+         */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            if (Thread.currentThread() != owner) {
+                throw new IllegalStateException("a SafeGlobals scope is closed by the thread that opened it");
+            }
+            ArrayDeque<Scope> stack = SCOPES.get();
+            while (stack != null && !stack.isEmpty()) {
+                Scope top = stack.pop();
+                top.closed = true;
+                if (top == this) {
+                    break;
+                }
+            }
+            if (stack != null && stack.isEmpty()) {
+                SCOPES.remove();
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.weightsonly.scan;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a static scan of a file found: every global each of its pickles names, and the problems that
+ * stopped or worried the scan (a broken stream, a TorchScript archive). Globals read before a break are
+ * still reported.
+ *
+ * @param source   the file name
+ * @param globals  every reference, in file order
+ * @param problems malformed streams, unreadable containers, formats that carry code; empty for a clean file
+ * @param dangerousFormat true when the container itself carries code (a TorchScript archive)
+ */
+public record ScanReport(String source, List<GlobalReference> globals, List<String> problems, boolean dangerousFormat) {
+
+    public ScanReport {
+        globals = List.copyOf(globals);
+        problems = List.copyOf(problems);
+    }
+
+    /** The distinct names, in order of first appearance, whose verdict is one of {@code verdicts}. */
+    public List<String> names(Verdict... verdicts) {
+        Set<Verdict> wanted = Set.of(verdicts);
+        Set<String> out = new LinkedHashSet<>();
+        for (GlobalReference g : globals) {
+            if (wanted.contains(g.verdict())) {
+                out.add(g.name());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** True if any global is dangerous, the format carries code, or the file could not be read through. */
+    public boolean isDangerousOrMalformed() {
+        return dangerousFormat || !problems.isEmpty()
+                || globals.stream().anyMatch(g -> g.verdict() == Verdict.DANGEROUS);
+    }
+
+    /** True if some global needs allowlisting (and nothing is dangerous). */
+    public boolean needsAllowlisting() {
+        return globals.stream().anyMatch(g -> g.verdict() == Verdict.NEEDS_ALLOWLISTING);
+    }
+}
