@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +53,7 @@ public final class Checkpoint implements AutoCloseable {
     private final String source;
     private final Object root;
     private final Arena arena;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final boolean mapped;
     private final int tensorCount;
     private final int storageCount;
@@ -119,7 +122,16 @@ public final class Checkpoint implements AutoCloseable {
     /** Loads a checkpoint held in a byte array (copied, so later changes to the array do not matter). */
     public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
-        return fromMemory(name, MemorySegment.ofArray(bytes.clone()).asReadOnly(), null, options);
+        Arena arena = Arena.ofShared();
+        try {
+            // Memory the checkpoint owns, so that close() releases it and later reads fail cleanly.
+            MemorySegment copy = arena.allocate(bytes.length, 64);
+            MemorySegment.copy(bytes, 0, copy, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            return fromMemory(name, copy.asReadOnly(), arena, options);
+        } catch (IOException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
     }
 
     private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options)
@@ -296,10 +308,13 @@ public final class Checkpoint implements AutoCloseable {
         return limits;
     }
 
-    /** Releases the mapping or the copied bytes. Tensors of this checkpoint must not be used afterwards. */
+    /**
+     * Releases the mapping or the copied bytes; reading a tensor of this checkpoint afterwards throws
+     * {@link IllegalStateException}. Closing again does nothing.
+     */
     @Override
     public void close() {
-        if (arena != null) {
+        if (arena != null && closed.compareAndSet(false, true)) {
             arena.close();
         }
     }

@@ -1,16 +1,23 @@
 package dev.weightsonly;
 
 import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.container.LegacyStream;
 import dev.weightsonly.container.ZipArchive;
+import dev.weightsonly.pickle.PyList;
+import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.torch.PlainDataHost;
+import dev.weightsonly.torch.StorageSource;
 import dev.weightsonly.pickle.ObjectReplacement;
 import dev.weightsonly.pickle.Unpickler;
 import dev.weightsonly.torch.TorchUnpicklerHost;
 import java.lang.foreign.MemorySegment;
+import java.math.BigInteger;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,7 +32,7 @@ final class CheckpointReader {
     record Result(Object root, int tensorCount, int storageCount) {
     }
 
-    private static final byte[] LEGACY_MAGIC = HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e");
+    private static final BigInteger LEGACY_MAGIC_NUMBER = new BigInteger("1950a86a20f9469cfc6c", 16);
 
     private CheckpointReader() {
     }
@@ -34,6 +41,9 @@ final class CheckpointReader {
         Location where = Location.of(source);
         if (ZipArchive.looksLikeZip(bytes)) {
             return readZip(where, bytes, options);
+        }
+        if (startsWith(bytes, LegacyStream.MAGIC_PICKLE, 0)) {
+            return readLegacy(where, bytes, options);
         }
         throw notAZipCheckpoint(where, bytes);
     }
@@ -97,6 +107,51 @@ final class CheckpointReader {
         }, limits, where);
     }
 
+    /**
+     * The legacy stream. Its storage blocks follow the object pickle, and their sizes depend on the dtypes
+     * that pickle declares, so the object pickle is run twice: once to learn the declarations (tensors are
+     * placeholders), then, with every block located and size-checked, to build the real views.
+     */
+    private static Result readLegacy(Location where, MemorySegment bytes, LoadOptions options)
+            throws CheckpointException {
+        LoadLimits limits = options.limits();
+        Map<String, GlobalFactory> globals = options.effectiveGlobals();
+        long end = bytes.byteSize();
+        Unpickler.Result magic = Unpickler.load(bytes, 0, end, where.inRecord("pickle 1 (magic number)"),
+                PlainDataHost.INSTANCE, limits);
+        if (!LEGACY_MAGIC_NUMBER.equals(magic.value())) {
+            throw where.malformed("Invalid magic number; corrupt file?");
+        }
+        Unpickler.Result version = Unpickler.load(bytes, magic.end(), end, where.inRecord("pickle 2 (protocol version)"),
+                PlainDataHost.INSTANCE, limits);
+        if (!Long.valueOf(1001).equals(version.value())) {
+            throw where.unsupported("Invalid protocol version: " + version.value());
+        }
+        Unpickler.Result sysInfo = Unpickler.load(bytes, version.end(), end, where.inRecord("pickle 3 (sys_info)"),
+                PlainDataHost.INSTANCE, limits);
+        long objectStart = sysInfo.end();
+        Location objectWhere = where.inRecord("pickle 4 (the saved object)");
+        TorchUnpicklerHost declarations = new TorchUnpicklerHost(new StorageSource.LegacyDeclarations(), false,
+                globals.keySet(), limits);
+        Unpickler.Result first = Unpickler.load(bytes, objectStart, end, objectWhere, declarations, limits);
+        Unpickler.Result keyList = Unpickler.load(bytes, first.end(), end, where.inRecord("pickle 5 (storage keys)"),
+                PlainDataHost.INSTANCE, limits);
+        if (!(keyList.value() instanceof PyList list) || !list.stream().allMatch(k -> k instanceof String)) {
+            throw where.inRecord("pickle 5 (storage keys)").malformed("the storage key list must be a list of str, got "
+                    + PyValues.typeName(keyList.value()));
+        }
+        Map<String, LegacyStream.Declared> declared = new LinkedHashMap<>();
+        declarations.declarations().forEach((key, d) ->
+                declared.put(key, new LegacyStream.Declared(d.numel(), d.dtype().elementSize())));
+        Map<String, MemorySegment> blocks = LegacyStream.locateBlocks(bytes, keyList.end(),
+                list.stream().map(String.class::cast).toList(), declared, where.inRecord("storage data"));
+        TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.LegacyBlocks(blocks), false,
+                globals.keySet(), limits);
+        Unpickler.Result result = Unpickler.load(bytes, objectStart, first.end(), objectWhere, host, limits);
+        Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, objectWhere);
+        return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
     private static void checkVersion(Location where, ZipArchive archive) throws CheckpointException {
         String name = archive.contains(".data/version") ? ".data/version" : "version";
         MemorySegment record = archive.record(name).orElseThrow(() -> where.malformed(
@@ -158,11 +213,6 @@ final class CheckpointReader {
         }
         if (startsWith(bytes, "PYTORCH1".getBytes(StandardCharsets.US_ASCII), 0)) {
             return where.unsupported("File is an unsupported archive format from the preview release.");
-        }
-        if (startsWith(bytes, LEGACY_MAGIC, 0)) {
-            return where.unsupported("this is the legacy checkpoint format (PyTorch before 1.6, or"
-                    + " _use_new_zipfile_serialization=False), which this version does not read yet; re-save it"
-                    + " with torch.save in a current PyTorch");
         }
         if (startsWith(bytes, "ustar".getBytes(StandardCharsets.US_ASCII), 257)) {
             return where.unsupported("this is a tar archive: the PyTorch 0.1.x checkpoint format, which this version"

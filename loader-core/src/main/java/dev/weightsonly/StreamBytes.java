@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads a whole stream into memory: a heap array when it fits, native memory of the arena when not. */
+/** Reads a whole stream into native memory of the arena. */
 final class StreamBytes {
 
     private static final int CHUNK = 16 << 20;
@@ -29,12 +29,9 @@ final class StreamBytes {
                 break;
             }
         }
-        if (chunks.size() == 1) {
-            return MemorySegment.ofArray(chunks.get(0)).asReadOnly();
-        }
-        MemorySegment out = total < Integer.MAX_VALUE - 8
-                ? MemorySegment.ofArray(new byte[(int) total])
-                : arena.allocate(total, 64);
+        // Always memory of the arena, never a heap array: the checkpoint's close() must release it, after
+        // which reading a tensor fails cleanly instead of quietly working on memory nobody owns.
+        MemorySegment out = arena.allocate(total, 64);
         long at = 0;
         for (byte[] chunk : chunks) {
             MemorySegment.copy(chunk, 0, out, ValueLayout.JAVA_BYTE, at, chunk.length);

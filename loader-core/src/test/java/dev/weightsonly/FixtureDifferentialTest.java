@@ -34,10 +34,10 @@ class FixtureDifferentialTest {
                     "GLOBAL frozenset was not an allowed global by default"),
             "empty_bytes", new Refusal(UnsupportedGlobalException.class,
                     "GLOBAL bytes was not an allowed global by default"),
-            "quantized", new Refusal(UnsupportedCheckpointException.class,
-                    "a quantized tensor (torch._utils._rebuild_qtensor) is not supported yet"),
-            "sparse", new Refusal(UnsupportedCheckpointException.class,
-                    "a sparse tensor (torch._utils._rebuild_sparse_tensor) is not supported yet"));
+            "fairseq_dictionary", new Refusal(UnsupportedGlobalException.class,
+                    "GLOBAL fairseq.data.dictionary.Dictionary was not an allowed global by default"),
+            "sparse_csr_113", new Refusal(UnsupportedGlobalException.class,
+                    "GLOBAL torch._utils._rebuild_sparse_csr_tensor was not an allowed global by default"));
 
     record Refusal(Class<? extends CheckpointException> type, String fragment) {
     }

@@ -25,6 +25,9 @@ import org.apache.commons.compress.archivers.zip.ZipMethod;
  */
 public final class ZipArchive {
 
+    private static final int FLAG_COMPRESSED_PATCHED_DATA = 0x20;
+    private static final int FLAG_STRONG_ENCRYPTION = 0x40;
+
     private final MemorySegment file;
     private final Location where;
     private final LoadLimits limits;
@@ -55,7 +58,7 @@ public final class ZipArchive {
         try {
             zip = ZipFile.builder().setSeekableByteChannel(new SegmentChannel(file)).setIgnoreLocalFileHeader(false).get();
         } catch (IOException | RuntimeException e) {
-            throw where.malformed("PytorchStreamReader failed reading zip archive: " + e.getMessage()
+            throw where.malformed("PytorchStreamReader failed reading zip archive: " + messages(e)
                     + " (the file is truncated or not a zip checkpoint)");
         }
         Map<String, ZipArchiveEntry> byName = new LinkedHashMap<>();
@@ -89,6 +92,19 @@ public final class ZipArchive {
         return new ZipArchive(file, where, limits, root, Collections.unmodifiableMap(byName), zip);
     }
 
+    /** The messages of {@code e} and its causes, which say what the zip reader found wrong. */
+    private static String messages(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        int depth = 0;
+        for (Throwable t = e; t != null && depth < 5; t = t.getCause(), depth++) {
+            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (sb.indexOf(m) < 0) {
+                sb.append(sb.isEmpty() ? "" : ": ").append(m);
+            }
+        }
+        return sb.toString();
+    }
+
     /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
     public String rootFolder() {
         return root;
@@ -117,6 +133,13 @@ public final class ZipArchive {
         Location at = where.inRecord(fullName(name));
         if (entry.getGeneralPurposeBit().usesEncryption()) {
             throw at.unsupported("the record is encrypted");
+        }
+        // miniz, torch's zip reader, refuses these bits too ("Encryption and patch files are not supported").
+        int refusedFlags = entry.getRawFlag() & (FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION);
+        if (refusedFlags != 0) {
+            throw at.unsupported(String.format("the record has general-purpose flag 0x%x (%s), which zip"
+                    + " checkpoints never use", refusedFlags,
+                    (refusedFlags & FLAG_STRONG_ENCRYPTION) != 0 ? "strong encryption" : "compressed patched data"));
         }
         long size = entry.getSize();
         long compressed = entry.getCompressedSize();
@@ -164,6 +187,8 @@ public final class ZipArchive {
                         + entry.getSize());
             }
             return MemorySegment.ofArray(out.toByteArray()).asReadOnly();
+        } catch (CheckpointException e) {
+            throw e; // the limit or size verdict above, not an inflater failure
         } catch (IOException | RuntimeException e) {
             throw at.malformed("DEFLATED record cannot be inflated: " + e.getMessage());
         }

@@ -10,9 +10,12 @@ import dev.weightsonly.pickle.PySet;
 import dev.weightsonly.pickle.PyTuple;
 import dev.weightsonly.pickle.PyValues;
 import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.torch.MetaTensor;
 import dev.weightsonly.torch.QScheme;
+import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.torch.TorchDevice;
 import dev.weightsonly.torch.TorchLayout;
 import dev.weightsonly.torch.TorchSize;
@@ -99,7 +102,15 @@ public final class CanonicalDump {
             }
             case TorchLayout l -> out.append("{\"layout\":\"").append(l.torchName()).append("\"}");
             case QScheme q -> out.append("{\"qscheme\":\"").append(q.torchName()).append("\"}");
-            case Tensor t -> tensor(t, out);
+            case Tensor t -> tensor(t, out, depth);
+            case SparseTensor s -> sparse(s, out, depth);
+            case MetaTensor m -> {
+                out.append("{\"meta\":{\"dtype\":\"").append(m.dtype().torchName()).append("\",\"shape\":");
+                longs(m.shape(), out);
+                out.append(",\"stride\":");
+                longs(m.strides(), out);
+                out.append(",\"requires_grad\":").append(m.requiresGrad()).append("}}");
+            }
             case PyTuple t -> enter(t, () -> {
                 out.append("{\"tuple\":");
                 items(t.items(), out, depth);
@@ -200,7 +211,26 @@ public final class CanonicalDump {
         out.append('"');
     }
 
-    private void tensor(Tensor t, StringBuilder out) {
+    private void sparse(SparseTensor s, StringBuilder out, int depth) {
+        String layout = s.layout().torchName().substring("torch.".length());
+        out.append("{\"tensor\":{\"sparse\":{\"layout\":\"").append(layout).append("\",\"size\":");
+        longs(s.size(), out);
+        boolean rows = s.layout() == TorchLayout.SPARSE_CSR || s.layout() == TorchLayout.SPARSE_BSR;
+        if (s.layout() == TorchLayout.SPARSE_COO) {
+            out.append(",\"indices\":");
+            value(s.indices(), out, depth + 1);
+        } else {
+            out.append(rows ? ",\"crow_indices\":" : ",\"ccol_indices\":");
+            value(s.compressedIndices(), out, depth + 1);
+            out.append(rows ? ",\"col_indices\":" : ",\"row_indices\":");
+            value(s.plainIndices(), out, depth + 1);
+        }
+        out.append(",\"values\":");
+        value(s.values(), out, depth + 1);
+        out.append("}}}");
+    }
+
+    private void tensor(Tensor t, StringBuilder out, int depth) {
         Storage storage = t.storage();
         // PyTorch numbers storages by data address; zero-byte storages all have address 0.
         Object key = storage.byteSize() == 0 ? EMPTY_STORAGE : storage;
@@ -216,7 +246,25 @@ public final class CanonicalDump {
         out.append(",\"storage_offset\":").append(t.storageOffset())
                 .append(",\"storage\":").append(number)
                 .append(",\"requires_grad\":").append(t.requiresGrad())
-                .append(",\"sha256\":\"").append(sha256(t)).append("\"}}");
+                .append(",\"sha256\":\"").append(sha256(t)).append('"');
+        if (t.quantizer().isPresent()) {
+            out.append(",\"quantizer\":");
+            switch (t.quantizer().get()) {
+                case Quantizer.PerTensorAffine q -> {
+                    out.append("{\"scheme\":\"per_tensor_affine\",\"scale\":");
+                    number(q.scale(), out);
+                    out.append(",\"zero_point\":").append(q.zeroPoint()).append('}');
+                }
+                case Quantizer.PerChannelAffine q -> {
+                    out.append("{\"scheme\":\"per_channel_affine\",\"scales\":");
+                    value(q.scales(), out, depth + 1);
+                    out.append(",\"zero_points\":");
+                    value(q.zeroPoints(), out, depth + 1);
+                    out.append(",\"axis\":").append(q.axis()).append('}');
+                }
+            }
+        }
+        out.append("}}");
     }
 
     private static void longs(long[] values, StringBuilder out) {

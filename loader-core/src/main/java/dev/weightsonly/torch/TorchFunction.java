@@ -14,12 +14,12 @@ enum TorchFunction {
     DEVICE("torch.device", true),
     // Allowlisted by torch, recognised here, rebuilt by a later release of weightsonly: a load that
     // meets one stops with a message naming it rather than dropping the tensor.
-    REBUILD_QTENSOR("torch._utils._rebuild_qtensor", false),
-    REBUILD_SPARSE_TENSOR("torch._utils._rebuild_sparse_tensor", false),
-    REBUILD_META_TENSOR_NO_STORAGE("torch._utils._rebuild_meta_tensor_no_storage", false),
+    REBUILD_QTENSOR("torch._utils._rebuild_qtensor", true),
+    REBUILD_SPARSE_TENSOR("torch._utils._rebuild_sparse_tensor", true),
+    REBUILD_META_TENSOR_NO_STORAGE("torch._utils._rebuild_meta_tensor_no_storage", true),
     REBUILD_WRAPPER_SUBCLASS("torch._utils._rebuild_wrapper_subclass", false),
     REBUILD_DEVICE_TENSOR_FROM_NUMPY("torch._utils._rebuild_device_tensor_from_numpy", false),
-    REBUILD_DEVICE_TENSOR_FROM_CPU_TENSOR("torch._utils._rebuild_device_tensor_from_cpu_tensor", false);
+    REBUILD_DEVICE_TENSOR_FROM_CPU_TENSOR("torch._utils._rebuild_device_tensor_from_cpu_tensor", true);
 
     final String qualifiedName;
     final boolean supported;

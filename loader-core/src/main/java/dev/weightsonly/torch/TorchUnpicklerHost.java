@@ -16,12 +16,17 @@ import dev.weightsonly.pickle.PyValues;
 import dev.weightsonly.pickle.UnpicklerHost;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.InvalidViewException;
+import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -29,32 +34,46 @@ import java.util.regex.Pattern;
 /**
  * What torch's weights-only loader decides, for one load: globals through {@link TorchAllowlist} and the
  * caller's explicit allowances, storages through persistent ids (each key loaded once, so views share
- * it, and its record size checked against what the id declares), and tensors through the rebuild
- * functions with every argument checked.
+ * it, and its size checked against what the id declares), and tensors through the rebuild functions with
+ * every argument checked.
  */
 public final class TorchUnpicklerHost implements UnpicklerHost {
 
     private static final Pattern DEVICE = Pattern.compile("[a-z_][a-z0-9_]*(:[0-9]{1,9})?");
+    private static final MemorySegment NO_BYTES = MemorySegment.ofArray(new byte[0]).asReadOnly();
 
-    private final StorageRecords records;
+    /** What a storage key was declared as. */
+    public record Declaration(DType dtype, boolean untyped, long numel, String location) {
+    }
+
+    private final StorageSource source;
     private final boolean bigEndian;
     private final Set<String> allowedGlobals;
     private final LoadLimits limits;
     private final Map<String, TorchStorage> storages = new HashMap<>();
+    private final Map<String, Declaration> declarations = new LinkedHashMap<>();
     private final EnumMap<TorchFunction, BoundFunction> functions = new EnumMap<>(TorchFunction.class);
-    private final Set<String> usedAllowedGlobals = new java.util.LinkedHashSet<>();
+    private final Set<String> usedAllowedGlobals = new LinkedHashSet<>();
     private int tensors;
 
     /**
-     * @param records        the storage records of the container
+     * @param records        the storage records of a zip archive
      * @param bigEndian      whether the archive's {@code byteorder} record says {@code big}
      * @param allowedGlobals qualified names the caller allowed beyond the default allowlist
      */
     public TorchUnpicklerHost(StorageRecords records, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits) {
-        this.records = records;
+        this(new StorageSource.ZipRecords(records), bigEndian, allowedGlobals, limits);
+    }
+
+    public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits) {
+        this.source = source;
         this.bigEndian = bigEndian;
         this.allowedGlobals = Set.copyOf(allowedGlobals);
         this.limits = limits;
+    }
+
+    private boolean dryRun() {
+        return source instanceof StorageSource.LegacyDeclarations;
     }
 
     /** How many tensors this load rebuilt. */
@@ -62,14 +81,19 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         return tensors;
     }
 
-    /** The caller-allowed globals this load met, in order of first use. */
-    public Set<String> usedAllowedGlobals() {
-        return java.util.Collections.unmodifiableSet(usedAllowedGlobals);
-    }
-
     /** How many distinct storages this load resolved. */
     public int storageCount() {
-        return storages.size();
+        return dryRun() ? declarations.size() : storages.size();
+    }
+
+    /** Root storage keys and what they were declared as (the legacy stream's first pass fills this). */
+    public Map<String, Declaration> declarations() {
+        return Collections.unmodifiableMap(declarations);
+    }
+
+    /** The caller-allowed globals this load met, in order of first use. */
+    public Set<String> usedAllowedGlobals() {
+        return Collections.unmodifiableSet(usedAllowedGlobals);
     }
 
     // ---- globals --------------------------------------------------------------------------------------
@@ -125,11 +149,12 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (!"storage".equals(typename)) {
             throw site.unsafe("Only persistent_load of storage is allowed, but got " + PyValues.shortRepr(id.get(0)));
         }
-        if (id.size() == 6) {
-            throw site.unsupported("a 6-field storage id, the legacy (non-zip) checkpoint format, inside a zip archive");
-        }
-        if (id.size() != 5) {
-            throw site.malformed("a storage id has 5 fields ('storage', type, key, location, numel), got " + id.size());
+        boolean legacy = !(source instanceof StorageSource.ZipRecords);
+        int expected = legacy ? 6 : 5;
+        if (id.size() != expected) {
+            throw site.malformed("a storage id in the " + (legacy ? "legacy stream" : "zip format") + " has "
+                    + expected + " fields ('storage', type, key, location, numel" + (legacy ? ", view" : "")
+                    + "), got " + id.size());
         }
         if (!(id.get(1) instanceof StorageType type)) {
             throw site.malformed("storage type must be a torch storage class, got " + PyValues.shortRepr(id.get(1)));
@@ -142,16 +167,6 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             throw site.malformed("storage location must be str, got " + PyValues.typeName(id.get(3)));
         }
         long numel = nonNegative(id.get(4), "storage numel", site);
-
-        TorchStorage cached = storages.get(key);
-        if (cached != null) {
-            long cachedNumel = cached.storage().byteSize() / cached.dtype().elementSize();
-            if (cached.dtype() != type.dtype() || cachedNumel != numel) {
-                throw site.malformed("storage '" + key + "' is declared as " + numel + " elements of " + type.dtype()
-                        + " but was declared before as " + cachedNumel + " elements of " + cached.dtype());
-            }
-            return cached;
-        }
         long nbytes;
         try {
             nbytes = Math.multiplyExact(numel, (long) type.dtype().elementSize());
@@ -159,19 +174,79 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             throw site.malformed("storage '" + key + "' declares " + numel + " elements of " + type.dtype()
                     + ", more bytes than a file can hold");
         }
-        MemorySegment bytes = records.storageBytes(key, site);
-        if (bytes.byteSize() != nbytes) {
-            // The CVE-2026-24747 rule: a record must hold exactly what its id declares.
-            throw site.malformed("record size (" + bytes.byteSize() + " bytes) does not match expected size ("
-                    + nbytes + " bytes = " + numel + " elements * " + type.dtype().elementSize()
-                    + " bytes/element) for dtype " + type.dtype() + " of storage '" + key + "'");
+        Declaration declared = new Declaration(type.dtype(), type.untyped(), numel, location);
+        Declaration before = declarations.putIfAbsent(key, declared);
+        if (before != null && (before.dtype() != declared.dtype() || before.numel() != numel)) {
+            throw site.malformed("storage '" + key + "' is declared as " + numel + " elements of " + type.dtype()
+                    + " but was declared before as " + before.numel() + " elements of " + before.dtype());
         }
+        TorchStorage root = rootStorage(key, declared, nbytes, site);
+        Object view = legacy ? id.get(5) : PyNone.NONE;
+        return view instanceof PyNone ? root : storageView(root, key, view, site);
+    }
+
+    private TorchStorage rootStorage(String key, Declaration declared, long nbytes, CallSite site)
+            throws CheckpointException {
+        TorchStorage cached = storages.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        MemorySegment bytes = switch (source) {
+            case StorageSource.ZipRecords zip -> {
+                MemorySegment record = zip.records().storageBytes(key, site);
+                if (record.byteSize() != nbytes) {
+                    // The CVE-2026-24747 rule: a record must hold exactly what its id declares.
+                    throw site.malformed("record size (" + record.byteSize() + " bytes) does not match expected size ("
+                            + nbytes + " bytes = " + declared.numel() + " elements * " + declared.dtype().elementSize()
+                            + " bytes/element) for dtype " + declared.dtype() + " of storage '" + key + "'");
+                }
+                yield record;
+            }
+            case StorageSource.LegacyDeclarations d -> NO_BYTES;
+            case StorageSource.LegacyBlocks blocks -> {
+                MemorySegment block = blocks.blocks().get(key);
+                if (block == null || block.byteSize() != nbytes) {
+                    throw site.malformed("storage '" + key + "' has no raw block of " + nbytes + " bytes");
+                }
+                yield block;
+            }
+        };
         // torch swaps typed storages of a big-endian file and leaves untyped (v3) ones as they are.
-        if (bigEndian && !type.untyped() && type.dtype().elementSize() > 1) {
-            bytes = ByteSwap.toLittleEndian(bytes, type.dtype());
+        if (bigEndian && !declared.untyped() && declared.dtype().elementSize() > 1) {
+            bytes = ByteSwap.toLittleEndian(bytes, declared.dtype());
         }
-        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, location), type.dtype(), type.untyped());
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location()), declared.dtype(),
+                declared.untyped());
         storages.put(key, storage);
+        return storage;
+    }
+
+    /** The legacy {@code (view_key, offset, view_size)} form: a slice of the root storage, cached by view key. */
+    private TorchStorage storageView(TorchStorage root, String rootKey, Object view, CallSite site)
+            throws CheckpointException {
+        if (!(view instanceof PyTuple t) || t.size() != 3 || !(t.get(0) instanceof String viewKey)) {
+            throw site.malformed("a storage view is (view_key, offset, size), got " + PyValues.shortRepr(view));
+        }
+        long offset = nonNegative(t.get(1), "storage view offset", site);
+        long size = nonNegative(t.get(2), "storage view size", site);
+        String cacheKey = "\0view\0" + viewKey;
+        TorchStorage cached = storages.get(cacheKey);
+        if (cached != null) {
+            return cached;
+        }
+        if (dryRun()) {
+            return root;
+        }
+        int es = root.dtype().elementSize();
+        long rootElements = root.storage().byteSize() / es;
+        if (offset > rootElements || size > rootElements - offset) {
+            throw site.malformed("storage view '" + viewKey + "' of " + size + " elements at " + offset
+                    + " lies outside storage '" + rootKey + "' of " + rootElements + " elements");
+        }
+        MemorySegment bytes = root.storage().bytes().asSlice(offset * es, size * es);
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, viewKey, root.storage().location()), root.dtype(),
+                root.untyped());
+        storages.put(cacheKey, storage);
         return storage;
     }
 
@@ -185,7 +260,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                         yield null;
                     }
                 }
-                yield new String(raw, java.nio.charset.StandardCharsets.US_ASCII);
+                yield new String(raw, StandardCharsets.US_ASCII);
             }
             default -> null;
         };
@@ -201,7 +276,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     // ---- argument checks ------------------------------------------------------------------------------
 
-    private static long nonNegative(Object value, String what, CallSite site) throws CheckpointException {
+    static long nonNegative(Object value, String what, CallSite site) throws CheckpointException {
         if (value instanceof Long l && l >= 0) {
             return l;
         }
@@ -211,7 +286,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         throw site.malformed(what + " must be a non-negative int, got " + PyValues.shortRepr(value));
     }
 
-    private static long[] longs(Object value, String what, CallSite site) throws CheckpointException {
+    static long[] longs(Object value, String what, CallSite site) throws CheckpointException {
         Object[] items = switch (value) {
             case PyTuple t -> t.items().toArray();
             case PyList l -> l.toArray();
@@ -261,23 +336,18 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     // ---- rebuilds -------------------------------------------------------------------------------------
 
-    private Tensor rebuildTensor(PyTuple args, int dtypeIndex, int metadataIndex, String function, CallSite site)
-            throws CheckpointException {
-        if (!(args.get(0) instanceof TorchStorage storage)) {
-            throw site.malformed(function + " expects a storage, got " + PyValues.typeName(args.get(0)));
-        }
-        long offset = nonNegative(args.get(1), "storage_offset", site);
-        long[] shape = longs(args.get(2), "size", site);
-        long[] strides = longs(args.get(3), "stride", site);
-        DType dtype = storage.dtype();
-        if (dtypeIndex >= 0) {
-            if (!(args.get(dtypeIndex) instanceof DType d)) {
-                throw site.malformed(function + " expects a dtype, got " + PyValues.typeName(args.get(dtypeIndex)));
-            }
-            dtype = d;
-        }
+    /** A view over a storage, with every geometry argument checked; the common part of every rebuild. */
+    private Tensor view(TorchStorage storage, DType dtype, Object offsetArg, Object sizeArg, Object strideArg,
+            CallSite site) throws CheckpointException {
+        long offset = nonNegative(offsetArg, "storage_offset", site);
+        long[] shape = longs(sizeArg, "size", site);
+        long[] strides = longs(strideArg, "stride", site);
         if (++tensors > limits.maxTensors()) {
             throw site.limit("maxTensors", limits.maxTensors(), "more than " + limits.maxTensors() + " tensors");
+        }
+        if (dryRun()) {
+            // The legacy stream's first pass only learns what storages are declared.
+            return Tensor.view(storage.storage(), dtype, 0, new long[] {0}, new long[] {1});
         }
         Tensor tensor;
         try {
@@ -289,6 +359,26 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             throw site.limit("maxTensorElements", limits.maxTensorElements(),
                     "a view of " + tensor.numel() + " elements");
         }
+        return tensor;
+    }
+
+    private Tensor rebuildTensor(PyTuple args, int dtypeIndex, int metadataIndex, String function, CallSite site)
+            throws CheckpointException {
+        if (!(args.get(0) instanceof TorchStorage storage)) {
+            throw site.malformed(function + " expects a storage, got " + PyValues.typeName(args.get(0)));
+        }
+        DType dtype = storage.dtype();
+        if (dtypeIndex >= 0) {
+            if (!(args.get(dtypeIndex) instanceof DType d)) {
+                throw site.malformed(function + " expects a dtype, got " + PyValues.typeName(args.get(dtypeIndex)));
+            }
+            dtype = d;
+        }
+        if (dtype.kind() == DType.Kind.QUANTIZED) {
+            throw site.malformed(function + " of a quantized storage (" + dtype + "); quantized tensors are saved"
+                    + " with _rebuild_qtensor");
+        }
+        Tensor tensor = view(storage, dtype, args.get(1), args.get(2), args.get(3), site);
         if (args.size() > 4) {
             tensor = tensor.withRequiresGrad(bool(args.get(4), "requires_grad", site));
         }
@@ -309,7 +399,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 + "): hooks are code and are never restored");
     }
 
-    private static Tensor applyMetadata(Tensor tensor, Object metadata, CallSite site) throws CheckpointException {
+    private Tensor applyMetadata(Tensor tensor, Object metadata, CallSite site) throws CheckpointException {
         if (metadata instanceof PyNone) {
             return tensor;
         }
@@ -335,6 +425,98 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         return t;
     }
 
+    /** {@code _rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad, hooks)}. */
+    private Tensor rebuildQuantized(PyTuple args, CallSite site) throws CheckpointException {
+        requireArgs(args, 7, 7, "_rebuild_qtensor", site);
+        if (!(args.get(0) instanceof TorchStorage storage) || storage.dtype().kind() != DType.Kind.QUANTIZED) {
+            throw site.malformed("_rebuild_qtensor expects a quantized storage, got " + describe(args.get(0)));
+        }
+        if (storage.dtype() == DType.QUINT4X2 || storage.dtype() == DType.QUINT2X4) {
+            throw site.unsupported("a packed quantized tensor (" + storage.dtype() + ")");
+        }
+        Tensor tensor = view(storage, storage.dtype(), args.get(1), args.get(2), args.get(3), site);
+        if (!(args.get(4) instanceof PyTuple params) || params.size() == 0 || !(params.get(0) instanceof QScheme scheme)) {
+            throw site.malformed("quantizer parameters must be (qscheme, ...), got " + PyValues.shortRepr(args.get(4)));
+        }
+        tensor = tensor.withRequiresGrad(bool(args.get(5), "requires_grad", site));
+        requireNoHooks(args.get(6), site);
+        if (dryRun()) {
+            return tensor;
+        }
+        Quantizer quantizer = switch (scheme) {
+            case PER_TENSOR_AFFINE -> {
+                if (params.size() != 3) {
+                    throw site.malformed("per_tensor_affine takes (qscheme, scale, zero_point), got "
+                            + params.size() + " items");
+                }
+                yield new Quantizer.PerTensorAffine(real(params.get(1), "scale", site),
+                        integer(params.get(2), "zero_point", site));
+            }
+            case PER_CHANNEL_AFFINE, PER_CHANNEL_AFFINE_FLOAT_QPARAMS -> {
+                if (params.size() != 4 || !(params.get(1) instanceof Tensor scales)
+                        || !(params.get(2) instanceof Tensor zeroPoints)) {
+                    throw site.malformed(scheme.torchName() + " takes (qscheme, scales tensor, zero_points tensor,"
+                            + " axis), got " + PyValues.shortRepr(params));
+                }
+                long axis = integer(params.get(3), "axis", site);
+                if (axis < 0 || axis >= tensor.dim()) {
+                    throw site.malformed("quantization axis " + axis + " is outside a tensor of " + tensor.dim()
+                            + " dimensions");
+                }
+                yield new Quantizer.PerChannelAffine(scales, zeroPoints, (int) axis,
+                        scheme == QScheme.PER_CHANNEL_AFFINE_FLOAT_QPARAMS);
+            }
+            default -> throw site.unsupported("Can't deserialize quantized tensor with qscheme " + scheme);
+        };
+        try {
+            return tensor.withQuantizer(quantizer);
+        } catch (IllegalArgumentException e) {
+            throw site.malformed(e.getMessage());
+        }
+    }
+
+    private static double real(Object v, String what, CallSite site) throws CheckpointException {
+        return switch (v) {
+            case Double d -> d;
+            case Long l -> l.doubleValue();
+            default -> throw site.malformed(what + " must be a float, got " + PyValues.typeName(v));
+        };
+    }
+
+    private static long integer(Object v, String what, CallSite site) throws CheckpointException {
+        if (v instanceof Long l) {
+            return l;
+        }
+        throw site.malformed(what + " must be an int, got " + PyValues.shortRepr(v));
+    }
+
+    private static String describe(Object v) {
+        return v instanceof TorchStorage s ? "a " + s.dtype() + " storage" : PyValues.typeName(v);
+    }
+
+    /** {@code _rebuild_sparse_tensor(layout, data)}, every index checked against the shape. */
+    private Object rebuildSparse(PyTuple args, CallSite site) throws CheckpointException {
+        requireArgs(args, 2, 2, "_rebuild_sparse_tensor", site);
+        if (!(args.get(0) instanceof TorchLayout layout) || layout == TorchLayout.STRIDED) {
+            throw site.malformed("_rebuild_sparse_tensor expects a sparse layout, got " + PyValues.shortRepr(args.get(0)));
+        }
+        if (!(args.get(1) instanceof PyTuple data)) {
+            throw site.malformed("_rebuild_sparse_tensor data must be a tuple, got " + PyValues.typeName(args.get(1)));
+        }
+        if (dryRun()) {
+            return PyNone.NONE;
+        }
+        try {
+            return switch (layout) {
+                case SPARSE_COO -> SparseChecks.coo(data, site);
+                case SPARSE_CSR, SPARSE_CSC, SPARSE_BSR, SPARSE_BSC -> SparseChecks.compressed(layout, data, site);
+                default -> throw site.unsupported("a sparse tensor of layout " + layout);
+            };
+        } catch (IllegalStateException | ArithmeticException e) {
+            throw site.malformed("sparse tensor: " + e.getMessage());
+        }
+    }
+
     private Object call(TorchFunction function, PyTuple args, CallSite site) throws CheckpointException {
         switch (function) {
             case REBUILD_TENSOR -> {
@@ -348,6 +530,43 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             case REBUILD_TENSOR_V3 -> {
                 requireArgs(args, 7, 8, "_rebuild_tensor_v3", site);
                 return rebuildTensor(args, 6, 7, "_rebuild_tensor_v3", site);
+            }
+            case REBUILD_QTENSOR -> {
+                return rebuildQuantized(args, site);
+            }
+            case REBUILD_SPARSE_TENSOR -> {
+                return rebuildSparse(args, site);
+            }
+            case REBUILD_META_TENSOR_NO_STORAGE -> {
+                requireArgs(args, 4, 4, "_rebuild_meta_tensor_no_storage", site);
+                if (!(args.get(0) instanceof DType dtype)) {
+                    throw site.malformed("_rebuild_meta_tensor_no_storage expects a dtype, got "
+                            + PyValues.typeName(args.get(0)));
+                }
+                long[] shape = longs(args.get(1), "size", site);
+                long[] strides = longs(args.get(2), "stride", site);
+                if (shape.length != strides.length) {
+                    throw site.malformed("meta tensor size and stride differ in rank");
+                }
+                for (int i = 0; i < shape.length; i++) {
+                    if (shape[i] < 0 || strides[i] < 0) {
+                        throw site.malformed("meta tensor with a negative size or stride");
+                    }
+                }
+                return new MetaTensor(dtype, shape, strides, bool(args.get(3), "requires_grad", site));
+            }
+            case REBUILD_DEVICE_TENSOR_FROM_CPU_TENSOR -> {
+                requireArgs(args, 4, 4, "_rebuild_device_tensor_from_cpu_tensor", site);
+                if (!(args.get(0) instanceof Tensor data) || !(args.get(1) instanceof DType dtype)
+                        || !(args.get(2) instanceof String)) {
+                    throw site.malformed("_rebuild_device_tensor_from_cpu_tensor expects (tensor, dtype, device,"
+                            + " requires_grad)");
+                }
+                if (!dryRun() && dtype != data.dtype()) {
+                    throw site.unsupported("a device tensor saved as " + data.dtype() + " but cast to " + dtype);
+                }
+                // Everything loads to the host; the CPU copy torch saved is the data.
+                return data.withRequiresGrad(bool(args.get(3), "requires_grad", site));
             }
             case REBUILD_PARAMETER, REBUILD_PARAMETER_WITH_STATE -> {
                 boolean withState = function == TorchFunction.REBUILD_PARAMETER_WITH_STATE;
@@ -437,14 +656,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     private static String describeUnsupported(TorchFunction f) {
         String what = switch (f) {
-            case REBUILD_QTENSOR -> "a quantized tensor";
-            case REBUILD_SPARSE_TENSOR -> "a sparse tensor";
-            case REBUILD_META_TENSOR_NO_STORAGE -> "a meta tensor (no storage)";
-            case REBUILD_WRAPPER_SUBCLASS -> "a tensor wrapper subclass";
-            case REBUILD_DEVICE_TENSOR_FROM_NUMPY, REBUILD_DEVICE_TENSOR_FROM_CPU_TENSOR -> "a device (XLA-style) tensor";
+            case REBUILD_WRAPPER_SUBCLASS -> "a tensor wrapper subclass (a tensor with no storage of its own)";
+            case REBUILD_DEVICE_TENSOR_FROM_NUMPY -> "a device (XLA-style) tensor saved through numpy";
             default -> f.qualifiedName;
         };
-        return what + " (" + f.qualifiedName + ") is not supported yet; the checkpoint is refused rather than"
+        return what + " (" + f.qualifiedName + ") is not supported; the checkpoint is refused rather than"
                 + " loaded without it";
     }
 

@@ -49,9 +49,15 @@ public final class Tensor {
     private final boolean requiresGrad;
     private final boolean conj;
     private final boolean neg;
+    private final Quantizer quantizer;
 
     private Tensor(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides, long numel,
                    boolean requiresGrad, boolean conj, boolean neg) {
+        this(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, null);
+    }
+
+    private Tensor(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides, long numel,
+                   boolean requiresGrad, boolean conj, boolean neg, Quantizer quantizer) {
         this.storage = storage;
         this.data = storage.bytes();
         this.dtype = dtype;
@@ -63,6 +69,7 @@ public final class Tensor {
         this.requiresGrad = requiresGrad;
         this.conj = conj;
         this.neg = neg;
+        this.quantizer = quantizer;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -207,7 +214,7 @@ public final class Tensor {
     /** This view with {@code requires_grad} set as given (stored only; nothing here computes gradients). */
     public Tensor withRequiresGrad(boolean requiresGrad) {
         return requiresGrad == this.requiresGrad ? this
-                : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg);
+                : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, quantizer);
     }
 
     /**
@@ -220,7 +227,7 @@ public final class Tensor {
             throw new IllegalArgumentException("the conjugate bit needs a complex dtype, not " + dtype);
         }
         return conj == this.conj ? this
-                : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg);
+                : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, quantizer);
     }
 
     /**
@@ -235,7 +242,81 @@ public final class Tensor {
             throw new IllegalArgumentException("the negative bit is not supported for " + dtype);
         }
         return neg == this.neg ? this
-                : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg);
+                : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, quantizer);
+    }
+
+    /**
+     * This view of a quantized dtype with its quantizer, which says how its integers map to real values.
+     *
+     * @throws IllegalArgumentException if the dtype is not quantized, or a per-channel quantizer's axis is
+     *     outside the shape or its scales and zero points do not have one entry per index along it
+     */
+    public Tensor withQuantizer(Quantizer quantizer) {
+        Objects.requireNonNull(quantizer, "quantizer");
+        if (dtype.kind() != DType.Kind.QUANTIZED) {
+            throw new IllegalArgumentException("a quantizer needs a quantized dtype, not " + dtype);
+        }
+        if (quantizer instanceof Quantizer.PerChannelAffine pc) {
+            if (pc.axis() < 0 || pc.axis() >= shape.length) {
+                throw new IllegalArgumentException("quantization axis " + pc.axis() + " is outside a tensor of "
+                        + shape.length + " dimensions");
+            }
+            long channels = shape[pc.axis()];
+            if (pc.scales().dim() != 1 || pc.zeroPoints().dim() != 1 || pc.scales().numel() != channels
+                    || pc.zeroPoints().numel() != channels) {
+                throw new IllegalArgumentException("per-channel quantization along axis " + pc.axis() + " needs "
+                        + channels + " scales and zero points, got shapes " + Arrays.toString(pc.scales().shape())
+                        + " and " + Arrays.toString(pc.zeroPoints().shape()));
+            }
+            if (pc.scales().dtype().kind() != DType.Kind.FLOAT || pc.zeroPoints().dtype().kind() == DType.Kind.COMPLEX) {
+                throw new IllegalArgumentException("per-channel scales must be floating point and zero points real,"
+                        + " got " + pc.scales().dtype() + " and " + pc.zeroPoints().dtype());
+            }
+        }
+        return new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, quantizer);
+    }
+
+    /** The quantizer of a quantized tensor; empty for every other tensor. */
+    public java.util.Optional<Quantizer> quantizer() {
+        return java.util.Optional.ofNullable(quantizer);
+    }
+
+    /**
+     * The real values of a quantized tensor as a float32 tensor in fresh memory, computed as torch's CPU
+     * kernel does, bit for bit: {@code (float) (((float) q - zero_point) * scale)} with the scale a double
+     * (float qparams: all in float).
+     *
+     * @throws IllegalStateException if this tensor has no quantizer, or is too large for one array
+     */
+    public Tensor dequantize() {
+        if (quantizer == null) {
+            throw new IllegalStateException("dequantize() needs a quantized tensor with a quantizer, not " + dtype);
+        }
+        if (!dtype.oneValuePerElement()) {
+            throw new IllegalStateException("dequantize() of packed " + dtype + " is not supported");
+        }
+        long[] q = toLongArray();
+        float[] out = new float[q.length];
+        long[] index = new long[shape.length];
+        for (int i = 0; i < q.length; i++) {
+            out[i] = switch (quantizer) {
+                case Quantizer.PerTensorAffine pt -> (float) (((float) q[i] - (float) pt.zeroPoint()) * pt.scale());
+                case Quantizer.PerChannelAffine pc -> {
+                    long c = index[pc.axis()];
+                    if (pc.floatQParams()) {
+                        yield ((float) q[i] - pc.zeroPoints().getFloat(c)) * pc.scales().getFloat(c);
+                    }
+                    yield (float) (((float) q[i] - (float) pc.zeroPoints().getLong(c)) * pc.scales().getDouble(c));
+                }
+            };
+            for (int d = shape.length - 1; d >= 0 && ++index[d] == shape[d]; d--) {
+                index[d] = 0;
+            }
+        }
+        MemorySegment bytes = MemorySegment.ofArray(new byte[Math.multiplyExact(out.length, 4)]);
+        MemorySegment.copy(out, 0, bytes, LE_FLOAT, 0, out.length);
+        return new Tensor(freshStorage(bytes, "dequantized"), DType.FLOAT32, 0, shape, rowMajorStrides(shape), numel,
+                false, false, false);
     }
 
     private static boolean negatable(DType t) {
@@ -344,7 +425,7 @@ public final class Tensor {
             return this;
         }
         return new Tensor(freshStorage(rowMajorCopy(), "contiguous copy"), dtype, 0, shape, rowMajorStrides(shape),
-                numel, requiresGrad, conj, neg);
+                numel, requiresGrad, conj, neg, quantizer);
     }
 
     /**

@@ -1,0 +1,34 @@
+package dev.weightsonly.torch;
+
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.pickle.CallSite;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+
+/**
+ * Where the bytes of the storages a pickle names come from, per container format.
+ */
+public sealed interface StorageSource {
+
+    /** The zip format: storage {@code key} is record {@code data/<key>}, whose size must equal the declared one. */
+    record ZipRecords(StorageRecords records) implements StorageSource {
+    }
+
+    /**
+     * The legacy stream, first pass: the raw blocks follow the object pickle, so their sizes (from the
+     * dtypes the pickle declares) must be known before they can be found. This pass records what each
+     * storage key declares and builds placeholder tensors; nothing else is trusted from it.
+     */
+    record LegacyDeclarations() implements StorageSource {
+    }
+
+    /** The legacy stream, second pass: each root key's raw block, located and size-checked. */
+    record LegacyBlocks(Map<String, MemorySegment> blocks) implements StorageSource {
+    }
+
+    /** Finds the bytes of one zip record. */
+    @FunctionalInterface
+    interface Lookup {
+        MemorySegment bytes(String key, CallSite site) throws CheckpointException;
+    }
+}

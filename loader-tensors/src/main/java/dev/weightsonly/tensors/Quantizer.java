@@ -1,0 +1,27 @@
+package dev.weightsonly.tensors;
+
+import java.util.Objects;
+
+/**
+ * How the integers of a quantized tensor map to real values, as torch's quantizers define it:
+ * {@code real = (q - zero_point) * scale}, with one scale and zero point for the whole tensor or one per
+ * index along an axis.
+ */
+public sealed interface Quantizer permits Quantizer.PerTensorAffine, Quantizer.PerChannelAffine {
+
+    /** {@code torch.per_tensor_affine}: one scale (a double, as torch keeps it) and one zero point. */
+    record PerTensorAffine(double scale, long zeroPoint) implements Quantizer {
+    }
+
+    /**
+     * {@code torch.per_channel_affine} (or {@code per_channel_affine_float_qparams}): one scale and zero
+     * point per index along {@code axis}, as 1-D tensors (float64 scales and int64 zero points; float32
+     * both for float qparams).
+     */
+    record PerChannelAffine(Tensor scales, Tensor zeroPoints, int axis, boolean floatQParams) implements Quantizer {
+        public PerChannelAffine {
+            Objects.requireNonNull(scales, "scales");
+            Objects.requireNonNull(zeroPoints, "zeroPoints");
+        }
+    }
+}
