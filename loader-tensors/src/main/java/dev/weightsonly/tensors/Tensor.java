@@ -283,8 +283,9 @@ public final class Tensor {
 
     /**
      * The real values of a quantized tensor as a float32 tensor in fresh memory, computed as torch's CPU
-     * kernel does, bit for bit: {@code (float) (((float) q - zero_point) * scale)} with the scale a double
-     * (float qparams: all in float).
+     * kernels do, bit for bit: per tensor {@code ((float) q - zero_point) * (float) scale} in float; per
+     * channel {@code (float) (((float) q - zero_point) * scale)} with the scale a double (float qparams:
+     * all in float). The two kernels round differently, and matching torch means following each.
      *
      * @throws IllegalStateException if this tensor has no quantizer, or is too large for one array
      */
@@ -300,7 +301,7 @@ public final class Tensor {
         long[] index = new long[shape.length];
         for (int i = 0; i < q.length; i++) {
             out[i] = switch (quantizer) {
-                case Quantizer.PerTensorAffine pt -> (float) (((float) q[i] - (float) pt.zeroPoint()) * pt.scale());
+                case Quantizer.PerTensorAffine pt -> ((float) q[i] - (float) pt.zeroPoint()) * (float) pt.scale();
                 case Quantizer.PerChannelAffine pc -> {
                     long c = index[pc.axis()];
                     if (pc.floatQParams()) {
@@ -826,7 +827,8 @@ public final class Tensor {
 
     private void requireInteger(String operation) {
         DType.Kind kind = dtype.kind();
-        if (kind == DType.Kind.FLOAT || kind == DType.Kind.COMPLEX) {
+        // Packed floats (float4_e2m1fn_x2: two values per byte) are read as their raw storage byte.
+        if ((kind == DType.Kind.FLOAT && dtype.oneValuePerElement()) || kind == DType.Kind.COMPLEX) {
             throw unsuitable(operation);
         }
     }
