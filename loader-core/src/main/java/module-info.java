@@ -13,4 +13,6 @@ module dev.weightsonly.core {
     exports dev.weightsonly.container;
     exports dev.weightsonly.dump;
     exports dev.weightsonly.scan;
+    exports dev.weightsonly.safetensors;
+    exports dev.weightsonly.writer;
 }

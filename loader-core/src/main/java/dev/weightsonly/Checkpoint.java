@@ -45,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * {@link dev.weightsonly.pickle.PyComplex}; tensors and Parameters {@link Tensor}; {@code torch.Size},
  * {@code torch.device}, dtypes and layouts their types in {@code dev.weightsonly.torch} and
  * {@link dev.weightsonly.tensors.DType}.
+ *
+ * <p>A safetensors file (recognised by its header, or by a {@code .safetensors} name) loads too, validated as
+ * the reference reader validates it ({@link dev.weightsonly.safetensors.SafetensorsHeader}): its root is a
+ * {@link PyDict} of kind {@code DICT} mapping each name to a contiguous view, in the order of the data in the
+ * file, and its {@code __metadata__} is {@link #metadata()}.
  */
 public final class Checkpoint implements AutoCloseable {
 
@@ -58,6 +63,7 @@ public final class Checkpoint implements AutoCloseable {
     private final int tensorCount;
     private final int storageCount;
     private final LoadLimits limits;
+    private final Map<String, String> metadata;
 
     private Checkpoint(String source, Object root, Arena arena, boolean mapped, CheckpointReader.Result result,
             LoadLimits limits) {
@@ -68,6 +74,7 @@ public final class Checkpoint implements AutoCloseable {
         this.tensorCount = result.tensorCount();
         this.storageCount = result.storageCount();
         this.limits = limits;
+        this.metadata = result.metadata();
     }
 
     /** Loads {@code file} with the default options, mapping it (no tensor bytes copied). */
@@ -277,8 +284,15 @@ public final class Checkpoint implements AutoCloseable {
                     }
                 }
                 case PyObject o -> {
-                    children.add(new Object[] {join(path, "args"), o.args()});
-                    children.add(new Object[] {join(path, "state"), o.state()});
+                    // An object's attributes name its parts directly (a TorchScript module's lin.weight).
+                    if (o.args().size() > 0) {
+                        children.add(new Object[] {join(path, "args"), o.args()});
+                    }
+                    if (o.state() instanceof PyDict attributes) {
+                        attributes.forEach((k, v) -> children.add(new Object[] {join(path, keyName(k)), v}));
+                    } else {
+                        children.add(new Object[] {join(path, "state"), o.state()});
+                    }
                 }
                 default -> { }
             }
@@ -301,6 +315,15 @@ public final class Checkpoint implements AutoCloseable {
             case PyNone n -> "None";
             default -> String.valueOf(key);
         };
+    }
+
+    /**
+     * A safetensors file's {@code __metadata__} (free-form strings such as {@code {"format": "pt"}}), in
+     * header order; empty for torch checkpoints, which have no such header, and for safetensors files
+     * without one.
+     */
+    public Map<String, String> metadata() {
+        return metadata;
     }
 
     /** The limits this checkpoint was loaded with (the dump and walks honour them too). */

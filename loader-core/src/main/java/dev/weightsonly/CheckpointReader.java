@@ -2,21 +2,25 @@ package dev.weightsonly;
 
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.container.LegacyStream;
+import dev.weightsonly.container.LegacyTar;
 import dev.weightsonly.container.ZipArchive;
+import dev.weightsonly.pickle.PyDict;
 import dev.weightsonly.pickle.PyList;
 import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.torch.LegacyTarReader;
 import dev.weightsonly.torch.PlainDataHost;
 import dev.weightsonly.torch.StorageSource;
 import dev.weightsonly.pickle.ObjectReplacement;
 import dev.weightsonly.pickle.Unpickler;
+import dev.weightsonly.safetensors.SafetensorsHeader;
 import dev.weightsonly.torch.TorchUnpicklerHost;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -28,8 +32,15 @@ import java.util.Set;
  */
 final class CheckpointReader {
 
-    /** What a load produced. */
-    record Result(Object root, int tensorCount, int storageCount) {
+    /**
+     * What a load produced.
+     *
+     * @param metadata a safetensors file's {@code __metadata__}; empty for torch checkpoints
+     */
+    record Result(Object root, int tensorCount, int storageCount, Map<String, String> metadata) {
+        Result(Object root, int tensorCount, int storageCount) {
+            this(root, tensorCount, storageCount, Map.of());
+        }
     }
 
     private static final BigInteger LEGACY_MAGIC_NUMBER = new BigInteger("1950a86a20f9469cfc6c", 16);
@@ -42,8 +53,14 @@ final class CheckpointReader {
         if (ZipArchive.looksLikeZip(bytes)) {
             return readZip(where, bytes, options);
         }
+        if (SafetensorsHeader.looksLikeSafetensors(bytes) || source.toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
+            return readSafetensors(source, bytes, options.limits());
+        }
         if (startsWith(bytes, LegacyStream.MAGIC_PICKLE, 0)) {
             return readLegacy(where, bytes, options);
+        }
+        if (LegacyTar.looksLikeTar(bytes)) {
+            return readTar(where, bytes, options);
         }
         throw notAZipCheckpoint(where, bytes);
     }
@@ -53,11 +70,15 @@ final class CheckpointReader {
         Map<String, GlobalFactory> globals = options.effectiveGlobals();
         ZipArchive archive = ZipArchive.open(bytes, where, limits);
         if (archive.contains("constants.pkl")) {
-            // CVE-2025-32434: torch used to hand such files to torch.jit.load even under weights_only.
-            throw where.unsupported("Cannot use weights_only=True with TorchScript archives: this file was written"
-                    + " by torch.jit.save (it has " + archive.fullName("constants.pkl") + "), and TorchScript"
-                    + " code is never interpreted here. Re-save its weights with torch.save(model.state_dict())"
-                    + " in a trusted environment.");
+            if (!options.torchScriptWeights()) {
+                // CVE-2025-32434: torch used to hand such files to torch.jit.load even under weights_only.
+                throw where.unsupported("Cannot use weights_only=True with TorchScript archives: this file was"
+                        + " written by torch.jit.save (it has " + archive.fullName("constants.pkl") + "), and"
+                        + " TorchScript code is never interpreted here. To read only its weights, load it with"
+                        + " LoadOptions.builder().torchScriptWeights(true).");
+            }
+            checkVersion(where, archive);
+            return readTorchScript(where, archive, byteOrderIsBig(where, archive), options);
         }
         checkVersion(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
@@ -74,6 +95,16 @@ final class CheckpointReader {
         Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
         return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
+    /** A safetensors file: a dict of its tensors in data order, each a view over its slice of the bytes. */
+    private static Result readSafetensors(String source, MemorySegment bytes, LoadLimits limits)
+            throws CheckpointException {
+        SafetensorsHeader header = SafetensorsHeader.read(source, bytes, limits);
+        PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
+        header.views(bytes).forEach(root::put);
+        int count = header.tensors().size();
+        return new Result(root.build(), count, count, header.metadata());
     }
 
     /** Lets the caller's factories replace the inert records of the allowed globals this load met. */
@@ -105,6 +136,60 @@ final class CheckpointReader {
             }
             return built;
         }, limits, where);
+    }
+
+    /**
+     * The weights of a TorchScript archive, read as data: {@code data.pkl} (the module tree, storages under
+     * {@code data/}) and {@code constants.pkl} (storages under {@code constants/}). The root is a dict
+     * {@code {"data": module, "constants": tuple}}; the code records are never opened.
+     */
+    private static Result readTorchScript(Location where, ZipArchive archive, boolean bigEndian, LoadOptions options)
+            throws CheckpointException {
+        LoadLimits limits = options.limits();
+        Map<String, GlobalFactory> globals = options.effectiveGlobals();
+        PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
+        int tensors = 0;
+        int storages = 0;
+        for (String part : new String[] {"data", "constants"}) {
+            String pickleName = part + ".pkl";
+            MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
+                    "the TorchScript archive has no " + archive.fullName(pickleName) + " record"));
+            String folder = part + "/";
+            TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.ZipRecords((key, site) -> {
+                String name = folder + key;
+                return archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key + "' names record '"
+                        + archive.fullName(name) + "', which the archive does not have"));
+            }), bigEndian, globals.keySet(), limits, true);
+            Location pickleWhere = where.inRecord(archive.fullName(pickleName));
+            Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
+            root.put(part, applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere));
+            tensors += host.tensorCount();
+            storages += host.storageCount();
+        }
+        return new Result(root.build(), tensors, storages);
+    }
+
+    /**
+     * The tar format of PyTorch 0.1.x: storages and tensor geometry in their own members, the object pickle
+     * referring to them by key. (PyTorch 2.6+ refuses it under weights_only, because its reader was unsafe;
+     * this one checks everything, so it loads.)
+     */
+    private static Result readTar(Location where, MemorySegment bytes, LoadOptions options) throws CheckpointException {
+        LoadLimits limits = options.limits();
+        Map<String, GlobalFactory> globals = options.effectiveGlobals();
+        LegacyTar tar = LegacyTar.open(bytes, where, limits.maxArchiveEntries());
+        Location storagesWhere = where.inRecord("storages");
+        Location tensorsWhere = where.inRecord("tensors");
+        Map<String, Object> objects = LegacyTarReader.read(tar.member("storages", where), storagesWhere,
+                tar.member("tensors", where), tensorsWhere, limits);
+        MemorySegment pickle = tar.member("pickle", where);
+        Location pickleWhere = where.inRecord("pickle");
+        TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.TarObjects(objects), false,
+                globals.keySet(), limits);
+        Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
+        Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
+        long tensors = objects.values().stream().filter(o -> o instanceof dev.weightsonly.tensors.Tensor).count();
+        return new Result(root, (int) tensors, (int) (objects.size() - tensors));
     }
 
     /**
@@ -214,21 +299,11 @@ final class CheckpointReader {
         if (startsWith(bytes, "PYTORCH1".getBytes(StandardCharsets.US_ASCII), 0)) {
             return where.unsupported("File is an unsupported archive format from the preview release.");
         }
-        if (startsWith(bytes, "ustar".getBytes(StandardCharsets.US_ASCII), 257)) {
-            return where.unsupported("this is a tar archive: the PyTorch 0.1.x checkpoint format, which this version"
-                    + " does not read yet");
-        }
         if (startsWith(bytes, new byte[] {'7', 'z', (byte) 0xBC, (byte) 0xAF, 0x27, 0x1C}, 0)) {
             return where.malformed("this is a 7z archive, not a PyTorch checkpoint (torch.save writes zip)");
         }
         if (startsWith(bytes, new byte[] {0x1F, (byte) 0x8B}, 0)) {
             return where.malformed("this is gzip-compressed data, not a PyTorch checkpoint; decompress it first");
-        }
-        if (size >= 9) {
-            long headerLength = bytes.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLength > 0 && headerLength <= size - 8 && bytes.get(ValueLayout.JAVA_BYTE, 8) == '{') {
-                return where.unsupported("this is a safetensors file, not a torch.save checkpoint");
-            }
         }
         if ((bytes.get(ValueLayout.JAVA_BYTE, 0) & 0xFF) == 0x80) {
             return where.malformed("Invalid magic number; corrupt file? (this is a bare pickle, not a torch.save"

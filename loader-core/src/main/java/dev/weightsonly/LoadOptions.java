@@ -21,11 +21,19 @@ public final class LoadOptions {
     private final LoadLimits limits;
     private final Map<String, GlobalFactory> globals;
     private final boolean sharedSafeGlobals;
+    private final boolean torchScriptWeights;
 
-    private LoadOptions(LoadLimits limits, Map<String, GlobalFactory> globals, boolean sharedSafeGlobals) {
+    private LoadOptions(LoadLimits limits, Map<String, GlobalFactory> globals, boolean sharedSafeGlobals,
+            boolean torchScriptWeights) {
         this.limits = limits;
         this.globals = Collections.unmodifiableMap(new LinkedHashMap<>(globals));
         this.sharedSafeGlobals = sharedSafeGlobals;
+        this.torchScriptWeights = torchScriptWeights;
+    }
+
+    /** Whether a TorchScript archive's weights are read (default false: such archives are refused). */
+    public boolean torchScriptWeights() {
+        return torchScriptWeights;
     }
 
     /** Default limits; the default allowlist plus whatever {@link SafeGlobals} allows on the loading thread. */
@@ -90,8 +98,20 @@ public final class LoadOptions {
         private LoadLimits limits = LoadLimits.defaults();
         private final Map<String, GlobalFactory> globals = new LinkedHashMap<>();
         private boolean sharedSafeGlobals = true;
+        private boolean torchScriptWeights;
 
         private Builder() {
+        }
+
+        /**
+         * Whether to read the weights of a TorchScript archive ({@code torch.jit.save}) instead of refusing
+         * it (the default, as torch's weights-only load does since CVE-2025-32434). When true, the tensors of
+         * its {@code data.pkl} and {@code constants.pkl} load under their module paths, the compiled module
+         * objects ({@code __torch__.*}) load as inert records, and the archive's code is never read.
+         */
+        public Builder torchScriptWeights(boolean read) {
+            this.torchScriptWeights = read;
+            return this;
         }
 
         public Builder limits(LoadLimits limits) {
@@ -137,7 +157,7 @@ public final class LoadOptions {
         }
 
         public LoadOptions build() {
-            return new LoadOptions(limits, globals, sharedSafeGlobals);
+            return new LoadOptions(limits, globals, sharedSafeGlobals, torchScriptWeights);
         }
     }
 }

@@ -100,6 +100,29 @@ public final class ObjectReplacement {
                 }
                 return d;
             }
+            // A frozenset is a value, like a tuple: changed, it is a new frozenset, so that the hashes
+            // that tuples holding it have cached stay right.
+            case PySet s when s.isFrozen() -> {
+                Object done = replaced.get(s);
+                if (done != null) {
+                    return done;
+                }
+                List<Object> items = new ArrayList<>(s.size());
+                boolean changed = false;
+                for (Object item : s) {
+                    Object converted = convert(item, depth + 1);
+                    items.add(converted);
+                    changed |= converted != item;
+                }
+                PySet result = s;
+                if (changed) {
+                    result = new PySet(false);
+                    result.replaceAll(items);
+                    result.freeze();
+                }
+                replaced.put(s, result);
+                return result;
+            }
             case PySet s -> {
                 if (visited.add(s)) {
                     List<Object> items = new ArrayList<>(s.size());

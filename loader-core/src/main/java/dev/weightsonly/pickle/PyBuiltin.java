@@ -2,6 +2,10 @@ package dev.weightsonly.pickle;
 
 import dev.weightsonly.CheckpointException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -67,6 +71,13 @@ public enum PyBuiltin implements PyCallable, PyClass {
         if (source instanceof PyDict d) {
             for (Map.Entry<Object, Object> e : d.entrySet()) {
                 dict.putItem(e.getKey(), e.getValue());
+            }
+        } else if (source instanceof PyList l && kind == PyDict.Kind.COUNTER) {
+            // Counter(iterable) counts the elements: Counter(['a', 'b', 'a']) is {'a': 2, 'b': 1}
+            for (Object element : l) {
+                requireHashable(element, site);
+                Object count = dict.get(element);
+                dict.putItem(element, count == null ? 1L : (Long) count + 1);
             }
         } else if (source instanceof PyList l) {
             for (Object pair : l) {
@@ -158,7 +169,20 @@ public enum PyBuiltin implements PyCallable, PyClass {
                 }
                 yield PyBytes.wrap(out, false);
             }
-            case "utf-8", "utf8" -> PyBytes.wrap(text.getBytes(StandardCharsets.UTF_8), false);
+            case "utf-8", "utf8" -> {
+                // strict, as Python: String.getBytes would silently write '?' for a lone surrogate
+                try {
+                    ByteBuffer utf8 = StandardCharsets.UTF_8.newEncoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .encode(CharBuffer.wrap(text));
+                    byte[] out = new byte[utf8.remaining()];
+                    utf8.get(out);
+                    yield PyBytes.wrap(out, false);
+                } catch (CharacterCodingException e) {
+                    throw site.malformed("_codecs.encode: a lone surrogate cannot be encoded as utf-8");
+                }
+            }
             case "ascii" -> {
                 for (int i = 0; i < text.length(); i++) {
                     if (text.charAt(i) > 0x7F) {
@@ -167,8 +191,8 @@ public enum PyBuiltin implements PyCallable, PyClass {
                 }
                 yield PyBytes.wrap(text.getBytes(StandardCharsets.US_ASCII), false);
             }
-            default -> throw site.unsupported("_codecs.encode with encoding '" + PyValues.shortRepr(codec)
-                    + "' (only latin1, utf-8 and ascii are data encodings)");
+            default -> throw site.unsupported("_codecs.encode with encoding " + PyValues.shortRepr(codec)
+                    + " (only latin1, utf-8 and ascii are data encodings)");
         };
     }
 

@@ -45,6 +45,48 @@ public final class PyDict extends AbstractMap<Object, Object> {
         entries.put(key, value);
     }
 
+    /**
+     * A builder of a dict of the given kind, for code that makes Python values rather than loading them (a
+     * safetensors file's tensors, a state dict to save). Dicts stay read-only for their users: the builder is
+     * the only way to fill one, and each {@link Builder#build()} returns a new dict that nothing else can change.
+     */
+    public static Builder builder(Kind kind) {
+        return new Builder(java.util.Objects.requireNonNull(kind, "kind"));
+    }
+
+    /** Fills a {@link PyDict} in insertion order; see {@link PyDict#builder(Kind)}. */
+    public static final class Builder {
+        private final Kind kind;
+        private final LinkedHashMap<Object, Object> entries = new LinkedHashMap<>();
+
+        private Builder(Kind kind) {
+            this.kind = kind;
+        }
+
+        /**
+         * Sets {@code key} to {@code value}, as {@code d[key] = value} does: a new key goes last, an existing
+         * key keeps its place and takes the new value.
+         *
+         * @throws IllegalArgumentException if the key is null or could not be a Python dict key (a list,
+         *     dict, set or bytearray, at any depth of a tuple)
+         * @throws NullPointerException if the value is null (Python's None is {@link PyNone#NONE})
+         */
+        public Builder put(Object key, Object value) {
+            if (key == null || !PyValues.isHashable(key)) {
+                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(key));
+            }
+            entries.put(key, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
+            return this;
+        }
+
+        /** A new read-only dict holding the entries put so far. */
+        public PyDict build() {
+            PyDict dict = new PyDict(kind);
+            dict.entries.putAll(entries);
+            return dict;
+        }
+    }
+
     /** Replaces every entry, keeping the order (used when keys themselves are replaced). */
     void replaceAll(java.util.List<Object[]> pairs) {
         entries.clear();

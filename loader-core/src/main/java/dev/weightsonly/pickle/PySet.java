@@ -13,6 +13,11 @@ public final class PySet extends AbstractSet<Object> {
 
     private final LinkedHashSet<Object> items = new LinkedHashSet<>();
     private boolean frozen;
+    // Of a frozenset: how deep tuples and frozensets nest in it (as PyTuple#depth), and its hash once
+    // computed. Both keep hashing and comparing bounded: a pickle can share one frozenset many times.
+    private int depth = 1;
+    private int hash;
+    private boolean hashIsZero;
 
     PySet(boolean frozen) {
         this.frozen = frozen;
@@ -25,10 +30,25 @@ public final class PySet extends AbstractSet<Object> {
     void replaceAll(java.util.List<Object> newItems) {
         items.clear();
         items.addAll(newItems);
+        hash = 0;
+        hashIsZero = false;
+        if (frozen) {
+            freeze();
+        }
     }
 
     void freeze() {
         frozen = true;
+        int d = 1;
+        for (Object item : items) {
+            d = Math.max(d, PyTuple.nestingDepth(item) + 1);
+        }
+        depth = d;
+    }
+
+    /** How many tuples and frozensets deep a frozenset nests (1 if it holds neither); 1 for a set. */
+    int depth() {
+        return depth;
     }
 
     /** True for a {@code frozenset}. */
@@ -56,12 +76,40 @@ public final class PySet extends AbstractSet<Object> {
         if (!frozen) {
             return this == o;
         }
-        return o instanceof PySet s && s.frozen && items.equals(s.items);
+        return o == this || o instanceof PySet s && s.frozen && hashCode() == s.hashCode() && items.equals(s.items);
     }
 
     @Override
     public int hashCode() {
-        return frozen ? items.hashCode() : System.identityHashCode(this);
+        if (!frozen) {
+            return System.identityHashCode(this);
+        }
+        int h = hash; // racy but safe, as String#hashCode: a non-zero hash is always the right one
+        if (h == 0 && !hashIsZero) {
+            h = frozenHash();
+            if (h == 0) {
+                hashIsZero = true;
+            } else {
+                hash = h;
+            }
+        }
+        return h;
+    }
+
+    /**
+     * CPython's frozenset hash: each item's hash is shuffled before they are combined. A plain sum (as
+     * {@link java.util.AbstractSet#hashCode()}) would give {@code frozenset({x})} the hash of {@code x}, so
+     * frozensets nested in one another would all collide.
+     */
+    private int frozenHash() {
+        int h = 0;
+        for (Object item : items) {
+            int e = item.hashCode();
+            h ^= ((e ^ 89869747) ^ (e << 16)) * (int) 3644798167L;
+        }
+        h ^= (items.size() + 1) * 1927868237;
+        h ^= (h >>> 11) ^ (h >>> 25);
+        return h * 69069 + 907133923;
     }
 
     @Override

@@ -18,6 +18,9 @@ public final class PyTuple {
     private final Object[] items;
     private final int depth;
     private final boolean hashable;
+    // computed once: a pickle can share one tuple many times inside another (t = (t0, t0), ...)
+    private int hash;
+    private boolean hashIsZero;
 
     private PyTuple(Object[] items, int depth, boolean hashable) {
         this.items = items;
@@ -38,8 +41,8 @@ public final class PyTuple {
         int depth = 1;
         boolean hashable = true;
         for (Object item : items) {
+            depth = Math.max(depth, nestingDepth(item) + 1);
             if (item instanceof PyTuple t) {
-                depth = Math.max(depth, t.depth + 1);
                 hashable &= t.hashable;
             } else {
                 hashable &= PyValues.isHashable(item);
@@ -61,9 +64,21 @@ public final class PyTuple {
         return Collections.unmodifiableList(Arrays.asList(items));
     }
 
-    /** How many tuples deep this tuple nests (1 for a tuple of scalars). */
+    /**
+     * How many tuples deep this tuple nests (1 for a tuple of scalars). Frozensets count as a level too:
+     * hashing and comparing descend through both.
+     */
     public int depth() {
         return depth;
+    }
+
+    /** The depth of a tuple or frozenset, 0 for anything else (whose hash and equality do not descend). */
+    static int nestingDepth(Object value) {
+        return switch (value) {
+            case PyTuple t -> t.depth;
+            case PySet s when s.isFrozen() -> s.depth();
+            case null, default -> 0;
+        };
     }
 
     /** Whether Python could hash it: false if it holds a list, dict, set or bytearray at any depth. */
@@ -73,12 +88,22 @@ public final class PyTuple {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PyTuple t && Arrays.equals(items, t.items);
+        return o == this || o instanceof PyTuple t && items.length == t.items.length && hashCode() == t.hashCode()
+                && Arrays.equals(items, t.items);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(items);
+        int h = hash; // racy but safe, as String#hashCode: a non-zero hash is always the right one
+        if (h == 0 && !hashIsZero) {
+            h = Arrays.hashCode(items);
+            if (h == 0) {
+                hashIsZero = true;
+            } else {
+                hash = h;
+            }
+        }
+        return h;
     }
 
     @Override

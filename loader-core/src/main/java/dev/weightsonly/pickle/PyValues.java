@@ -47,6 +47,8 @@ public final class PyValues {
         return switch (value) {
             case String s -> s.length() > 60 ? "'" + s.substring(0, 60) + "...'" : "'" + s + "'";
             case PyTuple t -> "tuple of " + t.size();
+            // not its toString: that renders the arguments, which can hold objects nested without bound
+            case PyObject o -> o.className() + "(...)";
             case null -> "null";
             default -> {
                 String r = String.valueOf(value);

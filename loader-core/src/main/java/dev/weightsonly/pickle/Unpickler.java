@@ -59,6 +59,10 @@ public final class Unpickler {
     private HashMap<Long, Object> sparseMemo;
     private int memoEntries;
     private long objects;
+    // Hashable tuples that nest tuples or frozensets, and frozensets: one instance per value, so that
+    // comparing two of them never walks shared structure twice (t = (t0, t0) nested 60 deep would take
+    // 2^60 steps to compare with an equal copy).
+    private final HashMap<Object, Object> canonical = new HashMap<>();
 
     private Unpickler(MemorySegment data, long start, long end, Location where, UnpicklerHost host, LoadLimits limits) {
         this.data = data;
@@ -229,24 +233,38 @@ public final class Unpickler {
         return data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE);
     }
 
-    /** A line without its newline; the newline must be there within {@code max} bytes. */
-    private byte[] readLine(long max) throws CheckpointException {
-        long limit = Math.min(end, pos + max + 1);
-        for (long i = pos; i < limit; i++) {
+    /**
+     * A line without its newline; the newline must be there within {@code max} bytes. A longer line
+     * exceeds {@code limitName} (reported with its value {@code limit}), or, for a fixed cap
+     * ({@code limitName} null), is malformed.
+     */
+    private byte[] readLine(long max, String limitName, long limit) throws CheckpointException {
+        long scan = end - pos <= max ? end - pos : max + 1; // never pos + max: max may be Long.MAX_VALUE
+        for (long i = pos; i < pos + scan; i++) {
             if (data.get(ValueLayout.JAVA_BYTE, i) == '\n') {
                 byte[] line = data.asSlice(pos, i - pos).toArray(ValueLayout.JAVA_BYTE);
                 pos = i + 1;
                 return line;
             }
         }
-        if (limit == end) {
+        if (scan <= max) {
             throw malformed("pickle data was truncated: a text operand has no ending newline");
         }
-        throw where.atOffset(offset()).limit("maxStringBytes", max, "text operand longer than " + max + " bytes");
+        if (limitName == null) {
+            throw malformed("text operand longer than " + max + " bytes");
+        }
+        throw where.atOffset(offset()).limit(limitName, limit, "text operand longer than " + max + " bytes");
+    }
+
+    private byte[] readLine(long max) throws CheckpointException {
+        return readLine(max, null, max);
     }
 
     private String asciiLine(long max) throws CheckpointException {
-        byte[] line = readLine(max);
+        return asciiLine(readLine(max));
+    }
+
+    private String asciiLine(byte[] line) throws CheckpointException {
         for (byte b : line) {
             if (b < 0) {
                 throw malformed("non-ASCII byte in a text operand");
@@ -258,11 +276,11 @@ public final class Unpickler {
     // ---- the stack ----------------------------------------------------------------------------------
 
     private void push(Object value) throws CheckpointException {
+        if (size >= limits.maxStackDepth()) {
+            throw where.atOffset(offset()).limit("maxStackDepth", limits.maxStackDepth(),
+                    "more than " + limits.maxStackDepth() + " values on the unpickler stack");
+        }
         if (size == stack.length) {
-            if (size >= limits.maxStackDepth()) {
-                throw where.atOffset(offset()).limit("maxStackDepth", limits.maxStackDepth(),
-                        "more than " + limits.maxStackDepth() + " values on the unpickler stack");
-            }
             stack = Arrays.copyOf(stack, (int) Math.min((long) size * 2, limits.maxStackDepth()));
         }
         stack[size++] = value;
@@ -307,11 +325,11 @@ public final class Unpickler {
     }
 
     private void mark() throws CheckpointException {
+        if (markDepth >= limits.maxMarkDepth()) {
+            throw where.atOffset(offset()).limit("maxMarkDepth", limits.maxMarkDepth(),
+                    "more than " + limits.maxMarkDepth() + " open MARKs");
+        }
         if (markDepth == marks.length) {
-            if (markDepth >= limits.maxMarkDepth()) {
-                throw where.atOffset(offset()).limit("maxMarkDepth", limits.maxMarkDepth(),
-                        "more than " + limits.maxMarkDepth() + " open MARKs");
-            }
             marks = Arrays.copyOf(marks, (int) Math.min((long) markDepth * 2, limits.maxMarkDepth()));
         }
         marks[markDepth++] = base;
@@ -335,7 +353,7 @@ public final class Unpickler {
         String line = asciiLine(32);
         BigInteger idx = TextOperands.integer(line);
         if (idx == null || idx.signum() < 0 || idx.bitLength() > 32) {
-            throw malformed("invalid memo index '" + PyValues.shortRepr(line) + "'");
+            throw malformed("invalid memo index " + PyValues.shortRepr(line));
         }
         return idx.longValue();
     }
@@ -393,8 +411,13 @@ public final class Unpickler {
         }
     }
 
+    /** The operand of INT or LONG: digits bounded by maxIntegerBytes, plus room for a sign and an L. */
+    private String integerLine() throws CheckpointException {
+        return asciiLine(readLine(limits.maxIntegerBytes() + 2L, "maxIntegerBytes", limits.maxIntegerBytes()));
+    }
+
     private Object intText() throws CheckpointException {
-        String line = asciiLine(limits.maxIntegerBytes() + 2L);
+        String line = integerLine();
         if (line.equals("00")) {
             return Boolean.FALSE;
         }
@@ -403,17 +426,17 @@ public final class Unpickler {
         }
         BigInteger v = TextOperands.integer(line);
         if (v == null) {
-            throw malformed("invalid INT operand '" + PyValues.shortRepr(line) + "'");
+            throw malformed("invalid INT operand " + PyValues.shortRepr(line));
         }
         return PyValues.normalizeInt(v);
     }
 
     private Object longText() throws CheckpointException {
-        String line = asciiLine(limits.maxIntegerBytes() + 2L);
+        String line = integerLine();
         String digits = line.endsWith("L") ? line.substring(0, line.length() - 1) : line;
         BigInteger v = TextOperands.integer(digits);
         if (v == null) {
-            throw malformed("invalid LONG operand '" + PyValues.shortRepr(line) + "'");
+            throw malformed("invalid LONG operand " + PyValues.shortRepr(line));
         }
         return PyValues.normalizeInt(v);
     }
@@ -422,7 +445,7 @@ public final class Unpickler {
         String line = asciiLine(512);
         Double v = TextOperands.floating(line);
         if (v == null) {
-            throw malformed("invalid FLOAT operand '" + PyValues.shortRepr(line) + "'");
+            throw malformed("invalid FLOAT operand " + PyValues.shortRepr(line));
         }
         return v;
     }
@@ -475,7 +498,7 @@ public final class Unpickler {
     }
 
     private String stringText() throws CheckpointException {
-        byte[] line = readLine(limits.maxStringBytes());
+        byte[] line = readLine(limits.maxStringBytes(), "maxStringBytes", limits.maxStringBytes());
         if (line.length < 2 || line[0] != line[line.length - 1] || (line[0] != '\'' && line[0] != '"')) {
             throw malformed("the STRING opcode argument must be quoted");
         }
@@ -487,7 +510,8 @@ public final class Unpickler {
     }
 
     private String unicodeText() throws CheckpointException {
-        String s = TextOperands.rawUnicodeEscape(readLine(limits.maxStringBytes()));
+        String s = TextOperands.rawUnicodeEscape(
+                readLine(limits.maxStringBytes(), "maxStringBytes", limits.maxStringBytes()));
         if (s == null) {
             throw malformed("invalid \\u escape in a UNICODE operand");
         }
@@ -513,7 +537,13 @@ public final class Unpickler {
             throw where.atOffset(offset()).limit("maxNestingDepth", limits.maxNestingDepth(),
                     "tuples nested " + t.depth() + " deep");
         }
-        return t;
+        return t.depth() > 1 && t.isHashable() ? (PyTuple) canonical(t) : t;
+    }
+
+    /** The one instance of a hashable value equal to {@code value} (whose own parts are canonical). */
+    private Object canonical(Object value) {
+        Object known = canonical.putIfAbsent(value, value);
+        return known != null ? known : value;
     }
 
     private void tupleN(int n) throws CheckpointException {
@@ -573,7 +603,12 @@ public final class Unpickler {
             set.addItem(item);
         }
         set.freeze();
-        return set;
+        if (set.depth() > limits.maxNestingDepth()) {
+            // hashing and comparing descend through frozensets as through tuples
+            throw where.atOffset(offset()).limit("maxNestingDepth", limits.maxNestingDepth(),
+                    "tuples and frozensets nested " + set.depth() + " deep");
+        }
+        return (PySet) canonical(set);
     }
 
     private void append() throws CheckpointException {

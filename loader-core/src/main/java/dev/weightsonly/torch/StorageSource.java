@@ -26,6 +26,13 @@ public sealed interface StorageSource {
     record LegacyBlocks(Map<String, MemorySegment> blocks) implements StorageSource {
     }
 
+    /**
+     * The tar format of PyTorch 0.1.x: the object pickle's persistent ids are keys ({@code "123"}) of the
+     * storages and tensors its other members described.
+     */
+    record TarObjects(Map<String, Object> objects) implements StorageSource {
+    }
+
     /** Finds the bytes of one zip record. */
     @FunctionalInterface
     interface Lookup {

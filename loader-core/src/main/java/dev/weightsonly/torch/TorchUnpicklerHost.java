@@ -48,6 +48,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     private final StorageSource source;
     private final boolean bigEndian;
+    private final boolean torchScript;
     private final Set<String> allowedGlobals;
     private final LoadLimits limits;
     private final Map<String, TorchStorage> storages = new HashMap<>();
@@ -66,8 +67,18 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     }
 
     public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits) {
+        this(source, bigEndian, allowedGlobals, limits, false);
+    }
+
+    /**
+     * @param torchScript read a TorchScript archive's pickles: {@code __torch__.*} module classes load as inert
+     *                    objects and TorchScript's typed-container helpers are allowed, as data only
+     */
+    public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits,
+            boolean torchScript) {
         this.source = source;
         this.bigEndian = bigEndian;
+        this.torchScript = torchScript;
         this.allowedGlobals = Set.copyOf(allowedGlobals);
         this.limits = limits;
     }
@@ -115,6 +126,12 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             usedAllowedGlobals.add(full);
             return new AllowedGlobal(full);
         }
+        if (torchScript && full.startsWith("__torch__.")) {
+            return new AllowedGlobal(full); // a compiled module's class: its objects stay inert records
+        }
+        if (torchScript && module.equals(TorchScriptHelper.MODULE) && TorchScriptHelper.byName(name) != null) {
+            return TorchScriptHelper.byName(name);
+        }
         throw UnsupportedGlobalException.notAllowed(site.where(), module, name);
     }
 
@@ -131,6 +148,9 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     @Override
     public Object persistentLoad(Object pid, CallSite site) throws CheckpointException {
+        if (source instanceof StorageSource.TarObjects tar) {
+            return tarObject(tar, pid, site);
+        }
         PyTuple id = switch (pid) {
             case PyTuple t -> t;
             case String text -> TextPersistentId.parse(text, this, site);
@@ -203,6 +223,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 yield record;
             }
             case StorageSource.LegacyDeclarations d -> NO_BYTES;
+            case StorageSource.TarObjects t -> throw site.malformed("a storage id in a tar checkpoint's object pickle");
             case StorageSource.LegacyBlocks blocks -> {
                 MemorySegment block = blocks.blocks().get(key);
                 if (block == null || block.byteSize() != nbytes) {
@@ -219,6 +240,28 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 declared.untyped());
         storages.put(key, storage);
         return storage;
+    }
+
+    /** A 0.1.x tar checkpoint's object by key; its {@code ('module', ...)} ids would load source code. */
+    private static Object tarObject(StorageSource.TarObjects tar, Object pid, CallSite site) throws CheckpointException {
+        if (pid instanceof PyTuple t) {
+            throw site.unsafe("Only persistent_load of storage is allowed, but got a whole-module persistent id ("
+                    + (t.size() > 0 ? PyValues.shortRepr(t.get(0)) : "empty") + "): module source is never loaded");
+        }
+        String key = LegacyTarReader.key(pid, site.where());
+        Object value = tar.objects().get(key);
+        if (value == null) {
+            try {
+                value = tar.objects().get(Long.toString(Long.parseLong(key.strip())));
+            } catch (NumberFormatException e) {
+                value = null;
+            }
+        }
+        if (value == null) {
+            throw site.malformed("persistent id '" + PyValues.shortRepr(key) + "' names no storage or tensor of the"
+                    + " checkpoint");
+        }
+        return value;
     }
 
     /** The legacy {@code (view_key, offset, view_size)} form: a slice of the root storage, cached by view key. */

@@ -680,8 +680,9 @@ class StorageAndViewTest {
 
     @Test
     void legacySixFieldIdIsUnsupported() {
-        refused(UnsupportedCheckpointException.class, withPid(2, p -> p.str("storage").global("torch", "FloatStorage")
-                .str("0").str("cpu").integer(4).none()), "6-field storage id");
+        // The 6-field form belongs to the legacy stream; inside a zip archive it is malformed.
+        refused(MalformedCheckpointException.class, withPid(2, p -> p.str("storage").global("torch", "FloatStorage")
+                .str("0").str("cpu").integer(4).none()), "a storage id in the zip format has 5 fields", "got 6");
         refused(MalformedCheckpointException.class, withPid(2, p -> p.str("storage").global("torch", "FloatStorage")
                 .str("0").str("cpu")), "5 fields", "got 4");
         refused(MalformedCheckpointException.class, ckpt(underW(p -> p.emptyTuple().op('Q')), "0", le(W)),
@@ -739,23 +740,41 @@ class StorageAndViewTest {
 
     // ---- constructs not rebuilt ------------------------------------------------------------------------
 
-    @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.CsvSource({"_rebuild_qtensor, a quantized tensor",
-            "_rebuild_sparse_tensor, a sparse tensor", "_rebuild_meta_tensor_no_storage, a meta tensor (no storage)",
-            "_rebuild_wrapper_subclass, a tensor wrapper subclass",
-            "_rebuild_device_tensor_from_cpu_tensor, a device (XLA-style) tensor"})
-    void unsupportedRebuildFunctionsAreRefusedByName(String function, String construct) {
-        byte[] zip = ckpt(underW(p -> p.global("torch._utils", function).mark().global("torch", "float32")
-                .tupleOfInts(1L << 40).tupleOfInts(1).bool(false).op('t').reduce()));
-        refused(UnsupportedCheckpointException.class, zip, construct + " (torch._utils." + function + ")",
+    @Test
+    void wrapperSubclassesAreRefusedByName() {
+        byte[] zip = ckpt(underW(p -> p.global("torch._utils", "_rebuild_wrapper_subclass").mark()
+                .global("torch", "float32").tupleOfInts(1L << 40).tupleOfInts(1).bool(false).op('t').reduce()));
+        refused(UnsupportedCheckpointException.class, zip,
+                "a tensor wrapper subclass (a tensor with no storage of its own) (torch._utils._rebuild_wrapper_subclass)",
                 "key 'w'");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource({"_rebuild_qtensor, _rebuild_qtensor takes 7 arguments",
+            "_rebuild_sparse_tensor, _rebuild_sparse_tensor takes 2 arguments",
+            "_rebuild_device_tensor_from_cpu_tensor, expects (tensor, dtype, device, requires_grad)"})
+    void rebuildFunctionsRefuseArgumentsOfTheWrongShape(String function, String message) {
+        byte[] zip = ckpt(underW(p -> p.global("torch._utils", function).mark().global("torch", "float32")
+                .tupleOfInts(1L << 40).tupleOfInts(1).bool(false).op('t').reduce()));
+        refused(MalformedCheckpointException.class, zip, message, "key 'w'");
+    }
+
     @Test
-    void quantizedFixtureIsRefusedByName() {
-        UnsupportedCheckpointException e = assertThrows(UnsupportedCheckpointException.class,
-                () -> Checkpoint.load(Fixtures.file("quantized")));
-        assertTrue(e.getMessage().contains("a quantized tensor (torch._utils._rebuild_qtensor)"), e.getMessage());
+    void metaTensorsLoadAsShapeOnly() throws IOException {
+        byte[] zip = ckpt(underW(p -> p.global("torch._utils", "_rebuild_meta_tensor_no_storage").mark()
+                .global("torch", "float32").tupleOfInts(1L << 40, 3).tupleOfInts(3, 1).bool(true).op('t').reduce()));
+        try (Checkpoint c = Checkpoint.load(zip, NAME)) {
+            MetaTensor m = assertInstanceOf(MetaTensor.class, ((dev.weightsonly.pickle.PyDict) c.root()).get("w"));
+            assertArrayEquals(new long[] {1L << 40, 3}, m.shape());
+            assertTrue(m.requiresGrad());
+        }
+    }
+
+    @Test
+    void quantizedFixtureLoadsWithItsQuantizer() throws IOException {
+        try (Checkpoint c = Checkpoint.load(Fixtures.file("quantized"))) {
+            assertTrue(c.stateDict().tensor("q_u8").quantizer().isPresent());
+        }
     }
 
     // ---- mutation of tensors (CVE-2026-24747 part 1) ----------------------------------------------------

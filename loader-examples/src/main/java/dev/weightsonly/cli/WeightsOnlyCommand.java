@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "weightsonly", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Loads PyTorch checkpoints safely, as torch.load(weights_only=True) does, without running code.",
-        subcommands = {InspectCommand.class, ScanCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InspectCommand.class, ScanCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:the checkpoint was refused (reason on standard error)",
                 "2:usage or I/O error", "3:scan: a global is dangerous, or a file is malformed or carries code"})

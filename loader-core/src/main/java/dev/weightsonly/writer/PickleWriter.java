@@ -1,0 +1,715 @@
+package dev.weightsonly.writer;
+
+import dev.weightsonly.pickle.PyBytes;
+import dev.weightsonly.pickle.PyComplex;
+import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.pickle.PyList;
+import dev.weightsonly.pickle.PyNone;
+import dev.weightsonly.pickle.PyObject;
+import dev.weightsonly.pickle.PySet;
+import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.Quantizer;
+import dev.weightsonly.tensors.Storage;
+import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.torch.MetaTensor;
+import dev.weightsonly.torch.QScheme;
+import dev.weightsonly.torch.SparseTensor;
+import dev.weightsonly.torch.TorchDevice;
+import dev.weightsonly.torch.TorchLayout;
+import dev.weightsonly.torch.TorchSize;
+import dev.weightsonly.torch.TorchStorage;
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Pickles a value tree as {@code torch.save} does: protocol 2, Python 2 spellings of builtins
+ * ({@code __builtin__}), every container, string and reduce result memoized so that shared references stay
+ * shared (and a list that contains itself can be written), appends and setitems in batches of 1000, and
+ * tensors as {@code _rebuild_tensor_v2} (legacy storage classes) or {@code _rebuild_tensor_v3}
+ * ({@code torch.storage.UntypedStorage} plus the dtype, for dtypes torch gave no legacy class), their storages
+ * replaced by persistent ids {@code ('storage', class, key, location, numel)} with keys {@code "0"},
+ * {@code "1"}, ... in the order the walk first meets each storage.
+ */
+final class PickleWriter {
+
+    /** A storage the pickle refers to, to be written as record {@code data/<key>}. */
+    record StorageRecord(String key, Storage storage, String storageClass, long numel) {
+    }
+
+    /** torch's {@code _new_dtypes()}: saved as UntypedStorage bytes with {@code _rebuild_tensor_v3}. */
+    private static final Set<DType> NEW_DTYPES = java.util.EnumSet.of(DType.FLOAT8_E5M2, DType.FLOAT8_E4M3FN,
+            DType.FLOAT8_E5M2FNUZ, DType.FLOAT8_E4M3FNUZ, DType.FLOAT8_E8M0FNU, DType.FLOAT4_E2M1FN_X2, DType.BITS8,
+            DType.BITS16, DType.BITS1X8, DType.BITS2X4, DType.BITS4X2, DType.COMPLEX32, DType.UINT16, DType.UINT32,
+            DType.UINT64);
+
+    private static final int BATCH = 1000;
+    private static final int MAX_DEPTH = 1000;
+    private static final long BYTE_LIMIT = 0xFFFF_FFFFL;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final IdentityHashMap<Object, Integer> memo = new IdentityHashMap<>();
+    private final Map<String, Integer> stringMemo = new HashMap<>();
+    private final Map<String, Integer> globalMemo = new HashMap<>();
+    private final IdentityHashMap<Storage, StorageRecord> storages = new IdentityHashMap<>();
+    private final IdentityHashMap<Storage, String> firstViewer = new IdentityHashMap<>();
+    private final List<StorageRecord> storageOrder = new ArrayList<>();
+    private final Deque<String> path = new ArrayDeque<>();
+    private int memoSize;
+
+    /** The pickle of {@code root}, and the storages it refers to, in key order. */
+    static Result pickle(Object root) {
+        PickleWriter w = new PickleWriter();
+        w.out.write(0x80); // PROTO
+        w.out.write(2);
+        w.save(root);
+        w.out.write('.'); // STOP
+        return new Result(w.out.toByteArray(), List.copyOf(w.storageOrder));
+    }
+
+    record Result(byte[] pickle, List<StorageRecord> storages) {
+    }
+
+    // ---- dispatch -------------------------------------------------------------------------------------
+
+    private void save(Object v) {
+        if (path.size() > MAX_DEPTH) {
+            throw fail("values nested more than " + MAX_DEPTH + " deep");
+        }
+        if (v == null || v instanceof PyNone) {
+            out.write('N');
+            return;
+        }
+        if (v instanceof String s) {
+            saveString(s);
+            return;
+        }
+        if (isMemoized(v)) {
+            Integer index = memo.get(v);
+            if (index != null) {
+                get(index);
+                return;
+            }
+        }
+        switch (v) {
+            case Boolean b -> out.write(b ? 0x88 : 0x89);
+            case Long l -> saveInt(l);
+            case Integer i -> saveInt(i);
+            case Short s -> saveInt(s);
+            case Byte b -> saveInt(b);
+            case BigInteger b -> saveBigInt(b);
+            case Double d -> saveFloat(d);
+            case Float f -> saveFloat(f);
+            case PyBytes b -> saveBytes(b.toByteArray(), b.isByteArray(), v);
+            case byte[] b -> saveBytes(b, false, v);
+            case PyComplex c -> {
+                global("__builtin__", "complex");
+                saveFloat(c.real());
+                saveFloat(c.imag());
+                out.write(0x86); // TUPLE2
+                memoizeFresh();
+                out.write('R');
+                memoize(v);
+            }
+            case PyTuple t -> saveTuple(t.items(), v);
+            case PyList l -> saveList(l, v);
+            case PyDict d -> saveDict(d, v);
+            case PySet s -> saveSet(s, s.isFrozen(), v);
+            case Tensor t -> saveTensor(t);
+            case SparseTensor t -> saveSparse(t);
+            case MetaTensor t -> {
+                // torch._utils._rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad): no data
+                global("torch._utils", "_rebuild_meta_tensor_no_storage");
+                out.write('(');
+                global("torch", t.dtype().torchName());
+                saveLongs(t.shape());
+                saveLongs(t.strides());
+                out.write(t.requiresGrad() ? 0x88 : 0x89);
+                out.write('t');
+                memoizeFresh();
+                out.write('R');
+                memoize(v);
+            }
+            case TorchStorage s -> savePersistentId(s.storage(), s.untyped() ? null : s.dtype(), "a saved storage");
+            case DType d -> global("torch", d.torchName());
+            case QScheme q -> global("torch", q.torchName());
+            case TorchSize s -> {
+                global("torch", "Size");
+                List<Object> dims = new ArrayList<>();
+                for (long d : s.dims()) {
+                    dims.add(d);
+                }
+                saveTuple(dims, new Object());
+                out.write(0x85); // TUPLE1
+                memoizeFresh();
+                out.write('R');
+                memoize(v);
+            }
+            case TorchDevice d -> {
+                global("torch", "device");
+                String name = d.name();
+                int colon = name.indexOf(':');
+                if (colon < 0) {
+                    saveString(name);
+                    out.write(0x85);
+                } else {
+                    String index = name.substring(colon + 1);
+                    if (!index.matches("[0-9]{1,9}")) {
+                        throw fail("device '" + name + "' is not type[:index]");
+                    }
+                    saveString(name.substring(0, colon));
+                    saveInt(Long.parseLong(index));
+                    out.write(0x86);
+                }
+                memoizeFresh();
+                out.write('R');
+                memoize(v);
+            }
+            case TorchLayout l -> {
+                global("torch.serialization", "_get_layout");
+                saveString(l.torchName());
+                out.write(0x85);
+                memoizeFresh();
+                out.write('R');
+                memoize(v);
+            }
+            case PyObject o -> throw fail("an object of class " + o.className() + " cannot be written: it was loaded"
+                    + " as an inert record of an allowed global, and rebuilding it in Python would run that class's"
+                    + " code; convert it to plain values (dicts, lists, tensors) first");
+            case Map<?, ?> m -> saveMap(m, v);
+            case List<?> l -> saveList(l, v);
+            case Set<?> s -> saveSet(s, false, v);
+            default -> throw fail("a value of Java type " + v.getClass().getName() + " has no Python form here;"
+                    + " write None, bool, int, float, str, bytes, tuples, lists, dicts, sets, tensors, dtypes,"
+                    + " torch.Size or torch.device values");
+        }
+    }
+
+    private static boolean isMemoized(Object v) {
+        return !(v instanceof Boolean || v instanceof Number || v instanceof DType || v instanceof QScheme
+                || v instanceof TorchStorage);
+    }
+
+    // ---- scalars --------------------------------------------------------------------------------------
+
+    private void saveInt(long v) {
+        if (v >= 0 && v <= 0xFF) {
+            out.write('K');
+            out.write((int) v);
+        } else if (v >= 0 && v <= 0xFFFF) {
+            out.write('M');
+            out.write((int) v);
+            out.write((int) (v >>> 8));
+        } else if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+            out.write('J');
+            writeInt32((int) v);
+        } else {
+            saveLong(BigInteger.valueOf(v));
+        }
+    }
+
+    private void saveBigInt(BigInteger v) {
+        if (v.bitLength() < 64) {
+            saveInt(v.longValue());
+        } else {
+            saveLong(v);
+        }
+    }
+
+    /** LONG1 or LONG4: little-endian two's complement, as few bytes as hold the sign. */
+    private void saveLong(BigInteger v) {
+        byte[] bigEndian = v.toByteArray();
+        int n = bigEndian.length;
+        if (n < 256) {
+            out.write(0x8A);
+            out.write(n);
+        } else {
+            out.write(0x8B);
+            writeInt32(n);
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            out.write(bigEndian[i]);
+        }
+    }
+
+    private void saveFloat(double d) {
+        out.write('G');
+        long bits = Double.doubleToRawLongBits(d);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.write((int) (bits >>> shift));
+        }
+    }
+
+    private void saveString(String s) {
+        Integer index = stringMemo.get(s);
+        if (index != null) {
+            get(index);
+            return;
+        }
+        byte[] utf8 = utf8SurrogatePass(s);
+        if (utf8.length > BYTE_LIMIT) {
+            throw fail("a str of " + utf8.length + " bytes is too long for protocol 2");
+        }
+        out.write('X'); // BINUNICODE
+        writeInt32(utf8.length);
+        out.write(utf8, 0, utf8.length);
+        stringMemo.put(s, memoSize);
+        put();
+    }
+
+    /** Python's {@code str.encode('utf-8', 'surrogatepass')}, which pickle uses: a lone surrogate as 3 bytes. */
+    static byte[] utf8SurrogatePass(String s) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            int c = s.charAt(i);
+            if (Character.isHighSurrogate((char) c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                c = Character.toCodePoint((char) c, s.charAt(++i));
+            }
+            if (c < 0x80) {
+                b.write(c);
+            } else if (c < 0x800) {
+                b.write(0xC0 | c >> 6);
+                b.write(0x80 | c & 0x3F);
+            } else if (c < 0x10000) {
+                b.write(0xE0 | c >> 12);
+                b.write(0x80 | c >> 6 & 0x3F);
+                b.write(0x80 | c & 0x3F);
+            } else {
+                b.write(0xF0 | c >> 18);
+                b.write(0x80 | c >> 12 & 0x3F);
+                b.write(0x80 | c >> 6 & 0x3F);
+                b.write(0x80 | c & 0x3F);
+            }
+        }
+        return b.toByteArray();
+    }
+
+    /** {@code _codecs.encode(latin1 text, 'latin1')}, wrapped in {@code bytearray(...)} for a bytearray. */
+    private void saveBytes(byte[] data, boolean byteArray, Object identity) {
+        if (byteArray) {
+            global("__builtin__", "bytearray");
+        }
+        global("_codecs", "encode");
+        char[] text = new char[data.length];
+        for (int i = 0; i < data.length; i++) {
+            text[i] = (char) (data[i] & 0xFF);
+        }
+        saveString(new String(text));
+        saveString("latin1");
+        out.write(0x86);
+        memoizeFresh();
+        out.write('R');
+        if (byteArray) {
+            memoizeFresh();
+            out.write(0x85);
+            memoizeFresh();
+            out.write('R');
+        }
+        memoize(identity);
+    }
+
+    // ---- containers -----------------------------------------------------------------------------------
+
+    /** Python's save_tuple: a tuple that became memoized while its items were saved is fetched instead. */
+    private void saveTuple(List<?> items, Object identity) {
+        int n = items.size();
+        if (n == 0) {
+            out.write(')'); // EMPTY_TUPLE
+            return;
+        }
+        if (n > 3) {
+            out.write('(');
+        }
+        for (int i = 0; i < n; i++) {
+            enter("[" + i + "]");
+            save(items.get(i));
+            leave();
+        }
+        Integer recursive = memo.get(identity);
+        if (recursive != null) {
+            if (n > 3) {
+                out.write('1'); // POP_MARK
+            } else {
+                for (int i = 0; i < n; i++) {
+                    out.write('0'); // POP
+                }
+            }
+            get(recursive);
+            return;
+        }
+        out.write(switch (n) {
+            case 1 -> 0x85;
+            case 2 -> 0x86;
+            case 3 -> 0x87;
+            default -> 't';
+        });
+        memoize(identity);
+    }
+
+    private void saveList(List<?> items, Object identity) {
+        out.write(']'); // EMPTY_LIST
+        memoize(identity);
+        for (int from = 0; from < items.size(); from += BATCH) {
+            int to = Math.min(items.size(), from + BATCH);
+            if (to - from > 1) {
+                out.write('(');
+            }
+            for (int i = from; i < to; i++) {
+                enter("[" + i + "]");
+                save(items.get(i));
+                leave();
+            }
+            out.write(to - from > 1 ? 'e' : 'a'); // APPENDS / APPEND
+        }
+    }
+
+    private void saveDict(PyDict d, Object identity) {
+        switch (d.kind()) {
+            case DICT -> {
+                if (!d.attributes().isEmpty()) {
+                    throw fail("a plain dict with attributes " + d.attributes().keySet() + " has no Python form");
+                }
+                out.write('}'); // EMPTY_DICT
+                memoize(identity);
+                setItems(d);
+            }
+            case ORDERED_DICT -> {
+                global("collections", "OrderedDict");
+                out.write(')');
+                out.write('R');
+                memoize(identity);
+                setItems(d);
+                if (!d.attributes().isEmpty()) {
+                    // OrderedDict.__reduce__ gives its __dict__ as the state; state_dict() keeps _metadata there.
+                    out.write('}');
+                    memoizeFresh();
+                    setItems(d.attributes());
+                    out.write('b'); // BUILD
+                }
+            }
+            case COUNTER -> {
+                if (!d.attributes().isEmpty()) {
+                    throw fail("a Counter with attributes " + d.attributes().keySet() + " is not written");
+                }
+                global("collections", "Counter");
+                out.write('}');
+                memoizeFresh();
+                setItems(d);
+                out.write(0x85);
+                memoizeFresh();
+                out.write('R');
+                memoize(identity);
+            }
+        }
+    }
+
+    private void saveMap(Map<?, ?> m, Object identity) {
+        out.write('}');
+        memoize(identity);
+        setItems(m);
+    }
+
+    private void setItems(Map<?, ?> m) {
+        Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
+        int remaining = m.size();
+        while (remaining > 0) {
+            int n = Math.min(BATCH, remaining);
+            remaining -= n;
+            if (n > 1) {
+                out.write('(');
+            }
+            for (int i = 0; i < n; i++) {
+                Map.Entry<?, ?> e = it.next();
+                Object key = e.getKey();
+                if (!hashable(key)) {
+                    throw fail("dict key of type " + PyValues.typeName(key) + " is not hashable in Python");
+                }
+                enter("[" + PyValues.shortRepr(key) + "]");
+                save(key);
+                save(e.getValue());
+                leave();
+            }
+            out.write(n > 1 ? 'u' : 's'); // SETITEMS / SETITEM
+        }
+    }
+
+    private static boolean hashable(Object key) {
+        if (key instanceof Collection<?> && !(key instanceof PySet) || key instanceof Map<?, ?> && !(key instanceof PyDict)
+                || key instanceof byte[]) {
+            return false;
+        }
+        return PyValues.isHashable(key);
+    }
+
+    /** {@code set(list)} / {@code frozenset(list)}: protocol 2 has no set opcodes. */
+    private void saveSet(Collection<?> items, boolean frozen, Object identity) {
+        global("__builtin__", frozen ? "frozenset" : "set");
+        List<Object> list = new ArrayList<>(items);
+        for (Object item : list) {
+            if (!hashable(item)) {
+                throw fail("set item of type " + PyValues.typeName(item) + " is not hashable in Python");
+            }
+        }
+        saveList(list, new Object());
+        out.write(0x85);
+        memoizeFresh();
+        out.write('R');
+        memoize(identity);
+    }
+
+    // ---- tensors --------------------------------------------------------------------------------------
+
+    private void saveTensor(Tensor t) {
+        DType dtype = t.dtype();
+        if (dtype.kind() == DType.Kind.QUANTIZED) {
+            saveQuantized(t);
+            return;
+        }
+        boolean legacy = dtype.legacyStorageName().isPresent();
+        if (!legacy && !NEW_DTYPES.contains(dtype)) {
+            throw fail("torch.save cannot save a plain tensor of dtype " + dtype + " (a placeholder dtype for tensor"
+                    + " subclasses, with neither a legacy storage class nor a _rebuild_tensor_v3 form)");
+        }
+        global("torch._utils", legacy ? "_rebuild_tensor_v2" : "_rebuild_tensor_v3");
+        out.write('(');
+        savePersistentId(t.storage(), legacy ? dtype : null, describe(t));
+        saveInt(t.storageOffset());
+        saveLongs(t.shape());
+        saveLongs(t.strides());
+        out.write(t.requiresGrad() ? 0x88 : 0x89);
+        emptyOrderedDict(); // backward hooks
+        if (!legacy) {
+            global("torch", dtype.torchName());
+        }
+        if (t.isConj() || t.isNeg()) {
+            // torch >= 2.0 keeps the lazy bits as a metadata dict (1.13 dropped them when saving)
+            out.write('}');
+            memoizeFresh();
+            if (t.isConj() && t.isNeg()) {
+                out.write('(');
+            }
+            if (t.isConj()) {
+                saveString("conj");
+                out.write(0x88);
+            }
+            if (t.isNeg()) {
+                saveString("neg");
+                out.write(0x88);
+            }
+            out.write(t.isConj() && t.isNeg() ? 'u' : 's');
+        }
+        out.write('t');
+        memoizeFresh();
+        out.write('R');
+        memoize(t);
+    }
+
+    /**
+     * {@code _rebuild_sparse_tensor(layout, data)}: COO data {@code (indices, values, torch.Size[,
+     * is_coalesced])} (the flag only when the loaded file had it: PyTorch 1.13 reads three items), compressed
+     * layouts {@code (compressed_indices, plain_indices, values, torch.Size)}.
+     */
+    private void saveSparse(SparseTensor t) {
+        global("torch._utils", "_rebuild_sparse_tensor");
+        save(t.layout());
+        List<Object> data = new ArrayList<>();
+        if (t.layout() == TorchLayout.SPARSE_COO) {
+            data.add(t.indices());
+            data.add(t.values());
+            data.add(new TorchSize(t.size()));
+            if (t.coalesced() != null) {
+                data.add(t.coalesced());
+            }
+        } else {
+            data.add(t.compressedIndices());
+            data.add(t.plainIndices());
+            data.add(t.values());
+            data.add(new TorchSize(t.size()));
+        }
+        saveTuple(data, new Object());
+        out.write(0x86); // (layout, data)
+        memoizeFresh();
+        out.write('R');
+        memoize(t);
+    }
+
+    /** {@code _rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad, hooks)}. */
+    private void saveQuantized(Tensor t) {
+        Quantizer q = t.quantizer().orElseThrow(() -> fail("quantized " + describe(t)
+                + " has no quantizer, so its real values are unknown"));
+        global("torch._utils", "_rebuild_qtensor");
+        out.write('(');
+        savePersistentId(t.storage(), t.dtype(), describe(t));
+        saveInt(t.storageOffset());
+        saveLongs(t.shape());
+        saveLongs(t.strides());
+        switch (q) {
+            case Quantizer.PerTensorAffine pt -> {
+                global("torch", QScheme.PER_TENSOR_AFFINE.torchName());
+                saveFloat(pt.scale());
+                saveInt(pt.zeroPoint());
+                out.write(0x87);
+                memoizeFresh();
+            }
+            case Quantizer.PerChannelAffine pc -> {
+                // torch saves per_channel_affine_float_qparams under the per_channel_affine tag too
+                out.write('(');
+                global("torch", QScheme.PER_CHANNEL_AFFINE.torchName());
+                enter(".q_per_channel_scales");
+                save(pc.scales());
+                leave();
+                enter(".q_per_channel_zero_points");
+                save(pc.zeroPoints());
+                leave();
+                saveInt(pc.axis());
+                out.write('t');
+                memoizeFresh();
+            }
+        }
+        out.write(t.requiresGrad() ? 0x88 : 0x89);
+        emptyOrderedDict();
+        out.write('t');
+        memoizeFresh();
+        out.write('R');
+        memoize(t);
+    }
+
+    private void emptyOrderedDict() {
+        global("collections", "OrderedDict");
+        out.write(')');
+        out.write('R');
+        memoizeFresh();
+    }
+
+    private void saveLongs(long[] values) {
+        List<Object> items = new ArrayList<>(values.length);
+        for (long v : values) {
+            items.add(v);
+        }
+        saveTuple(items, new Object());
+    }
+
+    /**
+     * {@code ('storage', class, key, location, numel)} then BINPERSID. {@code typed} is the dtype of a legacy
+     * typed storage, or null for {@code torch.storage.UntypedStorage} (numel counts bytes). Every view of one
+     * storage must agree on its class, as torch.save requires.
+     */
+    private void savePersistentId(Storage storage, DType typed, String viewer) {
+        String storageClass = typed == null ? "torch.storage.UntypedStorage" : "torch." + typed.legacyStorageName().orElseThrow();
+        StorageRecord record = storages.get(storage);
+        if (record == null) {
+            long numel = storage.byteSize();
+            if (typed != null) {
+                int es = typed.elementSize();
+                if (numel % es != 0) {
+                    throw fail(viewer + " views storage '" + storage.key() + "' of " + numel + " bytes as " + typed
+                            + ", but that is not a whole number of " + es + "-byte elements");
+                }
+                numel /= es;
+            }
+            record = new StorageRecord(Integer.toString(storageOrder.size()), storage, storageClass, numel);
+            storages.put(storage, record);
+            firstViewer.put(storage, viewer);
+            storageOrder.add(record);
+        } else if (!record.storageClass().equals(storageClass)) {
+            throw fail("Cannot save multiple tensors or storages that view the same data as different types: "
+                    + firstViewer.get(storage) + " views storage '" + storage.key() + "' as " + record.storageClass()
+                    + ", " + viewer + " as " + storageClass);
+        }
+        out.write('(');
+        saveString("storage");
+        int dot = storageClass.lastIndexOf('.');
+        global(storageClass.substring(0, dot), storageClass.substring(dot + 1));
+        saveString(record.key());
+        saveString(storage.location());
+        saveInt(record.numel());
+        out.write('t');
+        memoizeFresh();
+        out.write('Q'); // BINPERSID
+    }
+
+    private String describe(Tensor t) {
+        return "the " + t.dtype() + " tensor at " + where();
+    }
+
+    // ---- memo, globals, bytes -------------------------------------------------------------------------
+
+    private void global(String module, String name) {
+        String key = module + "\n" + name;
+        Integer index = globalMemo.get(key);
+        if (index != null) {
+            get(index);
+            return;
+        }
+        out.write('c');
+        byte[] text = (key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.write(text, 0, text.length);
+        globalMemo.put(key, memoSize);
+        put();
+    }
+
+    private void memoize(Object identity) {
+        memo.put(identity, memoSize);
+        put();
+    }
+
+    /** Memoizes a value nothing refers to again (as Python memoizes every tuple and reduce result). */
+    private void memoizeFresh() {
+        put();
+    }
+
+    private void put() {
+        int index = memoSize++;
+        if (index < 256) {
+            out.write('q');
+            out.write(index);
+        } else {
+            out.write('r');
+            writeInt32(index);
+        }
+    }
+
+    private void get(int index) {
+        if (index < 256) {
+            out.write('h');
+            out.write(index);
+        } else {
+            out.write('j');
+            writeInt32(index);
+        }
+    }
+
+    private void writeInt32(int v) {
+        out.write(v);
+        out.write(v >>> 8);
+        out.write(v >>> 16);
+        out.write(v >>> 24);
+    }
+
+    private void enter(String step) {
+        path.addLast(step);
+    }
+
+    private void leave() {
+        path.removeLast();
+    }
+
+    private String where() {
+        return path.isEmpty() ? "the root" : "root" + String.join("", path);
+    }
+
+    private IllegalArgumentException fail(String detail) {
+        return new IllegalArgumentException(where() + ": " + detail);
+    }
+}

@@ -1,0 +1,18 @@
+package dev.weightsonly.writer;
+
+/**
+ * Told how far a write has come, so that a tool can draw a progress bar. Called on the writing thread after
+ * each block of tensor bytes (a few megabytes), never concurrently; it should return quickly.
+ */
+@FunctionalInterface
+public interface WriteProgress {
+
+    /** Does nothing; the default. */
+    WriteProgress NONE = (written, total) -> { };
+
+    /**
+     * @param written tensor bytes written so far
+     * @param total   tensor bytes the file will hold, known before the first byte is written
+     */
+    void progress(long written, long total);
+}

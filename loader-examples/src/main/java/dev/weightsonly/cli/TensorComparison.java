@@ -1,0 +1,287 @@
+package dev.weightsonly.cli;
+
+import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.Tensor;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.function.BiConsumer;
+
+/**
+ * Compares the values of two tensors of the same dtype and shape, element by element in row-major order, for
+ * {@code weightsonly diff}.
+ *
+ * <p>The tensors are walked in chunks of at most {@link #CHUNK_ELEMENTS} elements, each a strided sub-view of the
+ * mapped checkpoint, so comparing two multi-gigabyte tensors needs two small arrays rather than two huge ones (or
+ * more than a Java array can hold). Views are compared by their logical values: strides, offsets and PyTorch's
+ * conjugate and negative bits are honoured, so a transposed copy and its original compare equal element for
+ * element.
+ *
+ * <p>How values are compared depends on the dtype:
+ * <ul>
+ *   <li>floating point: as doubles (every float dtype converts exactly); {@code 0.0} equals {@code -0.0} and NaN
+ *       equals NaN, so a file compares identical to itself. A NaN against a number makes the largest difference NaN.
+ *   <li>integers, bool and quantized codes: exactly, as 64-bit integers (uint64 unsigned); the largest difference is
+ *       exact even where it does not fit a {@code long}.
+ *   <li>complex: the difference of two values is the modulus {@code |a - b|}.
+ *   <li>bit-packed and placeholder dtypes, which have no scalar reading: the stored bytes of each element; there is
+ *       a count of differing elements but no magnitude.
+ * </ul>
+ */
+final class TensorComparison {
+
+    /** Elements per chunk: two double arrays of this length are 1 MiB. */
+    static final int CHUNK_ELEMENTS = 1 << 16;
+
+    private TensorComparison() {
+    }
+
+    /**
+     * The outcome for one pair of tensors.
+     *
+     * @param elements     elements compared
+     * @param differing    how many of them differ
+     * @param maxAbsDiff   the largest absolute difference: a {@link Double} for floating point and complex (NaN when
+     *                     a NaN meets a number), a {@link BigInteger} for integers, null for raw byte comparisons
+     */
+    record ValueDiff(long elements, long differing, Number maxAbsDiff) {
+
+        boolean equal() {
+            return differing == 0;
+        }
+    }
+
+    /** Compares {@code a} and {@code b}, which must have the same dtype and shape. */
+    static ValueDiff compare(Tensor a, Tensor b) {
+        return compare(a, b, CHUNK_ELEMENTS);
+    }
+
+    /** As {@link #compare(Tensor, Tensor)} with chunks of at most {@code chunkElements} (tests use small ones). */
+    static ValueDiff compare(Tensor a, Tensor b, int chunkElements) {
+        if (a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape())) {
+            throw new IllegalArgumentException("compare needs equal dtypes and shapes: " + a + ", " + b);
+        }
+        DType dtype = a.dtype();
+        Accumulator acc = switch (dtype.kind()) {
+            case COMPLEX -> new ComplexAccumulator(component(dtype));
+            case FLOAT -> scalarReadable(dtype) ? new FloatAccumulator() : new RawAccumulator();
+            case INT, BOOL, QUANTIZED -> scalarReadable(dtype) ? new IntegerAccumulator(dtype == DType.UINT64)
+                    : new RawAccumulator();
+            default -> new RawAccumulator();
+        };
+        forEachChunk(a, b, chunkElements, acc);
+        return acc.result(a.numel());
+    }
+
+    /** Whether every element holds exactly one value, so the tensor's scalar reads apply. */
+    private static boolean scalarReadable(DType dtype) {
+        return dtype == DType.BOOL || dtype.valueBits() == 8 * dtype.elementSize();
+    }
+
+    private static DType component(DType complex) {
+        return switch (complex) {
+            case COMPLEX32 -> DType.FLOAT16;
+            case COMPLEX64 -> DType.FLOAT32;
+            case COMPLEX128 -> DType.FLOAT64;
+            default -> throw new AssertionError(complex);
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Chunking
+
+    /**
+     * Calls {@code visitor} with matching sub-views of {@code a} and {@code b} that together cover every element
+     * once, in row-major order, each of at most {@code maxElements} elements. A chunk is a block of consecutive
+     * indices along one dimension {@code d} (the outermost whose inner block fits), at fixed indices of the
+     * dimensions before it; the dimensions after it are whole.
+     */
+    static void forEachChunk(Tensor a, Tensor b, int maxElements, BiConsumer<Tensor, Tensor> visitor) {
+        if (maxElements < 1) {
+            throw new IllegalArgumentException("maxElements must be positive: " + maxElements);
+        }
+        if (a.numel() == 0) {
+            return;
+        }
+        if (a.numel() <= maxElements) {
+            visitor.accept(a, b);
+            return;
+        }
+        long[] shape = a.shape();
+        int rank = shape.length;
+        int d = rank - 1;
+        long inner = 1;                                   // elements in one index of dimension d
+        while (d > 0 && inner * shape[d] <= maxElements) { // bounded by maxElements, no overflow
+            inner *= shape[d];
+            d--;
+        }
+        long rows = Math.max(1, maxElements / inner);
+        long[] outer = new long[d];                        // odometer over dimensions 0 .. d-1
+        while (true) {
+            for (long start = 0; start < shape[d]; start += rows) {
+                long count = Math.min(rows, shape[d] - start);
+                visitor.accept(block(a, outer, d, start, count), block(b, outer, d, start, count));
+            }
+            int i = d - 1;
+            while (i >= 0 && ++outer[i] == shape[i]) {
+                outer[i] = 0;
+                i--;
+            }
+            if (i < 0) {
+                return;
+            }
+        }
+    }
+
+    /** The sub-view at {@code outer} indices, {@code count} indices of dimension {@code d} from {@code start}. */
+    private static Tensor block(Tensor t, long[] outer, int d, long start, long count) {
+        long[] shape = t.shape();
+        long[] strides = t.strides();
+        long offset = t.storageOffset() + start * strides[d];
+        for (int i = 0; i < d; i++) {
+            offset += outer[i] * strides[i];             // stays inside the view, which was validated
+        }
+        long[] subShape = Arrays.copyOfRange(shape, d, shape.length);
+        subShape[0] = count;
+        long[] subStrides = Arrays.copyOfRange(strides, d, strides.length);
+        return Tensor.view(t.storage(), t.dtype(), offset, subShape, subStrides)
+                .withConj(t.isConj()).withNeg(t.isNeg());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Accumulators: one per way of comparing, fed chunk by chunk
+
+    private abstract static class Accumulator implements BiConsumer<Tensor, Tensor> {
+        long differing;
+
+        abstract ValueDiff result(long elements);
+    }
+
+    private static final class FloatAccumulator extends Accumulator {
+        double max;
+        boolean nanMismatch;
+
+        @Override
+        public void accept(Tensor a, Tensor b) {
+            add(a.toDoubleArray(), b.toDoubleArray());
+        }
+
+        void add(double[] x, double[] y) {
+            for (int i = 0; i < x.length; i++) {
+                double d = difference(x[i], y[i]);
+                if (d != 0) {
+                    differing++;
+                    if (Double.isNaN(d)) {
+                        nanMismatch = true;
+                    } else {
+                        max = Math.max(max, d);
+                    }
+                }
+            }
+        }
+
+        /** 0 for equal values (NaN equals NaN, 0.0 equals -0.0), NaN for a NaN against a number, else |x - y|. */
+        static double difference(double x, double y) {
+            if (x == y || (Double.isNaN(x) && Double.isNaN(y))) {
+                return 0;
+            }
+            return Math.abs(x - y);                      // NaN if exactly one is NaN; +inf for inf against finite
+        }
+
+        @Override
+        ValueDiff result(long elements) {
+            return new ValueDiff(elements, differing, nanMismatch ? Double.NaN : max);
+        }
+    }
+
+    private static final class ComplexAccumulator extends Accumulator {
+        private final DType component;
+        double max;
+        boolean nanMismatch;
+
+        ComplexAccumulator(DType component) {
+            this.component = component;
+        }
+
+        @Override
+        public void accept(Tensor a, Tensor b) {
+            double[] x = parts(a);
+            double[] y = parts(b);
+            for (int i = 0; i < x.length; i += 2) {
+                double re = FloatAccumulator.difference(x[i], y[i]);
+                double im = FloatAccumulator.difference(x[i + 1], y[i + 1]);
+                if (re != 0 || im != 0) {
+                    differing++;
+                    double d = Math.hypot(re, im);
+                    if (Double.isNaN(re) || Double.isNaN(im)) {
+                        nanMismatch = true;
+                    } else {
+                        max = Math.max(max, d);
+                    }
+                }
+            }
+        }
+
+        /** Real and imaginary parts, interleaved: the logical values, reinterpreted as the component dtype. */
+        private double[] parts(Tensor t) {
+            Tensor dense = t.resolveConjAndNeg().contiguous();
+            return Tensor.contiguousView(dense.storage(), component, dense.storageOffset() * 2, dense.numel() * 2)
+                    .toDoubleArray();
+        }
+
+        @Override
+        ValueDiff result(long elements) {
+            return new ValueDiff(elements, differing, nanMismatch ? Double.NaN : max);
+        }
+    }
+
+    private static final class IntegerAccumulator extends Accumulator {
+        private final boolean unsigned;
+        /** The largest difference so far, as an unsigned 64-bit number (any two 64-bit integers differ by less). */
+        long max;
+
+        IntegerAccumulator(boolean unsigned) {
+            this.unsigned = unsigned;
+        }
+
+        @Override
+        public void accept(Tensor a, Tensor b) {
+            long[] x = a.toLongArray();
+            long[] y = b.toLongArray();
+            for (int i = 0; i < x.length; i++) {
+                if (x[i] != y[i]) {
+                    differing++;
+                    boolean xLarger = unsigned ? Long.compareUnsigned(x[i], y[i]) > 0 : x[i] > y[i];
+                    long d = xLarger ? x[i] - y[i] : y[i] - x[i];   // exact as an unsigned value
+                    if (Long.compareUnsigned(d, max) > 0) {
+                        max = d;
+                    }
+                }
+            }
+        }
+
+        @Override
+        ValueDiff result(long elements) {
+            return new ValueDiff(elements, differing, new BigInteger(Long.toUnsignedString(max)));
+        }
+    }
+
+    private static final class RawAccumulator extends Accumulator {
+
+        @Override
+        public void accept(Tensor a, Tensor b) {
+            byte[] x = a.toByteArray();
+            byte[] y = b.toByteArray();
+            int size = a.dtype().elementSize();
+            for (int at = 0; at < x.length; at += size) {
+                if (!Arrays.equals(x, at, at + size, y, at, at + size)) {
+                    differing++;
+                }
+            }
+        }
+
+        @Override
+        ValueDiff result(long elements) {
+            return new ValueDiff(elements, differing, null);
+        }
+    }
+}
