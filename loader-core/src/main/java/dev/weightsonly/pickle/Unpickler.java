@@ -696,6 +696,12 @@ public final class Unpickler {
     private CallSite siteWithKey(int calleeIndex) {
         int keyIndex = calleeIndex - 1;
         String key = keyIndex >= base && keyIndex >= 0 && stack[keyIndex] instanceof String s ? s : null;
+        if (key == null && calleeIndex == base && markDepth > 0 && base >= 2 && base - 2 >= marks[markDepth - 1]
+                && stack[base - 1] instanceof PyCallable && stack[base - 2] instanceof String s) {
+            // Inside a call's argument tuple ([..., key, callee, MARK, args...]), as a storage's persistent
+            // id is: the value being built is the callee's result.
+            key = s;
+        }
         return new CallSite(where.atOffset(offset()), key, limits);
     }
 

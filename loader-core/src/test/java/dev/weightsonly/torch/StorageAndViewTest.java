@@ -157,7 +157,8 @@ class StorageAndViewTest {
         byte[] zip = ckpt(underW(p -> p.tensorV2("torch.FloatStorage", "0", 4, 0, dims(4), dims(1))),
                 "0", new byte[recordBytes]);
         refused(MalformedCheckpointException.class, zip, "record size (" + recordBytes + " bytes)",
-                "does not match expected size (16 bytes = 4 elements * 4 bytes/element)", "storage '0'");
+                "does not match expected size (16 bytes = 4 elements * 4 bytes/element)", "storage '0'",
+                "(building the value of key 'w')");
     }
 
     @Test
