@@ -144,6 +144,42 @@ class ZeroCopyLoadTest {
         return rt.totalMemory() - rt.freeMemory();
     }
 
+    /**
+     * Bytes of {@code file}'s mappings resident in this process (Linux /proc/self/smaps): pages count only once
+     * the process has touched them, so this tells whether a load read tensor data.
+     */
+    static long residentBytesOf(Path file) throws IOException {
+        String path = file.toRealPath().toString();
+        long kib = 0;
+        boolean inFile = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                inFile = line.endsWith(" " + path);
+            } else if (inFile && line.startsWith("Rss:")) {
+                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kib * 1024;
+    }
+
+    @Test
+    void readingATensorMakesItsBytesResidentWhichTheMeasurementSees() throws IOException {
+        Path file = dir.resolve("control.pt");
+        try {
+            writeCheckpoint(file);
+            try (Checkpoint c = Checkpoint.load(file)) {
+                long before = residentBytesOf(file);
+                float[] values = c.stateDict().tensor(name(100)).toFloatArray();
+                assertEquals(ELEMENTS, values.length);
+                long after = residentBytesOf(file);
+                assertTrue(after - before >= (long) RECORD_BYTES - (1 << 16),
+                        "reading " + RECORD_BYTES + " bytes made only " + (after - before) + " more resident");
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void aGibibyteCheckpointLoadsMappedWithoutCopyingUnderASmallHeap() throws IOException {
         Path file = dir.resolve("big.pt");
@@ -159,6 +195,10 @@ class ZeroCopyLoadTest {
                 assertTrue(after - before < 64L << 20, "heap grew by " + ((after - before) >> 20) + " MiB");
 
                 assertTrue(c.isMapped());
+                // The load read the pickle and the zip directory, and no tensor byte: almost none of the
+                // mapping is resident in this process.
+                long resident = residentBytesOf(file);
+                assertTrue(resident < 16L << 20, "the load made " + (resident >> 20) + " MiB of the file resident");
                 assertEquals(TENSORS, c.tensorCount());
                 assertEquals(TENSORS, c.storageCount());
                 StateDict sd = c.stateDict();
