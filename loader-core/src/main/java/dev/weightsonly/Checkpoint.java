@@ -15,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -64,6 +65,7 @@ public final class Checkpoint implements AutoCloseable {
     private final int storageCount;
     private final LoadLimits limits;
     private final Map<String, String> metadata;
+    private final List<Checkpoint> shards;
 
     private Checkpoint(String source, Object root, Arena arena, boolean mapped, CheckpointReader.Result result,
             LoadLimits limits) {
@@ -75,6 +77,78 @@ public final class Checkpoint implements AutoCloseable {
         this.storageCount = result.storageCount();
         this.limits = limits;
         this.metadata = result.metadata();
+        this.shards = List.of();
+    }
+
+    private Checkpoint(String source, Object root, List<Checkpoint> shards, LoadLimits limits) {
+        this.source = source;
+        this.root = root;
+        this.arena = null;
+        this.mapped = true;
+        this.tensorCount = shards.stream().mapToInt(Checkpoint::tensorCount).sum();
+        this.storageCount = shards.stream().mapToInt(Checkpoint::storageCount).sum();
+        this.limits = limits;
+        this.metadata = Map.of();
+        this.shards = List.copyOf(shards);
+    }
+
+    /**
+     * Loads a sharded Hugging Face checkpoint from its index ({@code pytorch_model.bin.index.json} or
+     * {@code model.safetensors.index.json}) as one state dict: every shard is loaded (mapped) as a state dict,
+     * and the root is an ordered dict of every tensor, in the index's order. Shard names are taken only as
+     * plain file names in the index's folder; every tensor the index names must be in the shard it names, and
+     * no tensor may be in two shards.
+     */
+    public static Checkpoint loadSharded(Path index, LoadOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        CheckpointException.Location where = CheckpointException.Location.of(index.toString());
+        long size = Files.size(index);
+        if (size > dev.weightsonly.safetensors.ShardIndex.MAX_INDEX_BYTES) {
+            throw where.limit("maxIndexBytes", dev.weightsonly.safetensors.ShardIndex.MAX_INDEX_BYTES,
+                    "a shard index of " + size + " bytes");
+        }
+        var parsed = dev.weightsonly.safetensors.ShardIndex.parse(Files.readAllBytes(index), where);
+        Path folder = index.toAbsolutePath().getParent();
+        List<Checkpoint> loaded = new ArrayList<>();
+        try {
+            Map<String, StateDict> byShard = new LinkedHashMap<>();
+            for (String shard : parsed.shards()) {
+                Checkpoint c = load(folder.resolve(shard), options);
+                loaded.add(c);
+                byShard.put(shard, c.stateDict());
+            }
+            PyDict.Builder all = PyDict.builder(PyDict.Kind.ORDERED_DICT);
+            Map<String, String> owner = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : parsed.weightMap().entrySet()) {
+                StateDict sd = byShard.get(e.getValue());
+                if (!sd.contains(e.getKey())) {
+                    throw where.malformed("the index puts tensor '" + e.getKey() + "' in " + e.getValue()
+                            + ", which does not hold it");
+                }
+                all.put(e.getKey(), sd.tensor(e.getKey()));
+                owner.put(e.getKey(), e.getValue());
+            }
+            for (Map.Entry<String, StateDict> shard : byShard.entrySet()) {
+                for (Map.Entry<String, Tensor> t : shard.getValue().asMap().entrySet()) {
+                    String first = owner.putIfAbsent(t.getKey(), shard.getKey());
+                    if (first == null) {
+                        all.put(t.getKey(), t.getValue()); // in a shard but not in the index: kept, not dropped
+                    } else if (!first.equals(shard.getKey())) {
+                        throw where.malformed("tensor '" + t.getKey() + "' is in both " + first + " and "
+                                + shard.getKey());
+                    }
+                }
+            }
+            return new Checkpoint(index.toString(), all.build(), loaded, options.limits());
+        } catch (IOException | RuntimeException e) {
+            loaded.forEach(Checkpoint::close);
+            throw e;
+        }
+    }
+
+    /** {@link #loadSharded(Path, LoadOptions)} with the default options. */
+    public static Checkpoint loadSharded(Path index) throws IOException {
+        return loadSharded(index, LoadOptions.defaults());
     }
 
     /** Loads {@code file} with the default options, mapping it (no tensor bytes copied). */
@@ -337,8 +411,11 @@ public final class Checkpoint implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (arena != null && closed.compareAndSet(false, true)) {
-            arena.close();
+        if (closed.compareAndSet(false, true)) {
+            if (arena != null) {
+                arena.close();
+            }
+            shards.forEach(Checkpoint::close);
         }
     }
 
