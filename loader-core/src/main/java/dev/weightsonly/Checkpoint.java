@@ -185,12 +185,12 @@ public final class Checkpoint implements AutoCloseable {
     /** Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. */
     public static Checkpoint load(InputStream in, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
-        Arena arena = Arena.ofShared();
+        // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
+        StreamBytes.Read read = StreamBytes.readAll(in);
         try {
-            MemorySegment bytes = StreamBytes.readAll(in, arena);
-            return fromMemory(name, bytes, arena, options);
+            return fromMemory(name, read.bytes(), read.arena(), options);
         } catch (IOException | RuntimeException | Error e) {
-            arena.close();
+            read.arena().close();
             throw e;
         }
     }

@@ -12,6 +12,7 @@ import dev.weightsonly.torch.PlainDataHost;
 import dev.weightsonly.torch.StorageSource;
 import dev.weightsonly.pickle.ObjectReplacement;
 import dev.weightsonly.pickle.Unpickler;
+import dev.weightsonly.pickle.UnpicklerHost;
 import dev.weightsonly.safetensors.SafetensorsHeader;
 import dev.weightsonly.torch.TorchUnpicklerHost;
 import java.lang.foreign.MemorySegment;
@@ -93,8 +94,20 @@ final class CheckpointReader {
         }, bigEndian, globals.keySet(), limits);
         Location pickleWhere = where.inRecord(archive.fullName(pickleName));
         Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
+        nothingAfterStop(result, pickle.byteSize(), pickleWhere);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
         return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
+    /**
+     * A record that holds one pickle must end at its STOP: torch writes nothing after it, and bytes there (a
+     * second pickle, a payload for another reader) are refused rather than silently skipped.
+     */
+    private static void nothingAfterStop(Unpickler.Result result, long end, Location where) throws CheckpointException {
+        if (result.end() != end) {
+            throw where.atOffset(result.end()).malformed((end - result.end()) + " bytes follow the pickle's STOP;"
+                    + " a checkpoint's pickle ends at its STOP, and nothing after it is read");
+        }
     }
 
     /** A safetensors file: a dict of its tensors in data order, each a view over its slice of the bytes. */
@@ -162,6 +175,7 @@ final class CheckpointReader {
             }), bigEndian, globals.keySet(), limits, true);
             Location pickleWhere = where.inRecord(archive.fullName(pickleName));
             Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
+            nothingAfterStop(result, pickle.byteSize(), pickleWhere);
             root.put(part, applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere));
             tensors += host.tensorCount();
             storages += host.storageCount();
@@ -187,6 +201,7 @@ final class CheckpointReader {
         TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.TarObjects(objects), false,
                 globals.keySet(), limits);
         Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
+        nothingAfterStop(result, pickle.byteSize(), pickleWhere);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
         long tensors = objects.values().stream().filter(o -> o instanceof dev.weightsonly.tensors.Tensor).count();
         return new Result(root, (int) tensors, (int) (objects.size() - tensors));
@@ -202,24 +217,24 @@ final class CheckpointReader {
         LoadLimits limits = options.limits();
         Map<String, GlobalFactory> globals = options.effectiveGlobals();
         long end = bytes.byteSize();
-        Unpickler.Result magic = Unpickler.load(bytes, 0, end, where.inRecord("pickle 1 (magic number)"),
+        Unpickler.Result magic = streamPickle(bytes, 0, end, where.inRecord("pickle 1 (magic number)"),
                 PlainDataHost.INSTANCE, limits);
         if (!LEGACY_MAGIC_NUMBER.equals(magic.value())) {
             throw where.malformed("Invalid magic number; corrupt file?");
         }
-        Unpickler.Result version = Unpickler.load(bytes, magic.end(), end, where.inRecord("pickle 2 (protocol version)"),
+        Unpickler.Result version = streamPickle(bytes, magic.end(), end, where.inRecord("pickle 2 (protocol version)"),
                 PlainDataHost.INSTANCE, limits);
         if (!Long.valueOf(1001).equals(version.value())) {
             throw where.unsupported("Invalid protocol version: " + version.value());
         }
-        Unpickler.Result sysInfo = Unpickler.load(bytes, version.end(), end, where.inRecord("pickle 3 (sys_info)"),
+        Unpickler.Result sysInfo = streamPickle(bytes, version.end(), end, where.inRecord("pickle 3 (sys_info)"),
                 PlainDataHost.INSTANCE, limits);
         long objectStart = sysInfo.end();
         Location objectWhere = where.inRecord("pickle 4 (the saved object)");
         TorchUnpicklerHost declarations = new TorchUnpicklerHost(new StorageSource.LegacyDeclarations(), false,
                 globals.keySet(), limits);
-        Unpickler.Result first = Unpickler.load(bytes, objectStart, end, objectWhere, declarations, limits);
-        Unpickler.Result keyList = Unpickler.load(bytes, first.end(), end, where.inRecord("pickle 5 (storage keys)"),
+        Unpickler.Result first = streamPickle(bytes, objectStart, end, objectWhere, declarations, limits);
+        Unpickler.Result keyList = streamPickle(bytes, first.end(), end, where.inRecord("pickle 5 (storage keys)"),
                 PlainDataHost.INSTANCE, limits);
         if (!(keyList.value() instanceof PyList list) || !list.stream().allMatch(k -> k instanceof String)) {
             throw where.inRecord("pickle 5 (storage keys)").malformed("the storage key list must be a list of str, got "
@@ -235,6 +250,28 @@ final class CheckpointReader {
         Unpickler.Result result = Unpickler.load(bytes, objectStart, first.end(), objectWhere, host, limits);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, objectWhere);
         return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
+    /**
+     * One pickle of the legacy stream, which starts at {@code start} and ends at its STOP somewhere before
+     * {@code end}: the storages follow the pickles, so the bytes left in the file are no bound on the pickle.
+     * The unpickler is given at most {@code maxPickleBytes} of them (a stream of several GiB has pickles of a
+     * few KiB), and a pickle still running at that bound exceeds the limit.
+     */
+    private static Unpickler.Result streamPickle(MemorySegment bytes, long start, long end, Location where,
+            UnpicklerHost host, LoadLimits limits) throws CheckpointException {
+        long max = limits.maxPickleBytes();
+        if (end - start <= max) {
+            return Unpickler.load(bytes, start, end, where, host, limits);
+        }
+        try {
+            return Unpickler.load(bytes, start, start + max, where, host, limits);
+        } catch (MalformedCheckpointException e) {
+            if (e.getMessage().contains("pickle data was truncated")) {
+                throw where.limit("maxPickleBytes", max, "pickle of more than " + max + " bytes");
+            }
+            throw e;
+        }
     }
 
     private static void checkVersion(Location where, ZipArchive archive) throws CheckpointException {

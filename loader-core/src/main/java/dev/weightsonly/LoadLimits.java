@@ -6,25 +6,45 @@ package dev.weightsonly;
  * state dict has a few thousand tensors and a pickle of a few megabytes) and far below what would hurt a
  * service. Every limit names the attack it stops.
  *
+ * <p>Memory: what a load keeps is bounded by these limits, not by the file alone. Each Python value a pickle
+ * creates costs up to about 120 bytes of heap (an empty set appended to a list: two bytes of pickle), so
+ * {@code maxObjects} at its default allows about 1.2 GB from a pickle of 20 MB; each far memo index up to about
+ * 60 bytes for the length of a load ({@code maxMemoEntries}: 120 MB); and DEFLATED records at most
+ * {@code maxInflationRatio} times the file. A service that loads untrusted files on a small heap lowers
+ * {@code maxObjects} (heap / 120 bytes is a hard bound) and {@code maxPickleBytes}. Mapped tensor data is
+ * never copied and costs no heap. See docs/SECURITY.md.
+ *
  * <p>Immutable; build a different one with {@link #builder()}.
  *
  * @param maxPickleBytes      size of one pickle record; stops inputs built to make the parser do
  *                            unbounded work
  * @param maxStackDepth       values on the unpickler stack at once (opcode floods)
  * @param maxMarkDepth        open MARKs at once (a million nested MARKs)
- * @param maxMemoEntries      distinct memo slots (memo index floods)
+ * @param maxMemoEntries      distinct memo slots (memo index floods); torch memoizes each value once, so a
+ *                            real pickle has about ten slots per tensor
  * @param maxContainerLength  items in one list, dict, set or tuple (DUP/BINGET amplification into one list)
- * @param maxObjects          Python values created by one pickle (allocation floods that stay under every
- *                            other limit)
+ * @param maxObjects          Python values created by one pickle, plus what calls read or copy of their
+ *                            arguments (container items, sixteenths of strings, sparse indices checked):
+ *                            allocation floods that stay under every other limit, and one large value passed
+ *                            to a call again and again; a state dict counts a few dozen per tensor
  * @param maxStringBytes      bytes of one string or bytes value
  * @param maxIntegerBytes     bytes (or decimal digits) of one integer; parsing huge integers is quadratic
  * @param maxTensors          tensors rebuilt by one load
  * @param maxTensorElements   elements of one tensor view; a stride-0 view can claim terabytes over a
  *                            one-element storage, and copies of it would exhaust memory
- * @param maxInflatedBytes    bytes one DEFLATED record may inflate to (zip bombs)
+ * @param maxInflatedBytes    bytes one DEFLATED record may inflate to (zip bombs); checked against the
+ *                            size the directory declares before anything is inflated, and the inflater never
+ *                            produces more than that declared size
  * @param maxArchiveEntries   records in one archive (central directory floods)
  * @param maxNestingDepth     depth of nested values walked by the dump and the tensor walk (deep nesting
  *                            would overflow the Java stack)
+ * @param maxNameBytes        bytes of one archive record name, and of one GLOBAL or INST module or name
+ *                            (name floods: a 64 KiB record name, a megabyte-long global name); real ones are
+ *                            under 300 bytes
+ * @param maxInflationRatio   how many times the size of the whole file all DEFLATED records of one load may
+ *                            inflate to together, plus 1 MiB (zip bombs that stay under
+ *                            {@code maxInflatedBytes} per record, and many records sharing one payload); a
+ *                            checkpoint that {@code zip} re-compressed inflates to 1 to 3 times its size
  */
 public record LoadLimits(
         long maxPickleBytes,
@@ -39,22 +59,26 @@ public record LoadLimits(
         long maxTensorElements,
         long maxInflatedBytes,
         int maxArchiveEntries,
-        int maxNestingDepth) {
+        int maxNestingDepth,
+        int maxNameBytes,
+        int maxInflationRatio) {
 
     private static final LoadLimits DEFAULTS = new LoadLimits(
             1L << 30,          // 1 GiB of pickle
             1_000_000,
             10_000,
-            10_000_000,
+            2_000_000,         // memo slots: torch memoizes about 10 per tensor of a state dict
             50_000_000,
-            100_000_000L,
+            10_000_000L,       // values: at most about 1.2 GB of heap (see above)
             1L << 30,
             10_000,
             1_000_000,
             1L << 40,          // 2^40 elements: beyond any real tensor, below any long overflow in bytes
             4L << 30,          // 4 GiB inflated
             1_000_000,
-            1_000);
+            1_000,
+            4_096,
+            200);          // DEFLATE alone reaches 1032:1 on zeros
 
     public LoadLimits {
         requirePositive("maxPickleBytes", maxPickleBytes);
@@ -70,6 +94,8 @@ public record LoadLimits(
         requirePositive("maxInflatedBytes", maxInflatedBytes);
         requirePositive("maxArchiveEntries", maxArchiveEntries);
         requirePositive("maxNestingDepth", maxNestingDepth);
+        requirePositive("maxNameBytes", maxNameBytes);
+        requirePositive("maxInflationRatio", maxInflationRatio);
     }
 
     /** The defaults: every real checkpoint fits, no hostile file gets far. */
@@ -106,6 +132,8 @@ public record LoadLimits(
         private long maxInflatedBytes;
         private int maxArchiveEntries;
         private int maxNestingDepth;
+        private int maxNameBytes;
+        private int maxInflationRatio;
 
         private Builder(LoadLimits from) {
             maxPickleBytes = from.maxPickleBytes;
@@ -121,6 +149,8 @@ public record LoadLimits(
             maxInflatedBytes = from.maxInflatedBytes;
             maxArchiveEntries = from.maxArchiveEntries;
             maxNestingDepth = from.maxNestingDepth;
+            maxNameBytes = from.maxNameBytes;
+            maxInflationRatio = from.maxInflationRatio;
         }
 
         public Builder maxPickleBytes(long v) { maxPickleBytes = v; return this; }
@@ -136,11 +166,13 @@ public record LoadLimits(
         public Builder maxInflatedBytes(long v) { maxInflatedBytes = v; return this; }
         public Builder maxArchiveEntries(int v) { maxArchiveEntries = v; return this; }
         public Builder maxNestingDepth(int v) { maxNestingDepth = v; return this; }
+        public Builder maxNameBytes(int v) { maxNameBytes = v; return this; }
+        public Builder maxInflationRatio(int v) { maxInflationRatio = v; return this; }
 
         public LoadLimits build() {
             return new LoadLimits(maxPickleBytes, maxStackDepth, maxMarkDepth, maxMemoEntries, maxContainerLength,
                     maxObjects, maxStringBytes, maxIntegerBytes, maxTensors, maxTensorElements, maxInflatedBytes,
-                    maxArchiveEntries, maxNestingDepth);
+                    maxArchiveEntries, maxNestingDepth, maxNameBytes, maxInflationRatio);
         }
     }
 }

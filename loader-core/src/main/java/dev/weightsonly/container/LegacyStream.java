@@ -75,6 +75,12 @@ public final class LegacyStream {
                         + " stream (it is missing from the key list)");
             }
         }
+        if (pos != file.byteSize()) {
+            // A legacy stream ends with its last storage; whatever follows (a zip appended to make a polyglot,
+            // another saved object) is refused, never read.
+            throw where.malformed((file.byteSize() - pos) + " bytes follow the last storage block at offset " + pos
+                    + "; a legacy checkpoint ends with its last storage");
+        }
         return blocks;
     }
 }

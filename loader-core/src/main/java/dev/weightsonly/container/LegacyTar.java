@@ -54,6 +54,8 @@ public final class LegacyTar {
                     throw where.malformed("tar member '" + entry.getName() + "' appears twice");
                 }
             }
+        } catch (CheckpointException e) {
+            throw e; // the verdicts above (a limit, a member outside the file), not the tar reader's failure
         } catch (IOException | RuntimeException e) {
             throw where.malformed("unreadable tar archive: " + e.getMessage());
         }

@@ -3,75 +3,150 @@ package dev.weightsonly.container;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Enumeration;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
-import org.apache.commons.compress.archivers.zip.ZipFile;
-import org.apache.commons.compress.archivers.zip.ZipMethod;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
  * The zip container of {@code torch.save} (PyTorch 1.6 and later): records under one root folder, found
  * by exact name through the central directory. A STORED record, which is what torch writes, is a slice
  * of the file's bytes, never a copy; a DEFLATED one (a checkpoint re-zipped by another tool) is inflated
  * into memory within {@link LoadLimits#maxInflatedBytes()}.
+ *
+ * <p>The directory is read straight from the file's bytes (the mapping, or the in-memory copy): the end
+ * record (and its ZIP64 form, which torch writes past 4 GiB), then each directory entry's name, flags,
+ * method, sizes and local header offset, nothing else. A record's local header is read when the record
+ * is asked for, so opening an archive of 300,000 records costs one pass over its directory. Every offset
+ * and size is checked against the file before it is used.
+ *
+ * <p>Strictly, so that no two readers can see different files in the same bytes ({@link ZipChecks}): one end
+ * record, ending at the end of the file; a directory holding exactly the entries it counts; plain relative
+ * names; no encrypted entry and no method but STORED and DEFLATED; records inside the file and not
+ * overlapping; local headers that repeat the directory. DEFLATED records inflate within
+ * {@link LoadLimits#maxInflatedBytes()} each and {@link LoadLimits#maxInflationRatio()} in all.
  */
 public final class ZipArchive {
 
-    private static final int FLAG_COMPRESSED_PATCHED_DATA = 0x20;
-    private static final int FLAG_STRONG_ENCRYPTION = 0x40;
+    private static final int LOCAL_HEADER = 0x04034B50;
+    private static final int CENTRAL_HEADER = 0x02014B50;
+    private static final int ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064B50;
+    private static final int ZIP64_LOCATOR = 0x07064B50;
+    private static final int ZIP64_EXTRA = 0x0001;
+    private static final int LOCAL_HEADER_BYTES = 30;
+    private static final int CENTRAL_HEADER_BYTES = 46;
+    private static final int ZIP64_LOCATOR_BYTES = 20;
+    private static final int ZIP64_END_BYTES = 56;
+    private static final long U32_MAX = 0xFFFF_FFFFL;
+
+    private static final int STORED = 0;
+    private static final int DEFLATED = 8;
+
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** What the central directory says about one record; {@code index} is its place in the directory. */
+    private record Entry(int flags, int method, long compressedSize, long size, long localHeaderOffset, long crc,
+            int index) {
+    }
 
     private final MemorySegment file;
     private final Location where;
     private final LoadLimits limits;
     private final String root;
-    private final Map<String, ZipArchiveEntry> records;
-    private final ZipFile zip;
+    private final Map<String, Entry> records;
+    private final List<String> names;
+    // Per record (directory order), the offset its bytes must end by: the next record's local header.
+    private final long[] ends;
+    private final AtomicLong inflated = new AtomicLong();
 
-    private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root,
-            Map<String, ZipArchiveEntry> records, ZipFile zip) {
+    private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, Map<String, Entry> records,
+            List<String> names, long[] ends) {
         this.file = file;
         this.where = where;
         this.limits = limits;
         this.root = root;
         this.records = records;
-        this.zip = zip;
+        this.names = names;
+        this.ends = ends;
     }
 
     /** Whether the bytes start as torch's zip checkpoints do (a local file header at offset 0). */
     public static boolean looksLikeZip(MemorySegment file) {
-        return file.byteSize() >= 4
-                && file.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0)
-                == 0x04034B50;
+        return file.byteSize() >= 4 && file.get(U32, 0) == LOCAL_HEADER;
     }
 
     /** Reads the central directory of {@code file}. */
     public static ZipArchive open(MemorySegment file, Location where, LoadLimits limits) throws CheckpointException {
-        ZipFile zip;
-        try {
-            zip = ZipFile.builder().setSeekableByteChannel(new SegmentChannel(file)).setIgnoreLocalFileHeader(false).get();
-        } catch (IOException | RuntimeException e) {
-            throw where.malformed("PytorchStreamReader failed reading zip archive: " + messages(e)
-                    + " (the file is truncated or not a zip checkpoint)");
+        Directory directory = Directory.find(file, where);
+        if (directory.entries() == 0) {
+            throw unreadable(where, "Central directory is empty, can't expand corrupt archive.");
         }
-        Map<String, ZipArchiveEntry> byName = new LinkedHashMap<>();
+        if (directory.entries() > limits.maxArchiveEntries()) {
+            throw where.limit("maxArchiveEntries", limits.maxArchiveEntries(), "more than "
+                    + limits.maxArchiveEntries() + " records in the archive");
+        }
+        int count = (int) directory.entries();
+        Map<String, Entry> byName = HashMap.newHashMap(count);
+        List<String> names = new ArrayList<>(count);
         String root = null;
-        int count = 0;
-        Enumeration<ZipArchiveEntry> entries = zip.getEntries();
-        while (entries.hasMoreElements()) {
-            ZipArchiveEntry entry = entries.nextElement();
-            if (++count > limits.maxArchiveEntries()) {
-                throw where.limit("maxArchiveEntries", limits.maxArchiveEntries(), "more than "
-                        + limits.maxArchiveEntries() + " records in the archive");
+        long at = directory.offset();
+        long end = directory.offset() + directory.size();
+        long[] headers = new long[count];
+        long[] minEnds = new long[count];
+        String[] fullNames = new String[count];
+        for (int i = 0; i < count; i++) {
+            if (end - at < CENTRAL_HEADER_BYTES || file.get(U32, at) != CENTRAL_HEADER) {
+                throw unreadable(where, "central directory entry " + i + " of " + count + " at offset " + at
+                        + " is missing or truncated");
             }
-            String name = entry.getName();
+            int flags = u16(file, at + 8);
+            int method = u16(file, at + 10);
+            long crc = u32(file, at + 16);
+            long compressed = u32(file, at + 20);
+            long size = u32(file, at + 24);
+            int nameLength = u16(file, at + 28);
+            int extraLength = u16(file, at + 30);
+            int commentLength = u16(file, at + 32);
+            int disk = u16(file, at + 34);
+            long localHeader = u32(file, at + 42);
+            long next = at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
+            if (next > end) {
+                throw unreadable(where, "central directory entry " + i + " at offset " + at
+                        + " reaches past the end of the directory");
+            }
+            String name = ZipChecks.name(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
+            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX || disk == 0xFFFF) {
+                long[] wide = zip64Extra(file, at + CENTRAL_HEADER_BYTES + nameLength, extraLength, size == U32_MAX,
+                        compressed == U32_MAX, localHeader == U32_MAX, name, where);
+                size = wide[0] >= 0 ? wide[0] : size;
+                compressed = wide[1] >= 0 ? wide[1] : compressed;
+                localHeader = wide[2] >= 0 ? wide[2] : localHeader;
+            }
+            ZipChecks.flagsAndMethod(flags, method, where.inRecord(name));
+            if (method == STORED && size != compressed) {
+                throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
+                        + compressed);
+            }
+            // The header, the name and the stored bytes, at least, lie before the directory.
+            long minEnd = localHeader > directory.offset() ? -1 : localHeader + LOCAL_HEADER_BYTES + nameLength;
+            if (minEnd < 0 || minEnd > directory.offset() || compressed > directory.offset() - minEnd) {
+                throw where.inRecord(name).malformed("record data (local header at offset " + localHeader + ", "
+                        + compressed + " bytes) lies outside the " + directory.offset()
+                        + " bytes before the central directory");
+            }
+            headers[i] = localHeader;
+            minEnds[i] = minEnd + compressed;
+            fullNames[i] = name;
             if (root == null) {
                 int slash = name.indexOf('/');
                 if (slash <= 0) {
@@ -82,27 +157,116 @@ public final class ZipArchive {
             if (!name.startsWith(root)) {
                 throw where.malformed("record '" + name + "' is outside the archive's root folder '" + root + "'");
             }
-            if (byName.putIfAbsent(name.substring(root.length()), entry) != null) {
+            String relative = name.substring(root.length());
+            if (byName.putIfAbsent(relative, new Entry(flags, method, compressed, size, localHeader, crc, i)) != null) {
                 throw where.malformed("record '" + name + "' appears twice in the archive");
             }
+            names.add(relative);
+            at = next;
         }
-        if (root == null) {
-            throw where.malformed("archive does not contain any files");
+        if (at != end) {
+            throw unreadable(where, "the central directory holds more than the " + count
+                    + " entries its end record counts");
         }
-        return new ZipArchive(file, where, limits, root, Collections.unmodifiableMap(byName), zip);
+        long[] ends = ZipChecks.limits(headers, minEnds, fullNames, directory.offset(), where);
+        return new ZipArchive(file, where, limits, root, byName, names, ends);
     }
 
-    /** The messages of {@code e} and its causes, which say what the zip reader found wrong. */
-    private static String messages(Throwable e) {
-        StringBuilder sb = new StringBuilder();
-        int depth = 0;
-        for (Throwable t = e; t != null && depth < 5; t = t.getCause(), depth++) {
-            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            if (sb.indexOf(m) < 0) {
-                sb.append(sb.isEmpty() ? "" : ": ").append(m);
+    /** Where the central directory is and how many entries it holds, from the end record (or its ZIP64 form). */
+    private record Directory(long offset, long size, long entries) {
+
+        static Directory find(MemorySegment file, Location where) throws CheckpointException {
+            long end = ZipChecks.endRecord(file, where);
+            int disk = u16(file, end + 4);
+            int directoryDisk = u16(file, end + 6);
+            long diskEntries = u16(file, end + 8);
+            long entries = u16(file, end + 10);
+            long size = u32(file, end + 12);
+            long offset = u32(file, end + 16);
+            long limit = end;
+            long locator = end - ZIP64_LOCATOR_BYTES;
+            if (locator >= 0 && file.get(U32, locator) == ZIP64_LOCATOR) {
+                long zip64End = file.get(U64, locator + 8);
+                if (zip64End < 0 || zip64End > locator - ZIP64_END_BYTES
+                        || file.get(U32, zip64End) != ZIP64_END_OF_CENTRAL_DIRECTORY) {
+                    throw unreadable(where, "the ZIP64 end of central directory record is not at offset "
+                            + Long.toUnsignedString(zip64End));
+                }
+                disk = file.get(U32, zip64End + 16);
+                directoryDisk = file.get(U32, zip64End + 20);
+                diskEntries = file.get(U64, zip64End + 24);
+                entries = file.get(U64, zip64End + 32);
+                size = file.get(U64, zip64End + 40);
+                offset = file.get(U64, zip64End + 48);
+                limit = zip64End;
             }
+            if (disk != 0 || directoryDisk != 0 || diskEntries != entries) {
+                throw unreadable(where, "split (multi-disk) archives are not supported");
+            }
+            if (entries < 0 || size < 0 || offset < 0 || offset > limit || size != limit - offset) {
+                throw unreadable(where, "the central directory (offset " + Long.toUnsignedString(offset) + ", "
+                        + Long.toUnsignedString(size) + " bytes) lies outside the " + limit
+                        + " bytes before the end record");
+            }
+            if (entries > size / CENTRAL_HEADER_BYTES) {
+                throw unreadable(where, "a central directory of " + size + " bytes cannot hold " + entries
+                        + " entries");
+            }
+            return new Directory(offset, size, entries);
         }
-        return sb.toString();
+    }
+
+    /**
+     * The ZIP64 values of a directory entry, in the order the format stores them: uncompressed size,
+     * compressed size, local header offset, each present only when its 32-bit field is all ones. Missing
+     * values are -1.
+     */
+    private static long[] zip64Extra(MemorySegment file, long at, int length, boolean wantSize, boolean wantCompressed,
+            boolean wantOffset, String name, Location where) throws CheckpointException {
+        long end = at + length;
+        while (end - at >= 4) {
+            int id = u16(file, at);
+            int size = u16(file, at + 2);
+            long data = at + 4;
+            if (size > end - data) {
+                break;
+            }
+            if (id == ZIP64_EXTRA) {
+                long[] values = {-1, -1, -1};
+                boolean[] wanted = {wantSize, wantCompressed, wantOffset};
+                long field = data;
+                for (int i = 0; i < 3; i++) {
+                    if (!wanted[i]) {
+                        continue;
+                    }
+                    if (data + size - field < 8) {
+                        throw unreadable(where, "the ZIP64 extra field of '" + name + "' is too short");
+                    }
+                    values[i] = file.get(U64, field);
+                    if (values[i] < 0) {
+                        throw unreadable(where, "the ZIP64 extra field of '" + name + "' holds a size or offset"
+                                + " past 2^63");
+                    }
+                    field += 8;
+                }
+                return values;
+            }
+            at = data + size;
+        }
+        throw unreadable(where, "record '" + name + "' needs a ZIP64 extra field, which is missing");
+    }
+
+    private static CheckpointException unreadable(Location where, String detail) {
+        return where.malformed("PytorchStreamReader failed reading zip archive: " + detail
+                + " (the file is truncated or not a zip checkpoint)");
+    }
+
+    private static int u16(MemorySegment file, long at) {
+        return file.get(U16, at) & 0xFFFF;
+    }
+
+    private static long u32(MemorySegment file, long at) {
+        return file.get(U32, at) & U32_MAX;
     }
 
     /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
@@ -112,7 +276,7 @@ public final class ZipArchive {
 
     /** Record names relative to the root folder, in central-directory order. */
     public List<String> recordNames() {
-        return new ArrayList<>(records.keySet());
+        return new ArrayList<>(names);
     }
 
     public boolean contains(String name) {
@@ -126,71 +290,95 @@ public final class ZipArchive {
 
     /** The bytes of a record (relative name), or empty if there is no such record. */
     public Optional<MemorySegment> record(String name) throws CheckpointException {
-        ZipArchiveEntry entry = records.get(name);
+        Entry entry = records.get(name);
         if (entry == null) {
             return Optional.empty();
         }
         Location at = where.inRecord(fullName(name));
-        if (entry.getGeneralPurposeBit().usesEncryption()) {
-            throw at.unsupported("the record is encrypted");
-        }
-        // miniz, torch's zip reader, refuses these bits too ("Encryption and patch files are not supported").
-        int refusedFlags = entry.getRawFlag() & (FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION);
-        if (refusedFlags != 0) {
-            throw at.unsupported(String.format("the record has general-purpose flag 0x%x (%s), which zip"
-                    + " checkpoints never use", refusedFlags,
-                    (refusedFlags & FLAG_STRONG_ENCRYPTION) != 0 ? "strong encryption" : "compressed patched data"));
-        }
-        long size = entry.getSize();
-        long compressed = entry.getCompressedSize();
-        long offset = entry.getDataOffset();
-        if (size < 0 || compressed < 0 || offset < 0 || offset > file.byteSize()
-                || compressed > file.byteSize() - offset) {
+        // Flags and method were checked with the directory; the local header must repeat it, and the record must
+        // end before the next one starts.
+        long offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), fullName(name).getBytes(StandardCharsets.UTF_8),
+                entry.flags(), entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()], at);
+        long size = entry.size();
+        long compressed = entry.compressedSize();
+        if (offset > file.byteSize() || compressed > file.byteSize() - offset) {
             throw at.malformed("record data (offset " + offset + ", " + compressed
                     + " bytes) lies outside the file of " + file.byteSize() + " bytes");
         }
-        return switch (ZipMethod.getMethodByCode(entry.getMethod())) {
+        return switch (entry.method()) {
             case STORED -> {
                 if (size != compressed) {
                     throw at.malformed("STORED record claims " + size + " bytes but occupies " + compressed);
                 }
                 yield Optional.of(file.asSlice(offset, size));
             }
-            case DEFLATED -> Optional.of(inflate(entry, at));
-            case null, default -> throw at.unsupported("compression method " + entry.getMethod()
+            case DEFLATED -> Optional.of(inflate(file.asSlice(offset, compressed), size, at));
+            default -> throw at.unsupported("compression method " + entry.method()
                     + " (torch writes STORED records; DEFLATED is read too)");
         };
     }
 
-    private MemorySegment inflate(ZipArchiveEntry entry, Location at) throws CheckpointException {
+    /**
+     * Inflates a DEFLATED record into exactly the size the directory declares. That size is checked first,
+     * against {@link LoadLimits#maxInflatedBytes()} and against what this archive's records may inflate to in
+     * all ({@link LoadLimits#maxInflationRatio()} times the file, plus 1 MiB), so nothing is allocated for a
+     * bomb; and the inflater never produces a byte more than declared, so a lying size cannot make it run on.
+     */
+    private MemorySegment inflate(MemorySegment compressed, long declaredSize, Location at) throws CheckpointException {
         long max = limits.maxInflatedBytes();
-        if (entry.getSize() > max) {
-            throw at.limit("maxInflatedBytes", max, "a DEFLATED record of " + entry.getSize() + " bytes");
+        if (declaredSize > max) {
+            throw at.limit("maxInflatedBytes", max, "a DEFLATED record of " + declaredSize + " bytes");
         }
-        // Grow as bytes arrive rather than trusting the declared size.
-        try (InputStream in = zip.getInputStream(entry)) {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(
-                    (int) Math.min(Math.max(entry.getSize(), 0), 1 << 20));
-            byte[] buffer = new byte[1 << 16];
-            long total = 0;
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                total += n;
-                if (total > max || total > Integer.MAX_VALUE - 8) {
-                    throw at.limit("maxInflatedBytes", Math.min(max, Integer.MAX_VALUE - 8),
-                            "a DEFLATED record inflating past the limit");
+        if (declaredSize > Integer.MAX_VALUE - 8) {
+            throw at.limit("maxInflatedBytes", Integer.MAX_VALUE - 8, "a DEFLATED record of " + declaredSize
+                    + " bytes, more than one Java array holds");
+        }
+        long ratio = limits.maxInflationRatio();
+        long budget = (1L << 20) + (file.byteSize() > Long.MAX_VALUE / ratio ? Long.MAX_VALUE / 2
+                : ratio * file.byteSize());
+        long total = inflated.addAndGet(declaredSize);
+        if (total > budget) {
+            throw at.limit("maxInflationRatio", ratio, "DEFLATED records inflating to " + total + " bytes in all"
+                    + " from a file of " + file.byteSize() + " bytes (a zip bomb)");
+        }
+        byte[] out = new byte[(int) declaredSize];
+        Inflater inflater = new Inflater(true);
+        try {
+            byte[] input = new byte[(int) Math.min(1 << 16, Math.max(1, compressed.byteSize()))];
+            long read = 0;
+            int produced = 0;
+            while (!inflater.finished()) {
+                if (inflater.needsInput()) {
+                    int n = (int) Math.min(input.length, compressed.byteSize() - read);
+                    if (n == 0) {
+                        throw at.malformed("DEFLATED record cannot be inflated: the compressed data ends early");
+                    }
+                    MemorySegment.copy(compressed, ValueLayout.JAVA_BYTE, read, input, 0, n);
+                    read += n;
+                    inflater.setInput(input, 0, n);
                 }
-                out.write(buffer, 0, n);
+                if (inflater.needsDictionary()) {
+                    throw at.malformed("DEFLATED record cannot be inflated: it needs a preset dictionary");
+                }
+                if (produced == out.length) {
+                    // Full: one more byte would be more than the directory declares.
+                    if (inflater.inflate(new byte[1]) > 0) {
+                        throw at.malformed("the DEFLATED record inflates to more than the " + declaredSize
+                                + " bytes the directory declares");
+                    }
+                    continue;
+                }
+                produced += inflater.inflate(out, produced, out.length - produced);
             }
-            if (entry.getSize() >= 0 && total != entry.getSize()) {
-                throw at.malformed("DEFLATED record inflated to " + total + " bytes, the directory says "
-                        + entry.getSize());
+            if (produced != declaredSize) {
+                throw at.malformed("DEFLATED record inflated to " + produced + " bytes, the directory says "
+                        + declaredSize);
             }
-            return MemorySegment.ofArray(out.toByteArray()).asReadOnly();
-        } catch (CheckpointException e) {
-            throw e; // the limit or size verdict above, not an inflater failure
-        } catch (IOException | RuntimeException e) {
+            return MemorySegment.ofArray(out).asReadOnly();
+        } catch (DataFormatException e) {
             throw at.malformed("DEFLATED record cannot be inflated: " + e.getMessage());
+        } finally {
+            inflater.end();
         }
     }
 }

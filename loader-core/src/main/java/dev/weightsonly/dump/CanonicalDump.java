@@ -36,35 +36,80 @@ import java.util.Set;
  * The canonical JSON dump of a loaded checkpoint (docs/canonical-dump.md): one JSON object that a few
  * lines of Python with real PyTorch can print too, so that two loaders can be compared value for value.
  *
- * <p>The walk is bounded: nesting deeper than {@code maxDepth}, a reference cycle, or more than
+ * <p>The walk is bounded: nesting deeper than {@code maxDepth}, a reference cycle, more than
  * {@code maxNodes} values (shared references can make a small pickle describe an exponentially large
- * tree) stop it with an {@link IllegalArgumentException} rather than exhausting the stack or the heap.
+ * tree), more than {@code maxChars} characters of output (one long string shared a million times), or
+ * tensors holding more than 1 GiB plus four times the bytes of their storages (stride-0 views can claim
+ * terabytes over a few bytes, and a million views can cover one storage) stop it with an
+ * {@link IllegalArgumentException} rather than exhausting the stack, the heap or the CPU. A tensor reached
+ * twice is hashed once, and a non-contiguous one is hashed in bounded slices, never copied whole.
  */
 public final class CanonicalDump {
 
+    /** The output bound of {@link #toJson(Object, int, long)}: 64 Mi characters. */
+    public static final long DEFAULT_MAX_CHARS = 64L << 20;
+
     private static final Object EMPTY_STORAGE = new Object();
+    private static final long FREE_HASH_BYTES = 1L << 30;
+    private static final long SLICE_BYTES = 16L << 20;
 
     private final int maxDepth;
     private final long maxNodes;
+    private final long maxChars;
     private final Map<Object, Integer> storageNumbers = new IdentityHashMap<>();
+    private final Map<Tensor, String> hashes = new IdentityHashMap<>();
     private final Set<Object> onPath = Collections.newSetFromMap(new IdentityHashMap<>());
     private long nodes;
+    private long chars;
+    private long storageBytes;
+    private long hashedBytes;
 
-    private CanonicalDump(int maxDepth, long maxNodes) {
+    private CanonicalDump(int maxDepth, long maxNodes, long maxChars) {
         this.maxDepth = maxDepth;
         this.maxNodes = maxNodes;
+        this.maxChars = maxChars;
     }
 
-    /** The dump of {@code root} as compact JSON text. */
+    /** The dump of {@code root} as compact JSON text, of at most {@link #DEFAULT_MAX_CHARS} characters. */
     public static String toJson(Object root, int maxDepth, long maxNodes) {
+        return toJson(root, maxDepth, maxNodes, DEFAULT_MAX_CHARS);
+    }
+
+    /**
+     * The dump of {@code root} as compact JSON text.
+     *
+     * @throws IllegalArgumentException if a bound is exceeded (see the class comment)
+     */
+    public static String toJson(Object root, int maxDepth, long maxNodes, long maxChars) {
         StringBuilder out = new StringBuilder();
-        CanonicalDump dump = new CanonicalDump(maxDepth, maxNodes);
+        CanonicalDump dump = new CanonicalDump(maxDepth, maxNodes, maxChars);
         out.append("{\"root\":");
         dump.value(root, out, 0);
         return out.append('}').toString();
     }
 
+    /** Counts {@code n} more characters of output, refusing before they would pass {@code maxChars}. */
+    private void reserve(long n) {
+        chars += n;
+        if (chars > maxChars) {
+            throw new IllegalArgumentException("the dump would be longer than " + maxChars
+                    + " characters (values shared many times expand when written out); not dumped");
+        }
+    }
+
     private void value(Object v, StringBuilder out, int depth) {
+        int start = out.length();
+        valueOnce(v, out, depth);
+        // Containers count their parts as the parts are written; this counts the rest (a scalar, punctuation).
+        if (!(v instanceof PyTuple || v instanceof PyList || v instanceof PyDict || v instanceof PySet
+                || v instanceof PyObject || v instanceof Tensor || v instanceof SparseTensor)) {
+            reserve(out.length() - start);
+        } else {
+            reserve(16);
+        }
+    }
+
+    private void valueOnce(Object v, StringBuilder out, int depth) {
         if (++nodes > maxNodes) {
             throw new IllegalArgumentException("the checkpoint expands to more than " + maxNodes
                     + " values through shared references; not dumped");
@@ -78,8 +123,16 @@ public final class CanonicalDump {
             case Long l -> out.append(l);
             case BigInteger b -> out.append(b);
             case Double d -> number(d, out);
-            case String s -> string(s, out);
-            case PyBytes b -> out.append("{\"bytes\":\"").append(HexFormat.of().formatHex(b.toByteArray())).append("\"}");
+            case String s -> {
+                reserve(s.length()); // before a long string is copied; escapes are counted after
+                string(s, out);
+                chars -= s.length();
+            }
+            case PyBytes b -> {
+                reserve(2L * b.length());
+                chars -= 2L * b.length();
+                out.append("{\"bytes\":\"").append(HexFormat.of().formatHex(b.toByteArray())).append("\"}");
+            }
             case PyComplex c -> {
                 out.append("{\"complex\":[");
                 number(c.real(), out);
@@ -231,6 +284,7 @@ public final class CanonicalDump {
     }
 
     private void tensor(Tensor t, StringBuilder out, int depth) {
+        int start = out.length();
         Storage storage = t.storage();
         // PyTorch numbers storages by data address; zero-byte storages all have address 0.
         Object key = storage.byteSize() == 0 ? EMPTY_STORAGE : storage;
@@ -238,6 +292,7 @@ public final class CanonicalDump {
         if (number == null) {
             number = storageNumbers.size();
             storageNumbers.put(key, number);
+            storageBytes += storage.byteSize();
         }
         out.append("{\"tensor\":{\"dtype\":\"").append(t.dtype().torchName()).append("\",\"shape\":");
         longs(t.shape(), out);
@@ -246,7 +301,7 @@ public final class CanonicalDump {
         out.append(",\"storage_offset\":").append(t.storageOffset())
                 .append(",\"storage\":").append(number)
                 .append(",\"requires_grad\":").append(t.requiresGrad())
-                .append(",\"sha256\":\"").append(sha256(t)).append('"');
+                .append(",\"sha256\":\"").append(hash(t)).append('"');
         if (t.quantizer().isPresent()) {
             out.append(",\"quantizer\":");
             switch (t.quantizer().get()) {
@@ -265,6 +320,26 @@ public final class CanonicalDump {
             }
         }
         out.append("}}");
+        reserve(out.length() - start);
+    }
+
+    /** The tensor's hash, computed once per tensor and within the dump's budget of hashed bytes. */
+    private String hash(Tensor t) {
+        String known = hashes.get(t);
+        if (known != null) {
+            return known;
+        }
+        long bytes = t.byteSize();
+        long budget = FREE_HASH_BYTES + 4 * storageBytes; // storages are file bytes: no overflow
+        if (bytes > budget - hashedBytes) {
+            throw new IllegalArgumentException("the checkpoint's tensors hold more than " + budget + " bytes to hash"
+                    + " (views of " + storageBytes + " bytes of storage; a stride-0 view of " + t.numel()
+                    + " elements counts them all); not dumped");
+        }
+        hashedBytes += bytes;
+        String h = sha256(t);
+        hashes.put(t, h);
+        return h;
     }
 
     private static void longs(long[] values, StringBuilder out) {
@@ -283,12 +358,47 @@ public final class CanonicalDump {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JDK", e);
         }
-        MemorySegment bytes = t.resolveConjAndNeg().contiguous().contiguousBytes();
-        long chunk = 1L << 26;
-        for (long at = 0; at < bytes.byteSize(); at += chunk) {
-            ByteBuffer buffer = bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer();
-            digest.update(buffer);
-        }
+        update(digest, t);
         return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Feeds the logical elements of {@code t} in row-major order, copying at most {@link #SLICE_BYTES} at once. */
+    private static void update(MessageDigest digest, Tensor t) {
+        if (t.isContiguous() && !t.isConj() && !t.isNeg()) {
+            MemorySegment bytes = t.contiguousBytes();
+            long chunk = 1L << 26;
+            for (long at = 0; at < bytes.byteSize(); at += chunk) {
+                ByteBuffer buffer = bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer();
+                digest.update(buffer);
+            }
+            return;
+        }
+        if (t.byteSize() <= SLICE_BYTES || t.dim() == 0) {
+            update(digest, t.resolveConjAndNeg().contiguous());
+            return;
+        }
+        // Row-major order is the order of consecutive slices along the first dimension.
+        long[] shape = t.shape();
+        long[] strides = t.strides();
+        long rows = shape[0];
+        long rowBytes = t.byteSize() / rows; // byteSize > 0, so rows >= 1
+        long[] restShape = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+        long[] restStrides = java.util.Arrays.copyOfRange(strides, 1, strides.length);
+        if (rowBytes > SLICE_BYTES && t.dim() > 1) {
+            for (long i = 0; i < rows; i++) {
+                update(digest, slice(t, t.storageOffset() + i * strides[0], restShape, restStrides));
+            }
+            return;
+        }
+        long k = Math.max(1, SLICE_BYTES / rowBytes);
+        for (long i = 0; i < rows; i += k) {
+            long[] sliceShape = shape.clone();
+            sliceShape[0] = Math.min(k, rows - i);
+            update(digest, slice(t, t.storageOffset() + i * strides[0], sliceShape, strides));
+        }
+    }
+
+    private static Tensor slice(Tensor t, long offset, long[] shape, long[] strides) {
+        return Tensor.view(t.storage(), t.dtype(), offset, shape, strides).withConj(t.isConj()).withNeg(t.isNeg());
     }
 }

@@ -19,7 +19,9 @@ import dev.weightsonly.UnsupportedCheckpointException;
 public record CallSite(Location where, String keyHint, LoadLimits limits) {
 
     private String withKey(String detail) {
-        return keyHint == null ? detail : detail + " (building the value of key '" + keyHint + "')";
+        // The key comes from the file: bounded, so that a message never carries a megabyte of it.
+        String key = keyHint == null || keyHint.length() <= 120 ? keyHint : keyHint.substring(0, 120) + "...";
+        return key == null ? detail : detail + " (building the value of key '" + key + "')";
     }
 
     public MalformedCheckpointException malformed(String detail) {

@@ -29,7 +29,8 @@ public final class Unpickler {
     public record Result(Object value, long end) {
     }
 
-    // Longest GLOBAL module or name line; real ones are under 200 bytes.
+    // Longest text persistent id (PERSID); real ones are under 100 bytes. GLOBAL and INST names are bounded
+    // by LoadLimits.maxNameBytes.
     private static final int MAX_NAME_BYTES = 4096;
     // Memo indices below this are held in an array; sparse larger ones in a map.
     private static final int DENSE_MEMO = 1 << 18;
@@ -100,8 +101,7 @@ public final class Unpickler {
             switch (op) {
                 case 0x28 -> mark();                                   // ( MARK
                 case 0x2E -> {                                         // . STOP
-                    Object value = pop();
-                    return new Result(value, pos);
+                    return stop();
                 }
                 case 0x30 -> popOne();                                 // 0 POP
                 case 0x31 -> popMark();                                // 1 POP_MARK
@@ -174,6 +174,22 @@ public final class Unpickler {
                         + "): not a pickle opcode");
             }
         }
+    }
+
+    /**
+     * A pickle ends with exactly one value and no open MARK. CPython returns the top value and drops the
+     * rest, pickletools refuses: deciding once keeps every reader of a file agreeing on what it holds.
+     */
+    private Result stop() throws CheckpointException {
+        if (markDepth > 0) {
+            throw malformed("STOP inside " + markDepth + " open MARK" + (markDepth == 1 ? "" : "s")
+                    + ": a pickle ends with exactly one value");
+        }
+        if (size > 1) {
+            throw malformed("STOP leaves " + size + " values on the stack: a pickle ends with exactly one value");
+        }
+        Object value = pop();
+        return new Result(value, pos);
     }
 
     // ---- reading operands -------------------------------------------------------------------------
@@ -299,6 +315,40 @@ public final class Unpickler {
         }
     }
 
+    /**
+     * Counts what a call or BUILD may read or copy of its arguments against {@code maxObjects}: the items of
+     * each container argument and a sixteenth of each str or bytes argument. A few bytes of pickle can pass
+     * the same large value to a call again and again (a 100,000-element shape to a million tensor rebuilds,
+     * a big list to {@code set()}), so the work of calls is bounded with the values they create.
+     */
+    private void chargeArguments(PyTuple args) throws CheckpointException {
+        long weight = 0;
+        for (int i = 0; i < args.size(); i++) {
+            weight += weight(args.get(i));
+        }
+        charge(weight);
+    }
+
+    private static long weight(Object value) {
+        return switch (value) {
+            case PyTuple t -> t.size();
+            case PyList l -> l.size();
+            case PyDict d -> (long) d.size() + d.attributes().size();
+            case PySet s -> s.size();
+            case PyBytes b -> b.length() / 16;
+            case String s -> s.length() / 16;
+            case null, default -> 0;
+        };
+    }
+
+    private void charge(long weight) throws CheckpointException {
+        objects += weight;
+        if (objects > limits.maxObjects()) {
+            throw where.atOffset(offset()).limit("maxObjects", limits.maxObjects(), "more than "
+                    + limits.maxObjects() + " values created, or read and copied by calls");
+        }
+    }
+
     private Object pop() throws CheckpointException {
         if (size <= base) {
             throw malformed("unpickling stack underflow");
@@ -365,12 +415,15 @@ public final class Unpickler {
     private void memoPut(long index) throws CheckpointException {
         Object value = peek();
         boolean fresh;
-        if (index < DENSE_MEMO) {
+        // The array grows by doubling only, so an index from the input never sizes it: slots far beyond what
+        // has been filled go to the map (and move nowhere later; lookups try the array, then the map).
+        if (index < memo.length || index < DENSE_MEMO && index < 2L * memo.length) {
             int i = (int) index;
             if (i >= memo.length) {
-                memo = Arrays.copyOf(memo, Math.max(i + 1, Math.min(memo.length * 2, DENSE_MEMO)));
+                memo = Arrays.copyOf(memo, Math.min(memo.length * 2, DENSE_MEMO));
             }
-            fresh = memo[i] == null;
+            Object sparse = sparseMemo == null ? null : sparseMemo.remove(index);
+            fresh = memo[i] == null && sparse == null;
             memo[i] = value;
         } else {
             if (sparseMemo == null) {
@@ -385,9 +438,10 @@ public final class Unpickler {
     }
 
     private Object memoGet(long index) throws CheckpointException {
-        Object v = index < DENSE_MEMO
-                ? (index < memo.length ? memo[(int) index] : null)
-                : (sparseMemo == null ? null : sparseMemo.get(index));
+        Object v = index < memo.length ? memo[(int) index] : null;
+        if (v == null && sparseMemo != null) {
+            v = sparseMemo.get(index);
+        }
         if (v == null) {
             throw malformed("memo slot " + index + " was read before it was written");
         }
@@ -673,7 +727,7 @@ public final class Unpickler {
     }
 
     private String nameLine() throws CheckpointException {
-        return utf8(readLine(MAX_NAME_BYTES));
+        return utf8(readLine(limits.maxNameBytes(), "maxNameBytes", limits.maxNameBytes()));
     }
 
     private void global() throws CheckpointException {
@@ -709,6 +763,7 @@ public final class Unpickler {
         if (!(callee instanceof PyCallable callable)) {
             throw site.unsafe("Trying to call reduce for unrecognized function " + PyValues.shortRepr(callee));
         }
+        chargeArguments(args);
         Object result = callable.call(args, site);
         counted();
         return result;
@@ -765,6 +820,7 @@ public final class Unpickler {
             throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted via"
                     + " `add_safe_globals` but got " + PyValues.shortRepr(cls));
         }
+        chargeArguments(t);
         Object result = pyClass.newObject(t, site);
         counted();
         push(result);
@@ -779,6 +835,7 @@ public final class Unpickler {
                 if (!(state instanceof PyDict attributes)) {
                     throw malformed("BUILD of an OrderedDict needs a dict of attributes, got " + PyValues.typeName(state));
                 }
+                charge(attributes.size());
                 for (var e : attributes.entrySet()) {
                     if (!(e.getKey() instanceof String name)) {
                         throw malformed("attribute names must be str, got " + PyValues.typeName(e.getKey()));

@@ -38,8 +38,10 @@ import java.util.Objects;
  * ({@code ValidationOverflow}, {@code MisalignedSlice}), equals its offsets' span ({@code TensorInvalidInfo});
  * the data ends exactly at the end of the file ({@code MetadataIncompleteBuffer}).
  *
- * <p>Stricter than the reference on purpose, in one way: a JSON key repeated in one object is refused
- * (serde_json keeps the last one, so two readers of the same file could see different tensors).
+ * <p>Stricter than the reference on purpose, in two ways: a JSON key repeated in one object is refused
+ * (serde_json keeps the last one, so two readers of the same file could see different tensors), and a
+ * tensor's info must be an object (serde would also take the positional form {@code ["F32", [2], [0, 8]]},
+ * which no writer produces).
  * Beyond validation, a header is refused when it cannot become Java tensor views: {@code F4} and
  * {@code F6_*} data ({@link SafetensorsDType}), or a dimension of 2^63 or more next to a zero one.
  *
@@ -118,7 +120,7 @@ public final class SafetensorsHeader {
         this.metadata = metadata;
     }
 
-    /** Whether {@code bytes} start the way a safetensors file does: a length, then {@code '{'} at byte 8. */
+    /** Whether {@code bytes} start the way a safetensors file does: a length, then an opening brace at byte 8. */
     public static boolean looksLikeSafetensors(MemorySegment bytes) {
         return bytes.byteSize() >= 9 && bytes.get(ValueLayout.JAVA_BYTE, 8) == '{';
     }
@@ -247,9 +249,18 @@ public final class SafetensorsHeader {
 
     private static Entry parseTensor(String name, StrictJson json, LoadLimits limits, Location where)
             throws StrictJson.SyntaxError, CheckpointException {
+        try {
+            return parseTensorInfo(name, json, limits, where);
+        } catch (StrictJson.SyntaxError e) {
+            throw new StrictJson.SyntaxError("tensor '" + abbreviate(name) + "': " + e.reason(), e.offset());
+        }
+    }
+
+    private static Entry parseTensorInfo(String name, StrictJson json, LoadLimits limits, Location where)
+            throws StrictJson.SyntaxError, CheckpointException {
         if (json.peek() != StrictJson.Kind.OBJECT) {
-            throw new StrictJson.SyntaxError("tensor \"" + abbreviate(name) + "\" must be an object {dtype, shape,"
-                    + " data_offsets}, found " + json.peek().name().toLowerCase(java.util.Locale.ROOT), json.position());
+            throw new StrictJson.SyntaxError("its info must be an object {dtype, shape, data_offsets}, found "
+                    + json.peek().name().toLowerCase(java.util.Locale.ROOT), json.position());
         }
         SafetensorsDType dtype = null;
         long[] shape = null;
@@ -261,8 +272,7 @@ public final class SafetensorsHeader {
                 case "dtype" -> {
                     String code = json.string();
                     dtype = SafetensorsDType.fromCode(code).orElseThrow(() -> new StrictJson.SyntaxError(
-                            "tensor \"" + abbreviate(name) + "\" has unknown dtype \"" + abbreviate(code)
-                                    + "\"", at));
+                            "unknown dtype \"" + abbreviate(code) + "\"", at));
                 }
                 case "shape" -> shape = unsignedArray(json, -1, "shape", name, limits, where);
                 case "data_offsets" -> offsets = unsignedArray(json, 2, "data_offsets", name, limits, where);
@@ -271,7 +281,7 @@ public final class SafetensorsHeader {
         }
         String missing = dtype == null ? "dtype" : shape == null ? "shape" : offsets == null ? "data_offsets" : null;
         if (missing != null) {
-            throw new StrictJson.SyntaxError("tensor \"" + abbreviate(name) + "\" has no " + missing, json.position());
+            throw new StrictJson.SyntaxError("no " + missing + " field", json.position());
         }
         return new Entry(name, dtype, shape, offsets[0], offsets[1]);
     }
@@ -284,8 +294,7 @@ public final class SafetensorsHeader {
         int count = 0;
         while (json.nextElement()) {
             if (length >= 0 && count == length) {
-                throw new StrictJson.SyntaxError("tensor \"" + abbreviate(name) + "\": " + field + " must have "
-                        + length + " elements", json.position());
+                throw new StrictJson.SyntaxError(field + " must have " + length + " elements", json.position());
             }
             if (count >= limits.maxContainerLength()) {
                 throw where.limit("maxContainerLength", limits.maxContainerLength(), "safetensors: tensor '"
@@ -295,11 +304,15 @@ public final class SafetensorsHeader {
             if (count == values.length) {
                 values = Arrays.copyOf(values, count * 2);
             }
-            values[count++] = json.unsignedLong();
+            try {
+                values[count++] = json.unsignedLong();
+            } catch (StrictJson.SyntaxError e) {
+                throw new StrictJson.SyntaxError(field + ": " + e.reason(), e.offset());
+            }
         }
         if (length >= 0 && count != length) {
-            throw new StrictJson.SyntaxError("tensor \"" + abbreviate(name) + "\": " + field + " must have " + length
-                    + " elements, found " + count, json.position());
+            throw new StrictJson.SyntaxError(field + " must have " + length + " elements, found " + count,
+                    json.position());
         }
         return length >= 0 ? values : Arrays.copyOf(values, count);
     }

@@ -33,11 +33,18 @@ final class StrictJson {
     /** The input is not JSON, or not the JSON the caller asked for. */
     static final class SyntaxError extends Exception {
         private static final long serialVersionUID = 1L;
+        private final String reason;
         private final int offset;
 
-        SyntaxError(String message, int offset) {
-            super(message + " at header byte " + offset);
+        SyntaxError(String reason, int offset) {
+            super(reason + " at header byte " + offset);
+            this.reason = reason;
             this.offset = offset;
+        }
+
+        /** What is wrong, without where. */
+        String reason() {
+            return reason;
         }
 
         int offset() {
@@ -81,7 +88,7 @@ final class StrictJson {
 
     /**
      * The next member name of the innermost object, positioned before its value; null (and the object
-     * closed) at its {@code }}.
+     * closed) at its closing brace.
      */
     String nextName() throws SyntaxError {
         Frame f = top(true);
@@ -105,7 +112,7 @@ final class StrictJson {
         int at = pos;
         String key = readString();
         if (!f.keys.add(key)) {
-            throw new SyntaxError("duplicate key \"" + abbreviate(key) + "\"", at);
+            throw new SyntaxError("duplicate key '" + abbreviate(key) + "'", at);
         }
         skipWhitespace();
         expect(':');
@@ -224,7 +231,15 @@ final class StrictJson {
                 }
             }
             case STRING -> readString();
-            case NUMBER -> scanNumber();
+            case NUMBER -> {
+                int start = pos;
+                scanNumber();
+                // serde_json reads an ignored number as an f64 and refuses one beyond its range
+                String token = new String(in, start, pos - start, StandardCharsets.US_ASCII);
+                if (Double.isInfinite(Double.parseDouble(token))) {
+                    throw new SyntaxError("number out of range", start);
+                }
+            }
             case TRUE -> literal("true");
             case FALSE -> literal("false");
             case NULL -> literal("null");

@@ -3,6 +3,7 @@ package dev.weightsonly.scan;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.container.LegacyTar;
 import dev.weightsonly.container.ZipArchive;
 import dev.weightsonly.pickle.PythonNames;
 import dev.weightsonly.torch.TorchAllowlist;
@@ -37,7 +38,11 @@ public final class GlobalScanner {
 
     private static final Object UNKNOWN = new Object();
     private static final int MAX_TRACKED_STRING = 4096;
-    private static final int MAX_TRACKED_MEMO = 1 << 20;
+    private static final int MAX_TRACKED_MEMO = 1 << 18;
+    // The shadow stack and the MARKs are bounded as a load bounds them: a pickle past these is refused by any
+    // load, and the scan reports that instead of holding millions of entries.
+    private static final int MAX_STACK = LoadLimits.defaults().maxStackDepth();
+    private static final int MAX_MARKS = LoadLimits.defaults().maxMarkDepth();
     private static final byte[] LEGACY_MAGIC = HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e");
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -72,30 +77,66 @@ public final class GlobalScanner {
                     if (name.endsWith(".pkl") || name.endsWith("_pkl")) { // data.pkl, constants.pkl, *.debug_pkl
                         try {
                             MemorySegment record = zip.record(name).orElseThrow();
-                            new Walk(record, 0, zip.fullName(name), c).run();
+                            long end = new Walk(record, 0, zip.fullName(name), c).run();
+                            if (end >= 0 && end < record.byteSize()) {
+                                // A load refuses bytes after STOP; what they hold is reported, pickle by pickle.
+                                c.problems.add(zip.fullName(name) + ": " + (record.byteSize() - end) + " bytes follow"
+                                        + " the pickle's STOP (a load refuses them)");
+                                walkPickles(record, end, zip.fullName(name) + " after STOP", false, c);
+                            }
                         } catch (CheckpointException e) {
                             c.problems.add(e.getMessage());
                         }
                     }
                 }
+                if (!dangerousFormat && !zip.contains("data.pkl")) {
+                    c.problems.add("the archive has no " + zip.fullName("data.pkl") + " record (a load refuses it)");
+                }
             } catch (CheckpointException e) {
                 c.problems.add(e.getMessage());
             }
-        } else {
-            boolean legacy = startsWith(bytes, LEGACY_MAGIC);
-            long pos = 0;
-            for (int n = 1; pos < bytes.byteSize(); n++) {
-                long end = new Walk(bytes, pos, "pickle " + n, c).run();
-                // A legacy stream is five pickles and then raw storage bytes; a plain file is one pickle,
-                // or several back to back, each starting with PROTO.
-                if (end < 0 || (legacy && n == 5) || (!legacy && (end >= bytes.byteSize()
-                        || (bytes.get(ValueLayout.JAVA_BYTE, end) & 0xFF) != 0x80))) {
-                    break;
-                }
-                pos = end;
+        } else if (startsWith(bytes, LEGACY_MAGIC)) {
+            int pickles = walkPickles(bytes, 0, "pickle", true, c);
+            if (pickles >= 0 && pickles < 5) {
+                c.problems.add("the legacy stream ends after " + pickles + " of its 5 pickles (a load refuses it)");
             }
+        } else if (LegacyTar.looksLikeTar(bytes)) {
+            // A 0.1.x tar checkpoint: the object pickle is the member that names arbitrary globals.
+            try {
+                MemorySegment pickle = LegacyTar.open(bytes, Location.of(source), LoadLimits.defaults()
+                        .maxArchiveEntries()).member("pickle", Location.of(source));
+                walkPickles(pickle, 0, "pickle", false, c);
+            } catch (CheckpointException e) {
+                c.problems.add(e.getMessage());
+            }
+        } else if (bytes.byteSize() == 0) {
+            c.problems.add("the file is empty");
+        } else {
+            walkPickles(bytes, 0, "pickle", false, c);
         }
         return new ScanReport(source, c.globals, c.problems, dangerousFormat);
+    }
+
+    /**
+     * Walks the pickles from {@code pos}: a legacy stream's five (raw storage bytes follow them), else one
+     * pickle, or several back to back, each starting with PROTO.
+     */
+    /** Returns how many pickles were read to their STOP, or -1 if one broke (the break is reported). */
+    private static int walkPickles(MemorySegment bytes, long pos, String label, boolean legacy, Collector c) {
+        int n = 0;
+        while (pos < bytes.byteSize()) {
+            long end = new Walk(bytes, pos, label + " " + (n + 1), c).run();
+            if (end < 0) {
+                return -1;
+            }
+            n++;
+            if ((legacy && n == 5) || (!legacy && (end >= bytes.byteSize()
+                    || (bytes.get(ValueLayout.JAVA_BYTE, end) & 0xFF) != 0x80))) {
+                break;
+            }
+            pos = end;
+        }
+        return n;
     }
 
     private static boolean startsWith(MemorySegment bytes, byte[] prefix) {
@@ -146,8 +187,10 @@ public final class GlobalScanner {
         private final String record;
         private final Collector out;
         private final ArrayList<Object> stack = new ArrayList<>();
-        private final ArrayList<Integer> marks = new ArrayList<>();
+        private int[] marks = new int[16];
+        private int markCount;
         private final Map<Long, Object> memo = new HashMap<>();
+        private boolean memoOverflow;
         private long pos;
         private long op;
 
@@ -181,7 +224,7 @@ public final class GlobalScanner {
 
         private void step(int code) throws Broken {
             switch (code) {
-                case 0x28 -> marks.add(stack.size());                                  // MARK
+                case 0x28 -> mark();                                                  // MARK
                 case 0x30 -> {                                                        // POP
                     if (stack.size() > base()) {
                         pop();
@@ -215,9 +258,9 @@ public final class GlobalScanner {
                 case 0x71 -> memoPut(u8());                                           // BINPUT
                 case 0x72 -> memoPut(u32());                                          // LONG_BINPUT
                 case 0x94 -> memoPut(memo.size());                                    // MEMOIZE
-                case 0x67 -> push(memo.getOrDefault(decimal(line()), UNKNOWN));       // GET
-                case 0x68 -> push(memo.getOrDefault((long) u8(), UNKNOWN));           // BINGET
-                case 0x6A -> push(memo.getOrDefault(u32(), UNKNOWN));                 // LONG_BINGET
+                case 0x67 -> push(memoGet(decimal(line())));                          // GET
+                case 0x68 -> push(memoGet(u8()));                                     // BINGET
+                case 0x6A -> push(memoGet(u32()));                                    // LONG_BINGET
                 case 0x61, 0x62, 0x52 -> {                                            // APPEND BUILD REDUCE
                     pop();
                     replaceTop();
@@ -298,38 +341,61 @@ public final class GlobalScanner {
 
         // The shadow stack tolerates underflow: the scan must go on reading names from a broken stream.
         private int base() {
-            return marks.isEmpty() ? 0 : marks.get(marks.size() - 1);
+            return markCount == 0 ? 0 : marks[markCount - 1];
         }
 
-        private void push(Object v) {
-            if (stack.size() < 10_000_000) {
-                stack.add(v);
+        private void mark() throws Broken {
+            if (markCount == MAX_MARKS) {
+                throw new Broken("more than " + MAX_MARKS + " open MARKs (a load refuses this pickle)");
             }
+            if (markCount == marks.length) {
+                marks = Arrays.copyOf(marks, markCount * 2);
+            }
+            marks[markCount++] = stack.size();
+        }
+
+        private void push(Object v) throws Broken {
+            if (stack.size() >= MAX_STACK) {
+                throw new Broken("more than " + MAX_STACK + " values on the stack (a load refuses this pickle)");
+            }
+            stack.add(v);
         }
 
         private Object pop() {
             return stack.size() > base() ? stack.remove(stack.size() - 1) : UNKNOWN;
         }
 
-        private void replaceTop() {
+        private void replaceTop() throws Broken {
             pop();
             push(UNKNOWN);
         }
 
         private void popMark() {
-            if (marks.isEmpty()) {
+            if (markCount == 0) {
                 return;
             }
-            int b = marks.remove(marks.size() - 1);
+            int b = marks[--markCount];
             while (stack.size() > b) {
                 stack.remove(stack.size() - 1);
             }
         }
 
         private void memoPut(long index) {
-            if (memo.size() < MAX_TRACKED_MEMO || memo.containsKey(index)) {
-                memo.put(index, stack.isEmpty() ? UNKNOWN : stack.get(stack.size() - 1));
+            if (memoOverflow) {
+                return;
             }
+            if (memo.size() >= MAX_TRACKED_MEMO && !memo.containsKey(index)) {
+                // Past this, indices (MEMOIZE's is the memo's size) could no longer be followed exactly: every
+                // later read of the memo is unknown, so a name read through it counts as computed (dangerous).
+                memoOverflow = true;
+                memo.clear();
+                return;
+            }
+            memo.put(index, stack.isEmpty() ? UNKNOWN : stack.get(stack.size() - 1));
+        }
+
+        private Object memoGet(long index) {
+            return memoOverflow ? UNKNOWN : memo.getOrDefault(index, UNKNOWN);
         }
 
         private void skipPush(long n) throws Broken {

@@ -121,6 +121,7 @@ public final class LegacyTarReader {
         if (!(views.value() instanceof PyList list)) {
             throw where.malformed("the storage views must be a list, got " + PyValues.typeName(views.value()));
         }
+        nothingAfter(m, views.end(), where);
         CallSite site = new CallSite(where, null, limits);
         for (Object v : list) {
             if (!(v instanceof PyTuple t) || t.size() != 4) {
@@ -182,6 +183,14 @@ public final class LegacyTarReader {
                         + tensor.numel() + " elements");
             }
             put(key, tensor, where);
+        }
+        nothingAfter(m, pos[0], where);
+    }
+
+    /** A member ends with what it describes: bytes after that are refused, never read. */
+    private static void nothingAfter(MemorySegment m, long end, Location where) throws CheckpointException {
+        if (end != m.byteSize()) {
+            throw where.malformed((m.byteSize() - end) + " bytes follow the member's last record at offset " + end);
         }
     }
 

@@ -55,10 +55,10 @@ final class SparseChecks {
                         + " do not match the dense dimensions of size " + Arrays.toString(size));
             }
         }
-        long[] idx = indices.contiguous().toLongArray();
+        requireStored(indices, "COO indices", site);
         for (int d = 0; d < sparseDim; d++) {
             for (long j = 0; j < nnz; j++) {
-                long v = idx[(int) (d * nnz + j)];
+                long v = indices.getLong(d, j);
                 if (v < 0 || v >= size[d]) {
                     throw site.malformed("index " + v + " of nonzero " + j + " in dimension " + d
                             + " is outside the size " + size[d] + " (a sparse tensor pointing outside its shape)");
@@ -106,24 +106,41 @@ final class SparseChecks {
             throw site.malformed(layout + " compressed indices must have " + (outer + 1) + " entries, got "
                     + compressed.numel());
         }
-        long[] c = compressed.contiguous().toLongArray();
-        if (c[0] != 0 || c[c.length - 1] != nnz) {
+        requireStored(compressed, layout + " compressed indices", site);
+        requireStored(plain, layout + " plain indices", site);
+        long first = compressed.getLong(0);
+        long last = compressed.getLong(outer);
+        if (first != 0 || last != nnz) {
             throw site.malformed(layout + " compressed indices must start at 0 and end at nnz = " + nnz + ", got "
-                    + c[0] + " and " + c[c.length - 1]);
+                    + first + " and " + last);
         }
-        for (int i = 1; i < c.length; i++) {
-            if (c[i] < c[i - 1]) {
+        for (long i = 1, previous = first; i <= outer; i++) {
+            long c = compressed.getLong(i);
+            if (c < previous) {
                 throw site.malformed(layout + " compressed indices decrease at position " + i);
             }
+            previous = c;
         }
-        long[] p = plain.contiguous().toLongArray();
-        for (int j = 0; j < p.length; j++) {
-            if (p[j] < 0 || p[j] >= inner) {
-                throw site.malformed(layout + " plain index " + p[j] + " of nonzero " + j + " is outside [0, " + inner
+        for (long j = 0; j < nnz; j++) {
+            long p = plain.getLong(j);
+            if (p < 0 || p >= inner) {
+                throw site.malformed(layout + " plain index " + p + " of nonzero " + j + " is outside [0, " + inner
                         + ") (a sparse tensor pointing outside its shape)");
             }
         }
         return new SparseTensor(layout, size, null, compressed, plain, values, null);
+    }
+
+    /**
+     * Indices are read when the tensor is loaded, element by element and never copied, so they must be stored
+     * bytes: an expanded (stride-0) view could claim 2^40 indices over one stored value and make the check
+     * run for hours. torch only ever saves indices as ordinary tensors.
+     */
+    private static void requireStored(Tensor t, String what, CallSite site) throws CheckpointException {
+        if (t.byteSize() > t.storage().byteSize()) {
+            throw site.malformed(what + " claim " + t.numel() + " elements over a storage of "
+                    + t.storage().byteSize() + " bytes (an expanded view); indices must be stored, one by one");
+        }
     }
 
     private static Tensor tensor(Object value, String what, CallSite site) throws CheckpointException {

@@ -56,6 +56,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     private final EnumMap<TorchFunction, BoundFunction> functions = new EnumMap<>(TorchFunction.class);
     private final Set<String> usedAllowedGlobals = new LinkedHashSet<>();
     private int tensors;
+    private long checkedIndices;
 
     /**
      * @param records        the storage records of a zip archive
@@ -548,6 +549,19 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         }
         if (dryRun()) {
             return PyNone.NONE;
+        }
+        // Every index is read to check it, and the same index tensors can be passed again and again: what is
+        // read counts against maxObjects, as the work of every call does. (Indices must be stored, so at most
+        // the storage's elements are read; an expanded view is refused by SparseChecks.)
+        int indexParts = layout == TorchLayout.SPARSE_COO ? 1 : 2;
+        for (int i = 0; i < Math.min(indexParts, data.size()); i++) {
+            if (data.get(i) instanceof Tensor t) {
+                checkedIndices += Math.min(t.numel(), t.storage().byteSize() / t.dtype().elementSize());
+                if (checkedIndices > limits.maxObjects()) {
+                    throw site.limit("maxObjects", limits.maxObjects(), "sparse tensors with more than "
+                            + limits.maxObjects() + " indices to check in all");
+                }
+            }
         }
         try {
             return switch (layout) {

@@ -421,6 +421,14 @@ final class PickleWriter {
     }
 
     private void setItems(Map<?, ?> m) {
+        Map<Object, Object> seen = new HashMap<>();
+        for (Object key : m.keySet()) {
+            Object previous = seen.put(pythonEquality(key), key);
+            if (previous != null) {
+                throw fail("dict keys " + PyValues.shortRepr(previous) + " and " + PyValues.shortRepr(key)
+                        + " are the same key in Python (True == 1 == 1.0), so the dict would lose an entry");
+            }
+        }
         Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
         int remaining = m.size();
         while (remaining > 0) {
@@ -444,6 +452,21 @@ final class PickleWriter {
         }
     }
 
+    /** A stand-in that is equal for keys Python finds equal: bools, ints and integral floats by value. */
+    private static Object pythonEquality(Object key) {
+        return switch (key) {
+            case Boolean b -> BigInteger.valueOf(b ? 1 : 0);
+            case Long l -> BigInteger.valueOf(l);
+            case Integer i -> BigInteger.valueOf(i);
+            case Short i -> BigInteger.valueOf(i);
+            case Byte i -> BigInteger.valueOf(i);
+            case Double d when Double.isFinite(d) && d == Math.rint(d) -> new java.math.BigDecimal(d).toBigIntegerExact();
+            case Float f when Float.isFinite(f) && f == Math.rint(f) -> new java.math.BigDecimal(f).toBigIntegerExact();
+            case Float f -> (double) f;
+            case null, default -> key;
+        };
+    }
+
     private static boolean hashable(Object key) {
         if (key instanceof Collection<?> && !(key instanceof PySet) || key instanceof Map<?, ?> && !(key instanceof PyDict)
                 || key instanceof byte[]) {
@@ -456,9 +479,15 @@ final class PickleWriter {
     private void saveSet(Collection<?> items, boolean frozen, Object identity) {
         global("__builtin__", frozen ? "frozenset" : "set");
         List<Object> list = new ArrayList<>(items);
+        Map<Object, Object> seen = new HashMap<>();
         for (Object item : list) {
             if (!hashable(item)) {
                 throw fail("set item of type " + PyValues.typeName(item) + " is not hashable in Python");
+            }
+            Object previous = seen.put(pythonEquality(item), item);
+            if (previous != null) {
+                throw fail("set items " + PyValues.shortRepr(previous) + " and " + PyValues.shortRepr(item)
+                        + " are the same item in Python (True == 1 == 1.0), so the set would lose one");
             }
         }
         saveList(list, new Object());

@@ -51,6 +51,7 @@ public final class SafetensorsWriter {
         this.progress = b.progress;
     }
 
+    /** A builder starting from no metadata, {@link SharedStorage#REFUSE} and no progress reports. */
     public static Builder builder() {
         return new Builder();
     }
@@ -171,7 +172,7 @@ public final class SafetensorsWriter {
         for (Item i : plan.items) {
             for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(i.tensor); it.hasNext(); ) {
                 TensorBytes.Block block = it.next();
-                writeFully(out, block.bytes().asByteBuffer());
+                writeFully(out, TorchZipWriter.buffer(block.bytes()));
                 done += block.bytes().byteSize();
                 progress.progress(done, plan.dataBytes);
             }
@@ -311,11 +312,13 @@ public final class SafetensorsWriter {
             return this;
         }
 
+        /** Where to report how many data bytes are written (default: nowhere). */
         public Builder progress(WriteProgress progress) {
             this.progress = Objects.requireNonNull(progress, "progress");
             return this;
         }
 
+        /** An immutable writer with these settings. */
         public SafetensorsWriter build() {
             return new SafetensorsWriter(this);
         }

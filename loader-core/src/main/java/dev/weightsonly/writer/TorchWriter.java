@@ -29,7 +29,9 @@ import java.util.Objects;
  * (bytes), {@link java.util.List} (list), {@link java.util.Map} (dict, in its iteration order; build a
  * {@link dev.weightsonly.pickle.PyDict} of kind {@code ORDERED_DICT} for an OrderedDict) and {@link
  * java.util.Set} (set). Objects of classes a load allowed ({@link dev.weightsonly.pickle.PyObject}) are
- * refused: rebuilding them would run their class's code in Python.
+ * refused: rebuilding them would run their class's code in Python. A loaded {@code nn.Parameter} is a tensor
+ * with {@code requires_grad} here, and is written as one (the same values and flag; PyTorch's
+ * {@code load_state_dict} copies either into the module's Parameter).
  *
  * <p>Memory does not grow with the checkpoint: the pickle (proportional to the number of values, not to
  * tensor bytes) is built first, then each storage streams from its memory segment to the file with its

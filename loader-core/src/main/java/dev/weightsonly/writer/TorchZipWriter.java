@@ -92,7 +92,7 @@ final class TorchZipWriter {
         CRC32 crc = new CRC32();
         for (long at = 0; at < size; at += CHUNK) {
             long n = Math.min(CHUNK, size - at);
-            ByteBuffer chunk = data.asSlice(at, n).asByteBuffer();
+            ByteBuffer chunk = buffer(data.asSlice(at, n));
             crc.update(chunk.duplicate());
             write(chunk);
             written.bytes(n);
@@ -167,6 +167,18 @@ final class TorchZipWriter {
 
     private static int padding(long start) {
         return (int) ((ALIGNMENT - start % ALIGNMENT) % ALIGNMENT);
+    }
+
+    /**
+     * A chunk (at most a few megabytes) as a buffer: a view of mapped, native and {@code byte[]} memory, a copy
+     * of memory backed by other heap arrays ({@code long[]}, {@code double[]}, ...), which cannot be viewed as bytes.
+     */
+    static ByteBuffer buffer(MemorySegment chunk) {
+        try {
+            return chunk.asByteBuffer();
+        } catch (UnsupportedOperationException notBytes) {
+            return ByteBuffer.wrap(chunk.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
     }
 
     private static ByteBuffer le(int capacity) {

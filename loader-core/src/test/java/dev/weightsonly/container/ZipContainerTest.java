@@ -33,14 +33,6 @@ import java.util.HexFormat;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -170,7 +162,7 @@ class ZipContainerTest {
                 .stored("a/version", "3\n").bytes();
         refused(MalformedCheckpointException.class, zip, "file in archive is not in a subdirectory: data.pkl");
         byte[] leadingSlash = RawZip.create().stored("/a/data.pkl", basePickle()).stored("/a/version", "3\n").bytes();
-        refused(MalformedCheckpointException.class, leadingSlash, "not in a subdirectory: /a/data.pkl");
+        refused(MalformedCheckpointException.class, leadingSlash, "illegal record name '/a/data.pkl': an absolute path");
     }
 
     @Test
@@ -239,36 +231,8 @@ class ZipContainerTest {
         everyPrefixIsRefused("sd_linear", 7);
     }
 
-    /**
-     * Corrupted bytes anywhere in a real checkpoint: the load either works or throws a
-     * {@link CheckpointException}; no other exception escapes (CheckpointException's contract).
-     */
-    @Property(tries = 400)
-    void corruptedFixturesFailOnlyWithCheckpointExceptions(
-            @ForAll("fixtureNames") String fixture, @ForAll @Size(min = 1, max = 6) List<@IntRange(min = 0) Integer> positions,
-            @ForAll @Size(min = 6, max = 6) List<Byte> values) {
-        byte[] bytes = Fixtures.bytes(fixture);
-        for (int i = 0; i < positions.size(); i++) {
-            bytes[positions.get(i) % bytes.length] = values.get(i);
-        }
-        try (Checkpoint c = Checkpoint.load(bytes, fixture + "-corrupted")) {
-            dump(c);
-            c.tensors().values().forEach(t -> {
-                if (t.numel() > 0 && t.numel() < 1_000_000) {
-                    t.toByteArray();
-                }
-            });
-        } catch (CheckpointException e) {
-            assertTrue(e.getMessage().startsWith(fixture + "-corrupted: "), e.getMessage());
-        } catch (IOException e) {
-            throw new AssertionError("a plain IOException from an in-memory load", e);
-        }
-    }
-
-    @Provide
-    Arbitrary<String> fixtureNames() {
-        return Arbitraries.of("sd_linear", "views", "train_checkpoint", "dtypes", "proto4", "conj_neg_meta");
-    }
+    // Corrupted, truncated and spliced checkpoints of every container (these fixtures among them) are the
+    // subject of dev.weightsonly.HostileInputProperties, which runs on a 64 MiB heap.
 
     // ---- required records -------------------------------------------------------------------------------
 
@@ -424,11 +388,13 @@ class ZipContainerTest {
         assertEquals(1 << 20, e.limit());
         assertTrue(e.getMessage().startsWith(NAME + ": a/data.pkl: "), e.getMessage());
 
-        // The directory lies about the inflated size: the limit holds while inflating.
+        // The directory lies about the inflated size: the inflater stops one byte past what it declares.
         byte[] lying = RawZip.create().add("a/data.pkl", bomb, RawZip.DEFLATED, x -> x.uncompressedSize = 100)
                 .stored("a/version", "3\n").bytes();
-        LimitExceededException e2 = assertThrows(LimitExceededException.class, () -> Checkpoint.load(lying, NAME, small));
-        assertEquals("maxInflatedBytes", e2.limitName());
+        MalformedCheckpointException e2 = assertThrows(MalformedCheckpointException.class,
+                () -> Checkpoint.load(lying, NAME, small));
+        assertTrue(e2.getMessage().contains("a/data.pkl: the DEFLATED record inflates to more than the 100 bytes the"
+                + " directory declares"), e2.getMessage());
 
         // A bomb in a storage record.
         byte[] storageBomb = RawZip.create().stored("a/data.pkl", basePickle()).deflated("a/data/0", bomb)

@@ -12,6 +12,7 @@ import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
 import dev.weightsonly.testing.PickleBuilder;
+import dev.weightsonly.testing.PickleOps;
 import dev.weightsonly.torch.TorchUnpicklerHost;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
@@ -33,7 +34,10 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random input never makes the machine fail in any way but the library's: the only outcomes are a
- * {@link Unpickler.Result} or a {@link CheckpointException} subclass, each within a time bound.
+ * {@link Unpickler.Result} or a {@link CheckpointException} subclass, each within a time bound. Inputs are
+ * random bytes, random opcode streams with hostile operands, byte-level mutants of valid pickles and splices
+ * of valid pickles at opcode boundaries. Whole files of every container are mutated in
+ * {@code dev.weightsonly.HostileInputProperties}; both run with -Xmx64m (loader-core's small-heap execution).
  */
 class UnpicklerFuzzProperties {
 
@@ -144,6 +148,52 @@ class UnpicklerFuzzProperties {
     void mutatedValidPicklesOnlyEverFailCleanly(@ForAll("mutants") byte[] pickle) {
         Statistics.collect(loadsOrFailsCleanly(pickle));
         Statistics.coverage(c -> c.check("loaded").count(n -> n >= 5));
+    }
+
+    /** Seeds cut at opcode boundaries and put together again: instructions dropped, repeated, moved, grafted. */
+    @Property(tries = 1500)
+    void splicedPicklesOnlyEverFailCleanly(@ForAll("splices") byte[] pickle) {
+        Statistics.collect(loadsOrFailsCleanly(pickle));
+        Statistics.coverage(c -> c.check("loaded").count(n -> n >= 5));
+    }
+
+    @Provide
+    Arbitrary<byte[]> splices() {
+        Arbitrary<Integer> seedIndex = Arbitraries.integers().between(0, seeds().size() - 1);
+        Arbitrary<Tuple.Tuple4<Integer, Integer, Integer, Integer>> edit = Combinators.combine(
+                Arbitraries.integers().between(0, 3), Arbitraries.integers(), Arbitraries.integers(), seedIndex)
+                .as(Tuple::of);
+        return Combinators.combine(seedIndex, edit.list().ofMinSize(1).ofMaxSize(4))
+                .as(UnpicklerFuzzProperties::splice);
+    }
+
+    private static byte[] splice(int seedIndex, List<Tuple.Tuple4<Integer, Integer, Integer, Integer>> edits) {
+        byte[] pickle = seeds().get(seedIndex);
+        for (Tuple.Tuple4<Integer, Integer, Integer, Integer> e : edits) {
+            List<long[]> ops = new java.util.ArrayList<>(PickleOps.split(pickle, 0));
+            if (ops.isEmpty()) {
+                break;
+            }
+            int i = Math.floorMod(e.get2(), ops.size());
+            int j = Math.floorMod(e.get3(), ops.size());
+            switch (e.get1()) {
+                case 0 -> ops.remove(i);
+                case 1 -> ops.add(i, ops.get(j));
+                case 2 -> java.util.Collections.swap(ops, i, j);
+                default -> {
+                    // graft a run of another seed's instructions at i
+                    byte[] donor = seeds().get(e.get4());
+                    List<long[]> theirs = PickleOps.split(donor, 0);
+                    int from = Math.floorMod(e.get3(), theirs.size());
+                    int to = Math.min(theirs.size(), from + 1 + Math.floorMod(e.get2(), 10));
+                    pickle = b(PickleOps.join(pickle, ops.subList(0, i)), PickleOps.join(donor, theirs.subList(from, to)),
+                            PickleOps.join(pickle, ops.subList(i, ops.size())));
+                    continue;
+                }
+            }
+            pickle = PickleOps.join(pickle, ops);
+        }
+        return pickle;
     }
 
     @Example
@@ -307,7 +357,7 @@ class UnpicklerFuzzProperties {
                                 new long[] {2, 1}).bytes(), 'u', '}', Pickles.str("_metadata"), '}', 's', 'b', '.'),
                 b(0x80, 4, 0x95, le64(30), 0x8C, 11, "collections", 0x94, 0x8C, 11, "OrderedDict", 0x94, 0x93,
                         0x94, ')', 'R', 0x94, '.'),
-                b("(lp0\nI1\naF1.5\naS'a\\x41'\np1\naVb\\u00e9\nag1\na(dp2\nL12L\nNs."),
+                b("(lp0\nI1\naF1.5\naS'a\\x41'\np1\naVb\\u00e9\nag1\na(dp2\nL12L\nNsa."),
                 b(0x80, 2, '(', 'K', 1, 'K', 2, 0x86, 0x8F, '(', 'K', 3, 0x90, '(', 'K', 4, 0x91, ']', '(', 'K', 5,
                         '2', 'e', '}', 'K', 6, 'N', 's', 't', '.'),
                 b(0x80, 2, global("__builtin__", "bytearray"), global("_codecs", "encode"), Pickles.str("\u00ff"),

@@ -115,12 +115,16 @@ class UnpicklerRefusalTest {
         void globalNamesMustBeUtf8AndBounded() throws Exception {
             refuse(MalformedCheckpointException.class, "invalid UTF-8", b('c', 0xFF, '\n', "x\n", '.'));
             refuse(MalformedCheckpointException.class, "truncated", b('c', "collections\nOrderedDict"));
-            // a fixed cap, not a LoadLimits limit: raising maxStringBytes would not help, so it is not one
+            // LoadLimits.maxNameBytes (default 4096) bounds GLOBAL and INST names, as it bounds archive record names
             String name = "x".repeat(4096);
             assertEquals(new AllowedGlobal("m." + name), load(b(global("m", name), '.'), new Pickles.RecordingHost()));
-            MalformedCheckpointException e = refuse(MalformedCheckpointException.class,
+            LimitExceededException e = refuse(LimitExceededException.class,
                     "text operand longer than 4096 bytes", b(global("m", name + "x"), '.'));
+            assertEquals("maxNameBytes", e.limitName());
             assertEquals(0, e.pickleOffset());
+            LimitExceededException inst = refuse(LimitExceededException.class, "maxNameBytes",
+                    b('(', "i", name + "x", "\nx\n", '.'));
+            assertEquals(1, inst.pickleOffset());
             refuse(MalformedCheckpointException.class, "text operand longer than 512 bytes",
                     b("F", "1".repeat(600), "\n."));
             refuse(MalformedCheckpointException.class, "text operand longer than 32 bytes",
@@ -350,9 +354,20 @@ class UnpicklerRefusalTest {
         void stackUnderflow() {
             for (byte[] p : new byte[][] {b('.'), b('a'), b('K', 1, 'a'), b('s'), b('K', 1, 's'), b('R'), b('b'),
                     b(0x81), b(0x92), b(0x85), b('K', 1, 0x86), b('K', 1, 'K', 2, 0x87), b('2'), b(0x98), b('Q'),
-                    b('q', 0), b('r', le32(0)), b(0x94), b("p0\n"), b('(', '.'), b('K', 1, '(', 'R')}) {
+                    b('q', 0), b('r', le32(0)), b(0x94), b("p0\n"), b('K', 1, '(', 'R')}) {
                 refuse(MalformedCheckpointException.class, "unpickling stack underflow", p);
             }
+        }
+
+        @Test
+        void stopNeedsExactlyOneValueAndNoOpenMark() {
+            // CPython returns the top value and ignores the rest; pickletools refuses. Deciding once keeps every
+            // reader of a file agreeing on what it holds (adversarial.md E07).
+            refuse(MalformedCheckpointException.class, "STOP inside 1 open MARK", b('(', '.'));
+            refuse(MalformedCheckpointException.class, "STOP inside 2 open MARKs", b('K', 1, '(', 'K', 2, '(', 'K', 3, '.'));
+            MalformedCheckpointException e = refuse(MalformedCheckpointException.class,
+                    "STOP leaves 2 values on the stack: a pickle ends with exactly one value", b('N', 'N', '.'));
+            assertEquals(2, e.pickleOffset());
         }
 
         @Test
@@ -500,7 +515,7 @@ class UnpicklerRefusalTest {
         @Test
         void maxStackDepth() throws Exception {
             LoadLimits limits = LoadLimits.builder().maxStackDepth(100).build();
-            byte[] fits = b(repeat(b('N'), 100), '.');
+            byte[] fits = b(repeat(b('N'), 100), repeat(b('0'), 99), '.'); // 100 deep, then popped to one
             assertSame(PyNone.NONE, run(fits, torchHost(), limits).value());
             LimitExceededException e = limit("maxStackDepth", 100, b(repeat(b('N'), 101), '.'), limits);
             assertEquals(100, e.pickleOffset());
@@ -511,7 +526,7 @@ class UnpicklerRefusalTest {
         @Test
         void smallMaxStackDepthIsExact() throws Exception {
             LoadLimits limits = LoadLimits.builder().maxStackDepth(4).build();
-            assertSame(PyNone.NONE, run(b(repeat(b('N'), 4), '.'), torchHost(), limits).value());
+            assertSame(PyNone.NONE, run(b(repeat(b('N'), 4), repeat(b('0'), 3), '.'), torchHost(), limits).value());
             LimitExceededException e = limit("maxStackDepth", 4, b(repeat(b('N'), 5), '.'), limits);
             assertEquals(4, e.pickleOffset());
         }

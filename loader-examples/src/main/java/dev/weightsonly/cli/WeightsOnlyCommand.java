@@ -13,10 +13,15 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "weightsonly", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Loads PyTorch checkpoints safely, as torch.load(weights_only=True) does, without running code.",
-        subcommands = {InspectCommand.class, ScanCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InspectCommand.class, ScanCommand.class, DiffCommand.class, ConvertCommand.class,
+                VerifyCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:success", "1:the checkpoint was refused (reason on standard error)",
-                "2:usage or I/O error", "3:scan: a global is dangerous, or a file is malformed or carries code"})
+        exitCodeList = {"0:success",
+                "1:inspect, convert: the checkpoint was refused; scan: a global needs allowlisting;"
+                        + " diff, verify: the files differ",
+                "2:usage or I/O error",
+                "3:scan: a global is dangerous, or a file is malformed or carries code;"
+                        + " diff, verify: a checkpoint was refused"})
 public final class WeightsOnlyCommand implements Runnable {
 
     static final int REFUSED = 1;

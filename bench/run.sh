@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Benchmarks weightsonly against PyTorch, in one run on one machine, and prints the table of
+# docs/BENCHMARKS.md. Takes about 10 minutes (plus about 2 to write the files the first time).
+#
+#   bench/run.sh [--dir DIR] [--no-build] [--quick] [--clean]
+#
+#   --dir DIR    where the benchmark files are written and read (default /tmp/weightsonly-bench; about
+#                10 GB; never inside the repository)
+#   --no-build   use loader-bench/target/benchmarks.jar as it is
+#   --quick      fewer repetitions and shorter JMH iterations (a smoke run, not for the table)
+#   --clean      delete DIR (the benchmark files) when done; the results are kept
+#
+# ONLY="sd_1g.pt small_3000.pt" bench/run.sh measures those files only.
+# Per file, in this order so that the file is in the page cache while it is measured: `cat FILE > /dev/null`,
+# a plain read of the file, torch.load(FILE, weights_only=True) (and mmap=True where PyTorch has it), then the
+# Java loader (JMH: mapped load, copying loads), then the first load in a fresh JVM. Then the float16/bfloat16
+# conversions and the heap of mapped loads. Results go to DIR-results/<time>/ (RESULTS=... to choose);
+# bench/report.py prints the table from them.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR=/tmp/weightsonly-bench
+BUILD=1
+QUICK=0
+CLEAN=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) DIR=$2; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --quick) QUICK=1; shift ;;
+    --clean) CLEAN=1; shift ;;
+    *) echo "usage: bench/run.sh [--dir DIR] [--no-build] [--quick] [--clean]" >&2; exit 2 ;;
+  esac
+done
+
+PY=/usr/bin/python3
+# A JDK 25: $JAVA_HOME if it is one, else the one the toolchain notes name.
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+  JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+export JAVA_HOME
+JAVA="$JAVA_HOME/bin/java"
+JAR="$ROOT/loader-bench/target/benchmarks.jar"
+OUT="${RESULTS:-$DIR-results/$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$OUT"
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+if [ "$BUILD" = 1 ]; then
+  log "building loader-bench (mvn install -DskipTests)"
+  (cd "$ROOT" && { mvn -q -o install -DskipTests -pl loader-bench -am || mvn -q install -DskipTests -pl loader-bench -am; }) \
+    2>&1 | grep -v -E 'WARNING|^\[0m' >&2 || true
+fi
+[ -f "$JAR" ] || { echo "no $JAR: build failed" >&2; exit 1; }
+
+log "writing the benchmark files with PyTorch ($PY) into $DIR"
+"$PY" "$ROOT/bench/make_files.py" --dir "$DIR" >&2
+
+if [ "$QUICK" = 1 ]; then
+  REPEAT=2; JMH_MAPPED=(-wi 1 -i 2 -w 1s -r 1s); JMH_COPY=(-wi 1 -i 2 -w 1s -r 1s); JMH_CONV=(-wi 1 -i 2 -w 1s -r 1s)
+  COLD=2
+else
+  REPEAT=5; JMH_MAPPED=(-wi 3 -i 5 -w 1s -r 1s); JMH_COPY=(-wi 3 -i 5 -w 2s -r 2s); JMH_CONV=(-wi 3 -i 5 -w 1s -r 1s)
+  COLD=5
+fi
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+  echo "memory: $(free -g | awk '/Mem:/ {print $2 " GiB"}')"
+  echo "kernel: $(uname -r)"
+  echo "java: $("$JAVA" -version 2>&1 | head -1)"
+  echo "python: $("$PY" --version 2>&1), torch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine disturb the numbers)"
+  echo "git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+jmh() { # jmh NAME ARGS...: one JMH run, JSON results in $OUT/jmh-NAME.json
+  local name=$1; shift
+  "$JAVA" -jar "$JAR" "$@" -p dir="$DIR" -rf json -rff "$OUT/jmh-$name.json" > "$OUT/jmh-$name.log" 2>&1 \
+    || { echo "JMH $name failed, see $OUT/jmh-$name.log" >&2; tail -5 "$OUT/jmh-$name.log" >&2; }
+}
+
+# file, torch repeats, whether to run the byte-array copying load (files under 2 GiB)
+FILES=(
+  "sd_1g.pt $REPEAT yes"
+  "sd_1g_legacy.pt $REPEAT no"
+  "llm_bf16.pt $REPEAT no"
+  "small_3000.pt $REPEAT no"
+  "optim_100k.pt 2 no"
+  "single_3g.pt 3 no"
+  "sd_4g.pt 3 no"
+)
+for entry in "${FILES[@]}"; do
+  read -r file torch_repeat bytes <<< "$entry"
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $file "* ]]; then continue; fi
+  path="$DIR/$file"
+  [ "$QUICK" = 1 ] && torch_repeat=1
+  log "$file: cat, read, torch.load"
+  "$PY" "$ROOT/bench/time_reference.py" "$path" --repeat "$REPEAT" --torch-repeat "$torch_repeat" --warmup 1 \
+    >> "$OUT/reference.jsonl"
+  log "$file: Java mapped load (JMH, with the GC profiler)"
+  jmh "mapped-$file" MappedLoadBenchmark -p file="$file" "${JMH_MAPPED[@]}" -prof gc
+  log "$file: Java copying load from a stream (JMH)"
+  if [ "$bytes" = yes ]; then
+    jmh "copy-$file" 'CopyingLoadBenchmark|ReadBaselineBenchmark' -p file="$file" "${JMH_COPY[@]}"
+  else
+    jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" "${JMH_COPY[@]}"
+  fi
+  log "$file: first load in a fresh JVM, $COLD times"
+  for _ in $(seq "$COLD"); do
+    start=$(date +%s%N)
+    line=$("$JAVA" -cp "$JAR" dev.weightsonly.bench.ColdStart "$path")
+    end=$(date +%s%N)
+    echo "${line%\}}, \"process_ms\": $(( (end - start) / 1000000 ))}" >> "$OUT/coldstart.jsonl"
+  done
+done
+
+if [ -f "$DIR/sd_1g.pt" ]; then
+  log "sd_1g.pt: first load in a fresh JVM with an AOT cache (JDK 25, JEP 514), $COLD times"
+  "$JAVA" -XX:AOTCacheOutput="$OUT/coldstart.aot" -cp "$JAR" dev.weightsonly.bench.ColdStart "$DIR/sd_1g.pt" \
+    > /dev/null 2> "$OUT/coldstart-aot.log" || true
+  if [ -f "$OUT/coldstart.aot" ]; then
+    for _ in $(seq "$COLD"); do
+      start=$(date +%s%N)
+      line=$("$JAVA" -XX:AOTCache="$OUT/coldstart.aot" -cp "$JAR" dev.weightsonly.bench.ColdStart "$DIR/sd_1g.pt")
+      end=$(date +%s%N)
+      echo "${line%\}}, \"process_ms\": $(( (end - start) / 1000000 )), \"aot_cache\": true}" >> "$OUT/coldstart.jsonl"
+    done
+    rm -f "$OUT/coldstart.aot"
+  fi
+fi
+
+log "heap of a mapped load, 1 and 4 GiB, in a 32 MiB heap"
+for file in sd_1g.pt sd_4g.pt; do
+  [ -f "$DIR/$file" ] || continue
+  "$JAVA" -Xmx32m -cp "$JAR" dev.weightsonly.bench.ColdStart --heap "$DIR/$file" >> "$OUT/heap.jsonl"
+done
+
+log "float16/bfloat16 to float32 (JMH, one thread)"
+jmh conversion ConversionBenchmark "${JMH_CONV[@]}"
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+"$PY" "$ROOT/bench/report.py" "$OUT" | tee "$OUT/table.md"
+log "results in $OUT"
+if [ "$CLEAN" = 1 ]; then
+  log "deleting $DIR"
+  rm -rf "$DIR"
+fi

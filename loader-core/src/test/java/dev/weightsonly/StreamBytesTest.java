@@ -1,0 +1,116 @@
+package dev.weightsonly;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.FileInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A copying load reads the stream into memory sized by the stream's own estimate: every byte arrives, in
+ * order, whether the estimate is exact, missing, too small or too large, and whatever the stream is.
+ */
+class StreamBytesTest {
+
+    @TempDir
+    Path dir;
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new Random(n).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] readAll(InputStream in) throws IOException {
+        StreamBytes.Read read = StreamBytes.readAll(in);
+        try {
+            assertTrue(read.bytes().isReadOnly());
+            return read.bytes().toArray(ValueLayout.JAVA_BYTE);
+        } finally {
+            read.arena().close();
+            // The memory is the arena's: closed, it is gone.
+            assertTrue(!read.bytes().scope().isAlive());
+        }
+    }
+
+    /** Claims {@code estimate} bytes, whatever it holds. */
+    private static InputStream estimating(byte[] data, int estimate) {
+        return new FilterInputStream(new ByteArrayInputStream(data)) {
+            @Override
+            public int available() {
+                return estimate;
+            }
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 100, 65535, 65536, 65537, 3 * 65536 + 5, 1 << 20, (1 << 21) + 1})
+    void everyByteArrivesWhateverTheStreamClaims(int size) throws IOException {
+        byte[] data = random(size);
+        assertArrayEquals(data, readAll(new ByteArrayInputStream(data)));
+        assertArrayEquals(data, readAll(estimating(data, 0)));
+        assertArrayEquals(data, readAll(estimating(data, size / 3)));
+        assertArrayEquals(data, readAll(estimating(data, size * 4 + 100_000)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 10, 70_000})
+    void aFileInputStreamIsReadFromItsPosition(int skip) throws IOException {
+        byte[] data = random(300_000);
+        Path file = dir.resolve("data.bin");
+        Files.write(file, data);
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            assertEquals(skip, in.skip(skip));
+            byte[] expected = java.util.Arrays.copyOfRange(data, skip, data.length);
+            assertArrayEquals(expected, readAll(in));
+        }
+    }
+
+    @Test
+    void aFileInputStreamSubclassIsReadThroughItsOwnRead() throws IOException {
+        byte[] data = random(100_000);
+        Path file = dir.resolve("data.bin");
+        Files.write(file, data);
+        // A subclass that changes what it reads: its bytes, not the file's, are what the load sees.
+        try (FileInputStream in = new FileInputStream(file.toFile()) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                for (int i = 0; i < n; i++) {
+                    b[off + i] ^= 0x5A;
+                }
+                return n;
+            }
+
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                return b < 0 ? b : (b ^ 0x5A) & 0xFF;
+            }
+        }) {
+            byte[] expected = data.clone();
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] ^= 0x5A;
+            }
+            assertArrayEquals(expected, readAll(in));
+        }
+    }
+
+    @Test
+    void anEmptyStreamIsEmpty() throws IOException {
+        assertEquals(0, readAll(new ByteArrayInputStream(new byte[0])).length);
+        assertEquals(0, readAll(estimating(new byte[0], 1 << 20)).length);
+    }
+}

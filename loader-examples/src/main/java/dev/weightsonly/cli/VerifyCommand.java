@@ -1,0 +1,181 @@
+package dev.weightsonly.cli;
+
+import dev.weightsonly.Checkpoint;
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.writer.TensorBytes;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code weightsonly verify FILE --against FILE.safetensors}: whether a conversion was exact. Tensors are
+ * matched by dotted path, as {@code convert} names them, and must have the same dtype, shape and values bit
+ * for bit: the logical values (strides, offsets and lazy conjugate/negative bits applied), compared as bytes,
+ * so a NaN payload or the sign of a zero that changed is a difference. {@code diff} is the tool for "how
+ * different"; this one answers "identical or not" and shows where not.
+ *
+ * <p>Both files are mapped and compared block by block ({@link TensorBytes}), so memory does not grow with
+ * the files.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Checks that FILE holds exactly the tensors of the --against file",
+                "(a conversion's output): the same names (dotted paths), dtypes, shapes",
+                "and values, bit for bit. Lists the first differences."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:equal", "1:different (the first differences on standard output)", "2:usage or I/O error",
+                "3:a file was refused (reason on standard error)"})
+final class VerifyCommand implements Callable<Integer> {
+
+    static final int EQUAL = 0;
+    static final int DIFFERENT = 1;
+    static final int REFUSED = 3;
+    static final int SHOWN = 10;
+
+    @Parameters(paramLabel = "FILE", description = "a torch checkpoint or safetensors file")
+    Path file;
+
+    @Option(names = "--against", required = true, paramLabel = "FILE.safetensors",
+            description = "the file FILE must equal, usually what convert wrote from it")
+    Path against;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        List<String> differences = new ArrayList<>();
+        int compared;
+        try (Checkpoint a = Checkpoint.load(file); Checkpoint b = Checkpoint.load(against)) {
+            Map<String, Tensor> left = a.tensors();
+            Map<String, Tensor> right = b.tensors();
+            compared = left.size();
+            for (Map.Entry<String, Tensor> e : left.entrySet()) {
+                Tensor other = right.get(e.getKey());
+                if (other == null) {
+                    differences.add("only in " + file + ": " + e.getKey());
+                } else {
+                    String d = difference(e.getKey(), e.getValue(), other);
+                    if (d != null) {
+                        differences.add(d);
+                    }
+                }
+            }
+            for (String name : right.keySet()) {
+                if (!left.containsKey(name)) {
+                    differences.add("only in " + against + ": " + name);
+                }
+            }
+        } catch (CheckpointException refused) {
+            spec.commandLine().getErr().println("weightsonly: " + refused.getMessage().replace('\n', ' '));
+            return REFUSED;
+        }
+        if (differences.isEmpty()) {
+            out.println("equal: " + compared + " tensor" + (compared == 1 ? "" : "s")
+                    + " with the same names, dtypes, shapes and values");
+            out.flush();
+            return EQUAL;
+        }
+        out.println("different: " + differences.size() + " difference" + (differences.size() == 1 ? "" : "s")
+                + (differences.size() > SHOWN ? ", the first " + SHOWN + ":" : ":"));
+        differences.stream().limit(SHOWN).forEach(d -> out.println("  " + d));
+        out.flush();
+        return DIFFERENT;
+    }
+
+    /** Null when equal; otherwise what differs first. */
+    static String difference(String name, Tensor x, Tensor y) {
+        if (x.dtype() != y.dtype()) {
+            return "dtype differs: " + name + ": " + x.dtype() + " vs " + y.dtype();
+        }
+        if (!Arrays.equals(x.shape(), y.shape())) {
+            return "shape differs: " + name + ": " + Arrays.toString(x.shape()) + " vs " + Arrays.toString(y.shape());
+        }
+        int es = x.dtype().elementSize();
+        long differing = 0;
+        long first = -1;
+        Iterator<TensorBytes.Block> bx = TensorBytes.blocks(x);
+        Iterator<TensorBytes.Block> by = TensorBytes.blocks(y);
+        while (bx.hasNext()) {
+            TensorBytes.Block p = bx.next();
+            TensorBytes.Block q = by.next(); // same dtype and shape: the same blocks
+            MemorySegment u = p.bytes();
+            MemorySegment v = q.bytes();
+            long at = u.mismatch(v);
+            if (at < 0) {
+                continue;
+            }
+            for (long e = at / es; e * es < u.byteSize(); e++) {
+                if (u.asSlice(e * es, es).mismatch(v.asSlice(e * es, es)) >= 0) {
+                    if (first < 0) {
+                        first = p.firstElement() + e;
+                    }
+                    differing++;
+                }
+            }
+        }
+        if (differing == 0) {
+            return null;
+        }
+        long[] index = unravel(first, x.shape());
+        return "values differ: " + name + ": " + differing + " of " + x.numel() + " elements, the first at "
+                + Arrays.toString(index) + ": " + value(x, index) + " vs " + value(y, index);
+    }
+
+    private static long[] unravel(long flat, long[] shape) {
+        long[] index = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            index[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return index;
+    }
+
+    /** One element as text: its value where the dtype has a scalar reading, else its bytes in hex. */
+    static String value(Tensor t, long[] index) {
+        try {
+            return switch (t.dtype().kind()) {
+                case FLOAT -> t.dtype() == DType.FLOAT64 || t.dtype() == DType.FLOAT32
+                        ? Double.toString(t.getDouble(index)) : Float.toString(t.getFloat(index));
+                case COMPLEX -> "(" + t.getReal(index) + (t.getImag(index) < 0 ? "" : "+") + t.getImag(index) + "j)";
+                case BOOL -> Boolean.toString(t.getBoolean(index));
+                case INT, QUANTIZED -> t.dtype() == DType.UINT64 ? Long.toUnsignedString(t.getLong(index))
+                        : Long.toString(t.getLong(index));
+                case BITS -> "0x" + Long.toHexString(t.getLong(index));
+            };
+        } catch (IllegalStateException noScalar) {
+            long flat = 0;
+            long[] shape = t.shape();
+            for (int d = 0; d < shape.length; d++) {
+                flat = flat * shape[d] + index[d];
+            }
+            return "0x" + HexFormat.of().formatHex(elementBytes(t, flat));
+        }
+    }
+
+    /** The logical bytes of element {@code flat} (row-major), for dtypes without a scalar reading. */
+    private static byte[] elementBytes(Tensor t, long flat) {
+        int es = t.dtype().elementSize();
+        for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(t); it.hasNext(); ) {
+            TensorBytes.Block b = it.next();
+            if (flat < b.firstElement() + b.bytes().byteSize() / es) {
+                return b.bytes().asSlice((flat - b.firstElement()) * es, es)
+                        .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            }
+        }
+        throw new IndexOutOfBoundsException(flat);
+    }
+}
