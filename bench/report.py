@@ -55,7 +55,8 @@ def load_results(out):
                 r = json.loads(line)
                 heap[os.path.basename(r["file"])] = r
     machine = open(os.path.join(out, "machine.txt")).read() if os.path.exists(os.path.join(out, "machine.txt")) else ""
-    return ref, jmh, cold, heap, machine
+    notes = open(os.path.join(out, "notes.txt")).read() if os.path.exists(os.path.join(out, "notes.txt")) else ""
+    return ref, jmh, cold, heap, machine, notes
 
 
 def median_s(ref, file, what):
@@ -96,7 +97,7 @@ def verdict(ok):
 
 def main():
     out = sys.argv[1]
-    ref, jmh, cold, heap, machine = load_results(out)
+    ref, jmh, cold, heap, machine, notes = load_results(out)
     lines = []
     p = lines.append
     if machine:
@@ -110,6 +111,8 @@ def main():
     if mmap and "unavailable" in mmap:
         p(f"`torch.load(mmap=True)`: {mmap['unavailable']}; not measured.\n")
     p(f"/dev/null here: {devnull}.\n")
+    for note in notes.strip().splitlines():
+        p(f"Note: {note}\n")
 
     p("### Loads against torch.load(weights_only=True), steady state\n")
     p("| file | Java mapped load | Java copying load (stream) | torch.load | mapped: x faster | copying: x faster"

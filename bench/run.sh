@@ -82,38 +82,48 @@ jmh() { # jmh NAME ARGS...: one JMH run, JSON results in $OUT/jmh-NAME.json
     || { echo "JMH $name failed, see $OUT/jmh-$name.log" >&2; tail -5 "$OUT/jmh-$name.log" >&2; }
 }
 
-# file, torch repeats, whether to run the byte-array copying load (files under 2 GiB)
+# file, torch repeats, whether to run the byte-array copying load (files under 2 GiB), maxMemoEntries for the
+# Java loads (0: the default limits)
 FILES=(
-  "sd_1g.pt $REPEAT yes"
-  "sd_1g_legacy.pt $REPEAT no"
-  "llm_bf16.pt $REPEAT no"
-  "small_3000.pt $REPEAT no"
-  "optim_100k.pt 2 no"
-  "single_3g.pt 3 no"
-  "sd_4g.pt 3 no"
+  "sd_1g.pt $REPEAT yes 0"
+  "sd_1g_legacy.pt $REPEAT no 0"
+  "llm_bf16.pt $REPEAT no 0"
+  "small_3000.pt $REPEAT no 0"
+  "optim_100k.pt 2 no 10000000"
+  "single_3g.pt 3 no 0"
+  "sd_4g.pt 3 no 0"
 )
 for entry in "${FILES[@]}"; do
-  read -r file torch_repeat bytes <<< "$entry"
+  read -r file torch_repeat bytes memo <<< "$entry"
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $file "* ]]; then continue; fi
   path="$DIR/$file"
   [ "$QUICK" = 1 ] && torch_repeat=1
+  if [ "$memo" != 0 ]; then
+    # Say what the default limits make of the file, and that the Java loads below raise maxMemoEntries.
+    verdict=$("$JAVA" -cp "$JAR" dev.weightsonly.bench.ColdStart "$path" 2>&1 | grep -m1 -E 'Exception|first_load' || true)
+    echo "$file: with the default LoadLimits: ${verdict:-loads}. The Java loads below use maxMemoEntries = $memo." \
+      >> "$OUT/notes.txt"
+  fi
   log "$file: cat, read, torch.load"
   "$PY" "$ROOT/bench/time_reference.py" "$path" --repeat "$REPEAT" --torch-repeat "$torch_repeat" --warmup 1 \
     >> "$OUT/reference.jsonl"
   log "$file: Java mapped load (JMH, with the GC profiler)"
-  jmh "mapped-$file" MappedLoadBenchmark -p file="$file" "${JMH_MAPPED[@]}" -prof gc
+  jmh "mapped-$file" MappedLoadBenchmark -p file="$file" -p maxMemoEntries="$memo" "${JMH_MAPPED[@]}" -prof gc
   log "$file: Java copying load from a stream (JMH)"
   if [ "$bytes" = yes ]; then
-    jmh "copy-$file" 'CopyingLoadBenchmark|ReadBaselineBenchmark' -p file="$file" "${JMH_COPY[@]}"
+    jmh "copy-$file" 'CopyingLoadBenchmark|ReadBaselineBenchmark' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}"
   else
-    jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" "${JMH_COPY[@]}"
+    jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}"
   fi
   log "$file: first load in a fresh JVM, $COLD times"
   for _ in $(seq "$COLD"); do
     start=$(date +%s%N)
-    line=$("$JAVA" -cp "$JAR" dev.weightsonly.bench.ColdStart "$path")
-    end=$(date +%s%N)
-    echo "${line%\}}, \"process_ms\": $(( (end - start) / 1000000 ))}" >> "$OUT/coldstart.jsonl"
+    if line=$("$JAVA" -cp "$JAR" dev.weightsonly.bench.ColdStart --max-memo "$memo" "$path" 2>> "$OUT/coldstart.err"); then
+      end=$(date +%s%N)
+      echo "${line%\}}, \"process_ms\": $(( (end - start) / 1000000 ))}" >> "$OUT/coldstart.jsonl"
+    else
+      echo "cold start of $file failed, see $OUT/coldstart.err" >&2
+    fi
   done
 done
 

@@ -66,6 +66,7 @@ class ConcurrentLoadTest {
     }
 
     /** What one load gives, as a string that two equal results share: the dump, or the refusal. */
+    @SuppressWarnings("try") // the scope is open for the load; its body does not name it
     private static String outcome(Job job) {
         try (SafeGlobals.Scope scope = job.scoped() ? SafeGlobals.scope(FAIRSEQ) : SafeGlobals.scope()) {
             try (Checkpoint c = job.mapped() ? Checkpoint.load(job.file())

@@ -1,5 +1,7 @@
 package dev.weightsonly.bench;
 
+import dev.weightsonly.LoadLimits;
+import dev.weightsonly.LoadOptions;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +10,18 @@ import java.nio.file.Path;
 final class BenchFiles {
 
     private BenchFiles() {
+    }
+
+    /**
+     * The load options of a benchmark: the defaults, or with {@code maxMemoEntries} raised when it is
+     * positive (a checkpoint of 300,000 tensors needs about 2 million memo entries; bench/run.sh says when it
+     * raises the limit).
+     */
+    static LoadOptions options(int maxMemoEntries) {
+        if (maxMemoEntries <= 0) {
+            return LoadOptions.defaults();
+        }
+        return LoadOptions.builder().limits(LoadLimits.builder().maxMemoEntries(maxMemoEntries).build()).build();
     }
 
     static Path existing(String dir, String file) throws FileNotFoundException {

@@ -1,6 +1,7 @@
 package dev.weightsonly.bench;
 
 import dev.weightsonly.Checkpoint;
+import dev.weightsonly.LoadOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -41,16 +42,22 @@ public class CopyingLoadBenchmark {
     @Param({"sd_1g.pt"})
     public String file;
 
+    /** 0: the default limits; otherwise maxMemoEntries raised to this (see {@link BenchFiles#options}). */
+    @Param("0")
+    public int maxMemoEntries;
+
     private Path path;
+    private LoadOptions options;
 
     @Setup
     public void setup() throws IOException {
         path = BenchFiles.existing(dir, file);
+        options = BenchFiles.options(maxMemoEntries);
     }
 
     @Benchmark
     public int streamLoad(Blackhole blackhole) throws IOException {
-        try (InputStream in = Files.newInputStream(path); Checkpoint checkpoint = Checkpoint.load(in, file)) {
+        try (InputStream in = Files.newInputStream(path); Checkpoint checkpoint = Checkpoint.load(in, file, options)) {
             blackhole.consume(checkpoint.root());
             return checkpoint.tensorCount();
         }
@@ -74,7 +81,7 @@ public class CopyingLoadBenchmark {
 
     @Benchmark
     public int byteArrayLoad(Bytes bytes, Blackhole blackhole) throws IOException {
-        try (Checkpoint checkpoint = Checkpoint.load(bytes.bytes, file)) {
+        try (Checkpoint checkpoint = Checkpoint.load(bytes.bytes, file, options)) {
             blackhole.consume(checkpoint.root());
             return checkpoint.tensorCount();
         }

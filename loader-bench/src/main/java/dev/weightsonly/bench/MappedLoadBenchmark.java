@@ -1,6 +1,7 @@
 package dev.weightsonly.bench;
 
 import dev.weightsonly.Checkpoint;
+import dev.weightsonly.LoadOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -37,16 +38,22 @@ public class MappedLoadBenchmark {
     @Param({"sd_1g.pt"})
     public String file;
 
+    /** 0: the default limits; otherwise maxMemoEntries raised to this (see {@link BenchFiles#options}). */
+    @Param("0")
+    public int maxMemoEntries;
+
     private Path path;
+    private LoadOptions options;
 
     @Setup
     public void setup() throws IOException {
         path = BenchFiles.existing(dir, file);
+        options = BenchFiles.options(maxMemoEntries);
     }
 
     @Benchmark
     public int mappedLoad(Blackhole blackhole) throws IOException {
-        try (Checkpoint checkpoint = Checkpoint.load(path)) {
+        try (Checkpoint checkpoint = Checkpoint.load(path, options)) {
             blackhole.consume(checkpoint.root());
             return checkpoint.tensorCount();
         }

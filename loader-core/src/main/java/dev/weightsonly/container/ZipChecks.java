@@ -188,25 +188,33 @@ final class ZipChecks {
     static long[] limits(long[] headers, long[] minEnds, String[] names, long directoryStart, Location where)
             throws CheckpointException {
         int n = headers.length;
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Long.compare(headers[a], headers[b]));
+        long[] sorted = headers.clone(); // primitives only: an archive may have hundreds of thousands of records
+        Arrays.sort(sorted);
         long[] limits = new long[n];
-        for (int k = 0; k < n; k++) {
-            int i = order[k];
-            long next = k + 1 < n ? headers[order[k + 1]] : directoryStart;
+        for (int i = 0; i < n; i++) {
+            int k = Arrays.binarySearch(sorted, headers[i]);
+            long next = k + 1 < n ? sorted[k + 1] : directoryStart;
+            if (k > 0 && sorted[k - 1] == headers[i]) {
+                next = headers[i]; // another record starts at the same offset
+            }
             if (minEnds[i] > next) {
-                String other = k + 1 < n ? "record " + display(names[order[k + 1]]) + " at offset " + next
-                        : "the central directory at offset " + next;
                 throw where.malformed("record " + display(names[i]) + " (local header at offset " + headers[i]
-                        + ", at least " + (minEnds[i] - headers[i]) + " bytes) overlaps " + other
-                        + "; records must not share bytes");
+                        + ", at least " + (minEnds[i] - headers[i]) + " bytes) overlaps " + owner(headers, names, next, i,
+                        directoryStart) + "; records must not share bytes");
             }
             limits[i] = next;
         }
         return limits;
+    }
+
+    /** What starts at {@code offset}, for a message: another record, or the central directory. */
+    private static String owner(long[] headers, String[] names, long offset, int not, long directoryStart) {
+        for (int k = 0; k < headers.length; k++) {
+            if (k != not && headers[k] == offset) {
+                return "record " + display(names[k]) + " at offset " + offset;
+            }
+        }
+        return offset == directoryStart ? "the central directory at offset " + offset : "offset " + offset;
     }
 
     /**

@@ -21,7 +21,6 @@ import dev.weightsonly.torch.TorchLayout;
 import dev.weightsonly.torch.TorchSize;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -366,10 +365,19 @@ public final class CanonicalDump {
     private static void update(MessageDigest digest, Tensor t) {
         if (t.isContiguous() && !t.isConj() && !t.isNeg()) {
             MemorySegment bytes = t.contiguousBytes();
-            long chunk = 1L << 26;
-            for (long at = 0; at < bytes.byteSize(); at += chunk) {
-                ByteBuffer buffer = bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer();
-                digest.update(buffer);
+            if (bytes.isNative()) {
+                long chunk = 1L << 26;
+                for (long at = 0; at < bytes.byteSize(); at += chunk) {
+                    digest.update(bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer());
+                }
+            } else {
+                // A heap segment over a long[] or float[] has no ByteBuffer view: copy through a byte[].
+                byte[] buffer = new byte[(int) Math.min(1 << 20, Math.max(1, bytes.byteSize()))];
+                for (long at = 0; at < bytes.byteSize(); at += buffer.length) {
+                    int n = (int) Math.min(buffer.length, bytes.byteSize() - at);
+                    MemorySegment.copy(bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, at, buffer, 0, n);
+                    digest.update(buffer, 0, n);
+                }
             }
             return;
         }
