@@ -9,7 +9,8 @@ package dev.weightsonly;
  * <p>Memory: what a load keeps is bounded by these limits, not by the file alone. Each Python value a pickle
  * creates costs up to about 120 bytes of heap (an empty set appended to a list: two bytes of pickle), so
  * {@code maxObjects} at its default allows about 1.2 GB from a pickle of 20 MB; each far memo index up to about
- * 60 bytes for the length of a load ({@code maxMemoEntries}: 120 MB); and DEFLATED records at most
+ * 60 bytes for the length of a load ({@code maxMemoEntries}: 600 MB; slots numbered 0, 1, 2, ... as torch
+ * writes them cost 8 to 32 bytes each); and DEFLATED records at most
  * {@code maxInflationRatio} times the file. A service that loads untrusted files on a small heap lowers
  * {@code maxObjects} (heap / 120 bytes is a hard bound) and {@code maxPickleBytes}. Mapped tensor data is
  * never copied and costs no heap. See docs/SECURITY.md.
@@ -21,7 +22,8 @@ package dev.weightsonly;
  * @param maxStackDepth       values on the unpickler stack at once (opcode floods)
  * @param maxMarkDepth        open MARKs at once (a million nested MARKs)
  * @param maxMemoEntries      distinct memo slots (memo index floods); torch memoizes each value once, so a
- *                            real pickle has about ten slots per tensor
+ *                            real pickle has about ten slots per tensor (a training checkpoint whose
+ *                            optimizer state holds 300,000 tensors has 3 million)
  * @param maxContainerLength  items in one list, dict, set or tuple (DUP/BINGET amplification into one list)
  * @param maxObjects          Python values created by one pickle, plus what calls read or copy of their
  *                            arguments (container items, sixteenths of strings, sparse indices checked):
@@ -67,7 +69,7 @@ public record LoadLimits(
             1L << 30,          // 1 GiB of pickle
             1_000_000,
             10_000,
-            2_000_000,         // memo slots: torch memoizes about 10 per tensor of a state dict
+            10_000_000,        // memo slots: torch memoizes about 10 per tensor, so as many as maxObjects
             50_000_000,
             10_000_000L,       // values: at most about 1.2 GB of heap (see above)
             1L << 30,

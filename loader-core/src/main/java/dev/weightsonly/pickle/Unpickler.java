@@ -32,8 +32,10 @@ public final class Unpickler {
     // Longest text persistent id (PERSID); real ones are under 100 bytes. GLOBAL and INST names are bounded
     // by LoadLimits.maxNameBytes.
     private static final int MAX_NAME_BYTES = 4096;
-    // Memo indices below this are held in an array; sparse larger ones in a map.
+    // Memo indices below this are held in an array however they are filled; past it the array grows only
+    // while at least half of it is filled, so that its size stays within twice the entries the pickle wrote.
     private static final int DENSE_MEMO = 1 << 18;
+    private static final int MAX_DENSE_MEMO = 1 << 30;
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -416,11 +418,12 @@ public final class Unpickler {
         Object value = peek();
         boolean fresh;
         // The array grows by doubling only, so an index from the input never sizes it: slots far beyond what
-        // has been filled go to the map (and move nowhere later; lookups try the array, then the map).
-        if (index < memo.length || index < DENSE_MEMO && index < 2L * memo.length) {
+        // has been filled go to the map (and move nowhere later; lookups try the array, then the map). torch
+        // numbers memo slots 0, 1, 2, ... so a real pickle of millions of values stays in the array.
+        if (index < memo.length || index < 2L * memo.length && denseMemoMayGrow()) {
             int i = (int) index;
             if (i >= memo.length) {
-                memo = Arrays.copyOf(memo, Math.min(memo.length * 2, DENSE_MEMO));
+                memo = Arrays.copyOf(memo, memo.length * 2);
             }
             Object sparse = sparseMemo == null ? null : sparseMemo.remove(index);
             fresh = memo[i] == null && sparse == null;
@@ -435,6 +438,10 @@ public final class Unpickler {
             throw where.atOffset(offset()).limit("maxMemoEntries", limits.maxMemoEntries(),
                     "more than " + limits.maxMemoEntries() + " memo entries");
         }
+    }
+
+    private boolean denseMemoMayGrow() {
+        return memo.length < DENSE_MEMO || memo.length < MAX_DENSE_MEMO && memoEntries >= memo.length / 2;
     }
 
     private Object memoGet(long index) throws CheckpointException {

@@ -426,6 +426,41 @@ class UnpicklerOpcodeTest {
         }
 
         @Test
+        void millionsOfDenselyNumberedSlotsAreAllKept() throws Exception {
+            // As torch writes them (MEMOIZE after each value): a training checkpoint with 300,000 tensors has
+            // about 3 million; the slots past the first 2^18 go to the array as long as it stays half full.
+            int n = 1_500_000;
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(0x80);
+            out.write(4);
+            out.write(']');
+            for (int i = 0; i < n; i++) {
+                out.write(0x94); // MEMOIZE the list at slot i, then a new int at i + 1 ... (every other slot)
+                out.write('J');
+                out.writeBytes(le32(i));
+                out.write(0x94);
+                out.write('a');
+            }
+            // read back a few slots, and one far slot written after all of them
+            out.write('0');
+            out.write('(');
+            for (long slot : new long[] {1, 2L * 262_143 + 1, 2L * 262_144 + 1, 2L * (n - 1) + 1}) {
+                out.write('j');
+                out.writeBytes(le32(slot));
+            }
+            out.write('}');
+            out.write('r');
+            out.writeBytes(le32(0xFFFF_FFF0L));
+            out.write('j');
+            out.writeBytes(le32(0xFFFF_FFF0L));
+            out.write('t');
+            out.write('.');
+            PyTuple t = tuple(load(out.toByteArray()));
+            assertEquals(List.of(0L, 262_143L, 262_144L, (long) n - 1), List.of(t.get(0), t.get(1), t.get(2), t.get(3)));
+            assertSame(t.get(4), t.get(5));
+        }
+
+        @Test
         void memoHoldsTheObjectNotACopy() throws Exception {
             // ] q0 K1 a 0 h0 .  -> the list read back from the memo has the appended item
             Object v = load(b(']', 'q', 0, 'K', 1, 'a', '0', 'h', 0, '.'));
