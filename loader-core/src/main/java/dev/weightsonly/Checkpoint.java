@@ -8,6 +8,7 @@ import dev.weightsonly.pickle.PySet;
 import dev.weightsonly.pickle.PyTuple;
 import dev.weightsonly.pickle.PyValues;
 import dev.weightsonly.tensors.Tensor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -182,9 +183,24 @@ public final class Checkpoint implements AutoCloseable {
         return load(in, name, LoadOptions.defaults());
     }
 
-    /** Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. */
+    /**
+     * Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. The stream is
+     * read to its end and left open.
+     *
+     * <p>A {@link FileInputStream} of a regular file holding a zip checkpoint is read through a temporary
+     * mapping of the rest of its file: the pickle is read in place and only the storages are copied, in
+     * parallel over the available cores (fresh memory costs a page fault per page, which is what a copying
+     * load spends most of its time on). The mapping is released before this returns; the checkpoint refers
+     * only to its own copies. Any other stream is read into memory first, then read there.
+     */
     public static Checkpoint load(InputStream in, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
+        if (in.getClass() == FileInputStream.class) {
+            Checkpoint copied = copyThroughMapping(((FileInputStream) in).getChannel(), name, options);
+            if (copied != null) {
+                return copied;
+            }
+        }
         // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
         StreamBytes.Read read = StreamBytes.readAll(in);
         try {
@@ -200,11 +216,19 @@ public final class Checkpoint implements AutoCloseable {
         return load(bytes, name, LoadOptions.defaults());
     }
 
-    /** Loads a checkpoint held in a byte array (copied, so later changes to the array do not matter). */
+    /**
+     * Loads a checkpoint held in a byte array. The storages are copied (a zip checkpoint's in parallel), so
+     * later changes to the array do not matter.
+     */
     public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         Arena arena = Arena.ofShared();
         try {
+            CheckpointReader.Result copied = CheckpointReader.readCopying(Objects.requireNonNull(name, "name"),
+                    MemorySegment.ofArray(bytes), options, arena);
+            if (copied != null) {
+                return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
+            }
             // Memory the checkpoint owns, so that close() releases it and later reads fail cleanly.
             MemorySegment copy = arena.allocate(bytes.length, 64);
             MemorySegment.copy(bytes, 0, copy, ValueLayout.JAVA_BYTE, 0, bytes.length);
@@ -212,6 +236,42 @@ public final class Checkpoint implements AutoCloseable {
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * A copying load of a zip checkpoint through a temporary mapping of {@code channel} from its position to
+     * its end; null (with the channel where it was) if the channel cannot be mapped (a pipe) or holds another
+     * format. On success the channel is left at its end, as reading the stream would leave it.
+     */
+    private static Checkpoint copyThroughMapping(FileChannel channel, String name, LoadOptions options)
+            throws IOException {
+        long position = channel.position();
+        long size = channel.size();
+        if (size - position < 4) {
+            return null;
+        }
+        try (Arena mapping = Arena.ofShared()) {
+            MemorySegment bytes;
+            try {
+                bytes = channel.map(FileChannel.MapMode.READ_ONLY, position, size - position, mapping);
+            } catch (IOException | UnsupportedOperationException e) {
+                return null; // not a regular file: read as a stream
+            }
+            Arena arena = Arena.ofShared();
+            try {
+                CheckpointReader.Result copied = CheckpointReader.readCopying(Objects.requireNonNull(name, "name"),
+                        bytes, options, arena);
+                if (copied == null) {
+                    arena.close();
+                    return null;
+                }
+                channel.position(size);
+                return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
+            } catch (IOException | RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
         }
     }
 

@@ -15,6 +15,7 @@ import dev.weightsonly.pickle.Unpickler;
 import dev.weightsonly.pickle.UnpicklerHost;
 import dev.weightsonly.safetensors.SafetensorsHeader;
 import dev.weightsonly.torch.TorchUnpicklerHost;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.lang.foreign.ValueLayout;
@@ -66,10 +67,35 @@ final class CheckpointReader {
         throw notAZipCheckpoint(where, bytes);
     }
 
+    /**
+     * A copying load of a zip checkpoint read from {@code bytes} that the caller does not keep (a temporary
+     * mapping, or the caller's array): the storages are copied into memory of {@code copyInto}, in parallel
+     * ({@link ZipArchive#copyStoredRecords}), and nothing of the result refers to {@code bytes}. Returns null
+     * for what it does not read this way (other formats, TorchScript archives): the caller then copies the
+     * whole file and reads the copy.
+     */
+    static Result readCopying(String source, MemorySegment bytes, LoadOptions options, Arena copyInto)
+            throws CheckpointException {
+        Location where = Location.of(source);
+        if (!ZipArchive.looksLikeZip(bytes)) {
+            return null;
+        }
+        ZipArchive archive = ZipArchive.open(bytes, where, options.limits());
+        if (archive.contains("constants.pkl")) {
+            return null;
+        }
+        return readZip(where, archive, options, copyInto);
+    }
+
     private static Result readZip(Location where, MemorySegment bytes, LoadOptions options) throws CheckpointException {
+        return readZip(where, ZipArchive.open(bytes, where, options.limits()), options, null);
+    }
+
+    /** {@code copyInto}: null to read the storages where they are, else the memory to copy them into. */
+    private static Result readZip(Location where, ZipArchive archive, LoadOptions options, Arena copyInto)
+            throws CheckpointException {
         LoadLimits limits = options.limits();
         Map<String, GlobalFactory> globals = options.effectiveGlobals();
-        ZipArchive archive = ZipArchive.open(bytes, where, limits);
         if (archive.contains("constants.pkl")) {
             if (!options.torchScriptWeights()) {
                 // CVE-2025-32434: torch used to hand such files to torch.jit.load even under weights_only.
@@ -87,10 +113,19 @@ final class CheckpointReader {
         MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
                         + String.join(", ", archive.recordNames().stream().limit(10).toList())));
+        Map<String, MemorySegment> copies = copyInto == null ? Map.of() : archive.copyStoredRecords("data/", copyInto);
         TorchUnpicklerHost host = new TorchUnpicklerHost((key, site) -> {
             String name = "data/" + key;
-            return archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key + "' names record '"
-                    + archive.fullName(name) + "', which the archive does not have"));
+            MemorySegment copy = copies.get(name);
+            if (copy != null) {
+                return copy;
+            }
+            MemorySegment record = archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key
+                    + "' names record '" + archive.fullName(name) + "', which the archive does not have"));
+            // Not copied in advance (a DEFLATED record is inflated into memory of its own): never a slice of
+            // bytes the caller does not keep.
+            return copyInto == null || archive.bytes().asOverlappingSlice(record).isEmpty() ? record
+                    : copyInto.allocate(record.byteSize(), 64).copyFrom(record).asReadOnly();
         }, bigEndian, globals.keySet(), limits);
         Location pickleWhere = where.inRecord(archive.fullName(pickleName));
         Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);

@@ -184,6 +184,17 @@ class AdversarialCorpusTest {
             assertEquals(mapped.message().substring(file.toString().length()),
                     copied.message().substring(("copy:" + c.file()).length()));
         }
+        // And read from a FileInputStream (a temporary mapping, the storages copied in parallel).
+        Outcome streamed = run(c, "stream:" + c.file(), () -> {
+            try (java.io.FileInputStream in = new java.io.FileInputStream(file.toFile())) {
+                return Checkpoint.load(in, "stream:" + c.file(), options);
+            }
+        });
+        assertEquals(mapped.kind(), streamed.kind(), streamed.message());
+        if (!c.outcome().equals("loads")) {
+            assertEquals(mapped.message().substring(file.toString().length()),
+                    streamed.message().substring(("stream:" + c.file()).length()));
+        }
         scanHasTheExpectedExitStatus(c);
     }
 

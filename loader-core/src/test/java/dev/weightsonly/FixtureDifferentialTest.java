@@ -98,6 +98,11 @@ class FixtureDifferentialTest {
         try (Checkpoint c = Checkpoint.load(bytes, name)) {
             assertEquals(mapped, dump(c));
         }
+        try (java.io.FileInputStream in = new java.io.FileInputStream(Fixtures.file(name).toFile());
+                Checkpoint c = Checkpoint.load(in, name)) {
+            assertFalse(c.isMapped());
+            assertEquals(mapped, dump(c));
+        }
     }
 
     @Test
