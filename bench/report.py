@@ -39,7 +39,8 @@ def load_results(out):
                     continue
             for e in entries:
                 bench = e["benchmark"].rsplit(".", 2)
-                key = (bench[-2] + "." + bench[-1], e["params"].get("file") or e["params"].get("elements"))
+                suffix = ".parallelgc" if "parallelgc" in name else ""
+                key = (bench[-2] + "." + bench[-1] + suffix, e["params"].get("file") or e["params"].get("elements"))
                 jmh[key] = e
     cold = {}
     if os.path.exists(os.path.join(out, "coldstart.jsonl")):
@@ -115,7 +116,7 @@ def main():
         p(f"Note: {note}\n")
 
     p("### Loads against torch.load(weights_only=True), steady state\n")
-    p("| file | Java mapped load | Java copying load (stream) | torch.load | mapped: x faster | copying: x faster"
+    p("| file | Java mapped load | Java copying load (FileInputStream) | torch.load | mapped: x faster | copying: x faster"
       " | `cat > /dev/null` | plain read |")
     p("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for f in FILES:
@@ -145,7 +146,8 @@ def main():
     cat1 = median_s(ref, "sd_1g.pt", "cat")
     read1 = median_s(ref, "sd_1g.pt", "read")
     jcat, _ = java_s(jmh, "ReadBaselineBenchmark.catToDevNull", "sd_1g.pt")
-    for label, c in (("stream", c1), ("byte array", b1)):
+    f1, _ = java_s(jmh, "CopyingLoadBenchmark.filesStreamLoad", "sd_1g.pt")
+    for label, c in (("FileInputStream", c1), ("Files.newInputStream", f1), ("byte array", b1)):
         if c and t1:
             p(f"| copying load ({label}) >= 2x faster than torch.load | {t1 / c:.2f}x ({ms(c)} vs {ms(t1)})"
               f" | {verdict(t1 / c >= 2)} |")
@@ -159,9 +161,13 @@ def main():
         t = median_s(ref, f, "torch")
         m, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad", f)
         c, _ = java_s(jmh, "CopyingLoadBenchmark.streamLoad", f)
+        pg, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad.parallelgc", f)
         if t and m:
             p(f"| {label} >= 10x faster than torch.load | mapped {t / m:,.0f}x ({ms(m)} vs {ms(t)})"
-              + (f"; copying {t / c:,.1f}x ({ms(c)})" if c else "") + f" | {verdict(t / m >= 10)} |")
+              + (f"; copying {t / c:,.1f}x ({ms(c)})" if c else "")
+              + (f"; mapped with -XX:+UseParallelGC {t / pg:,.0f}x ({ms(pg)})" if pg else "")
+              + f" | {verdict(t / m >= 10)}" + (f" (with the parallel collector: {verdict(t / pg >= 10)})" if pg else "")
+              + " |")
     g1 = jmh.get(("MappedLoadBenchmark.mappedLoad", "sd_1g.pt"), {}).get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
     g4 = jmh.get(("MappedLoadBenchmark.mappedLoad", "sd_4g.pt"), {}).get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
     h1, h4 = heap.get("sd_1g.pt"), heap.get("sd_4g.pt")

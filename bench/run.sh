@@ -58,9 +58,11 @@ log "writing the benchmark files with PyTorch ($PY) into $DIR"
 
 if [ "$QUICK" = 1 ]; then
   REPEAT=2; JMH_MAPPED=(-wi 1 -i 2 -w 1s -r 1s); JMH_COPY=(-wi 1 -i 2 -w 1s -r 1s); JMH_CONV=(-wi 1 -i 2 -w 1s -r 1s)
+  JMH_BIG=(-wi 1 -i 1 -w 1s -r 1s)
   COLD=2
 else
   REPEAT=5; JMH_MAPPED=(-wi 3 -i 5 -w 1s -r 1s); JMH_COPY=(-wi 3 -i 5 -w 2s -r 2s); JMH_CONV=(-wi 3 -i 5 -w 1s -r 1s)
+  JMH_BIG=(-wi 1 -i 3 -w 1s -r 1s)
   COLD=5
 fi
 
@@ -82,19 +84,20 @@ jmh() { # jmh NAME ARGS...: one JMH run, JSON results in $OUT/jmh-NAME.json
     || { echo "JMH $name failed, see $OUT/jmh-$name.log" >&2; tail -5 "$OUT/jmh-$name.log" >&2; }
 }
 
-# file, torch repeats, whether to run the byte-array copying load (files under 2 GiB), maxMemoEntries for the
-# Java loads (0: the default limits)
+# file, torch repeats, whether to run the byte-array and Files.newInputStream copying loads too, whether it is
+# big (fewer JMH iterations for its copying load: one load takes seconds), maxMemoEntries for the Java loads
+# (0: the default limits)
 FILES=(
-  "sd_1g.pt $REPEAT yes 0"
-  "sd_1g_legacy.pt $REPEAT no 0"
-  "llm_bf16.pt $REPEAT no 0"
-  "small_3000.pt $REPEAT no 0"
-  "optim_100k.pt 2 no 10000000"
-  "single_3g.pt 3 no 0"
-  "sd_4g.pt 3 no 0"
+  "sd_1g.pt $REPEAT yes no 0"
+  "sd_1g_legacy.pt $REPEAT no no 0"
+  "llm_bf16.pt $REPEAT no no 0"
+  "small_3000.pt $REPEAT no no 0"
+  "optim_100k.pt 2 no no 10000000"
+  "single_3g.pt 3 no yes 0"
+  "sd_4g.pt 3 no yes 0"
 )
 for entry in "${FILES[@]}"; do
-  read -r file torch_repeat bytes memo <<< "$entry"
+  read -r file torch_repeat bytes big memo <<< "$entry"
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $file "* ]]; then continue; fi
   path="$DIR/$file"
   [ "$QUICK" = 1 ] && torch_repeat=1
@@ -112,8 +115,15 @@ for entry in "${FILES[@]}"; do
   log "$file: Java copying load from a stream (JMH)"
   if [ "$bytes" = yes ]; then
     jmh "copy-$file" 'CopyingLoadBenchmark|ReadBaselineBenchmark' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}"
+  elif [ "$big" = yes ]; then
+    jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_BIG[@]}"
   else
     jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}"
+  fi
+  if [ "$file" = optim_100k.pt ]; then
+    log "$file: Java mapped load with the parallel collector instead of G1 (JMH)"
+    jmh "mapped-parallelgc-$file" MappedLoadBenchmark -p file="$file" -p maxMemoEntries="$memo" "${JMH_MAPPED[@]}" \
+      -jvmArgsAppend -XX:+UseParallelGC
   fi
   log "$file: first load in a fresh JVM, $COLD times"
   for _ in $(seq "$COLD"); do
