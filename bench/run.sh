@@ -92,7 +92,7 @@ FILES=(
   "sd_1g_legacy.pt $REPEAT no no 0"
   "llm_bf16.pt $REPEAT no no 0"
   "small_3000.pt $REPEAT no no 0"
-  "optim_100k.pt 2 no no 10000000"
+  "optim_100k.pt 2 no no 0"
   "single_3g.pt 3 no yes 0"
   "sd_4g.pt 3 no yes 0"
 )
