@@ -13,9 +13,8 @@ final class BenchFiles {
     }
 
     /**
-     * The load options of a benchmark: the defaults, or with {@code maxMemoEntries} raised when it is
-     * positive (a checkpoint of 300,000 tensors needs about 2 million memo entries; bench/run.sh says when it
-     * raises the limit).
+     * The load options of a benchmark: the defaults, or with {@code maxMemoEntries} set when it is positive
+     * (bench/run.sh says when it sets it; the default, 10 million, holds a checkpoint of 1 million tensors).
      */
     static LoadOptions options(int maxMemoEntries) {
         if (maxMemoEntries <= 0) {

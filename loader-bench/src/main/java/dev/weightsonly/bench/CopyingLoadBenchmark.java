@@ -1,12 +1,10 @@
 package dev.weightsonly.bench;
 
 import dev.weightsonly.Checkpoint;
-import dev.weightsonly.LoadOptions;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -15,7 +13,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -26,7 +23,8 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * Copying loads: every byte of the file is copied into memory the checkpoint owns, as {@code torch.load}
  * copies every storage. {@link #streamLoad} reads the file (from the page cache) through a
- * {@code FileInputStream}, so it is the whole of what {@code torch.load(path)} does;
+ * {@code FileInputStream} (for a zip checkpoint: a temporary mapping, the storages copied in parallel), so it
+ * is the whole of what {@code torch.load(path)} does;
  * {@link #filesStreamLoad} through {@code Files.newInputStream} (one more copy, through a heap buffer, and
  * past 2 GiB no exact size); {@link #byteArrayLoad} starts from the bytes already in a Java array (files
  * under 2 GiB only).
@@ -37,26 +35,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @Warmup(iterations = 4, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
-public class CopyingLoadBenchmark {
-
-    @Param("/tmp/weightsonly-bench")
-    public String dir;
-
-    @Param({"sd_1g.pt"})
-    public String file;
-
-    /** 0: the default limits; otherwise maxMemoEntries raised to this (see {@link BenchFiles#options}). */
-    @Param("0")
-    public int maxMemoEntries;
-
-    private Path path;
-    private LoadOptions options;
-
-    @Setup
-    public void setup() throws IOException {
-        path = BenchFiles.existing(dir, file);
-        options = BenchFiles.options(maxMemoEntries);
-    }
+public class CopyingLoadBenchmark extends CheckpointFileState {
 
     @Benchmark
     public int streamLoad(Blackhole blackhole) throws IOException {

@@ -1,9 +1,7 @@
 package dev.weightsonly.bench;
 
 import dev.weightsonly.Checkpoint;
-import dev.weightsonly.LoadOptions;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -11,9 +9,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
@@ -29,27 +25,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class MappedLoadBenchmark {
-
-    /** Folder of the files bench/make_files.py writes. */
-    @Param("/tmp/weightsonly-bench")
-    public String dir;
-
-    @Param({"sd_1g.pt"})
-    public String file;
-
-    /** 0: the default limits; otherwise maxMemoEntries raised to this (see {@link BenchFiles#options}). */
-    @Param("0")
-    public int maxMemoEntries;
-
-    private Path path;
-    private LoadOptions options;
-
-    @Setup
-    public void setup() throws IOException {
-        path = BenchFiles.existing(dir, file);
-        options = BenchFiles.options(maxMemoEntries);
-    }
+public class MappedLoadBenchmark extends CheckpointFileState {
 
     @Benchmark
     public int mappedLoad(Blackhole blackhole) throws IOException {

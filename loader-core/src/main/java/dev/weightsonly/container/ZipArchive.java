@@ -6,7 +6,6 @@ import dev.weightsonly.LoadLimits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,8 +40,7 @@ public final class ZipArchive {
     private static final int CENTRAL_HEADER = 0x02014B50;
     private static final int ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064B50;
     private static final int ZIP64_LOCATOR = 0x07064B50;
-    private static final int ZIP64_EXTRA = 0x0001;
-    private static final int LOCAL_HEADER_BYTES = 30;
+        private static final int LOCAL_HEADER_BYTES = 30;
     private static final int CENTRAL_HEADER_BYTES = 46;
     private static final int ZIP64_LOCATOR_BYTES = 20;
     private static final int ZIP64_END_BYTES = 56;
@@ -51,9 +49,8 @@ public final class ZipArchive {
     private static final int STORED = 0;
     private static final int DEFLATED = 8;
 
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ZipChecks.U32;
+    private static final ValueLayout.OfLong U64 = ZipChecks.U64;
 
     /**
      * What the central directory says about one record; {@code index} is its place in the directory, and
@@ -113,16 +110,16 @@ public final class ZipArchive {
                 throw unreadable(where, "central directory entry " + i + " of " + count + " at offset " + at
                         + " is missing or truncated");
             }
-            int flags = u16(file, at + 8);
-            int method = u16(file, at + 10);
-            long crc = u32(file, at + 16);
-            long compressed = u32(file, at + 20);
-            long size = u32(file, at + 24);
-            int nameLength = u16(file, at + 28);
-            int extraLength = u16(file, at + 30);
-            int commentLength = u16(file, at + 32);
-            int disk = u16(file, at + 34);
-            long localHeader = u32(file, at + 42);
+            int flags = ZipChecks.u16(file, at + 8);
+            int method = ZipChecks.u16(file, at + 10);
+            long crc = ZipChecks.u32(file, at + 16);
+            long compressed = ZipChecks.u32(file, at + 20);
+            long size = ZipChecks.u32(file, at + 24);
+            int nameLength = ZipChecks.u16(file, at + 28);
+            int extraLength = ZipChecks.u16(file, at + 30);
+            int commentLength = ZipChecks.u16(file, at + 32);
+            int disk = ZipChecks.u16(file, at + 34);
+            long localHeader = ZipChecks.u32(file, at + 42);
             long next = at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
             if (next > end) {
                 throw unreadable(where, "central directory entry " + i + " at offset " + at
@@ -182,12 +179,12 @@ public final class ZipArchive {
 
         static Directory find(MemorySegment file, Location where) throws CheckpointException {
             long end = ZipChecks.endRecord(file, where);
-            int disk = u16(file, end + 4);
-            int directoryDisk = u16(file, end + 6);
-            long diskEntries = u16(file, end + 8);
-            long entries = u16(file, end + 10);
-            long size = u32(file, end + 12);
-            long offset = u32(file, end + 16);
+            int disk = ZipChecks.u16(file, end + 4);
+            int directoryDisk = ZipChecks.u16(file, end + 6);
+            long diskEntries = ZipChecks.u16(file, end + 8);
+            long entries = ZipChecks.u16(file, end + 10);
+            long size = ZipChecks.u32(file, end + 12);
+            long offset = ZipChecks.u32(file, end + 16);
             long limit = end;
             long locator = end - ZIP64_LOCATOR_BYTES;
             if (locator >= 0 && file.get(U32, locator) == ZIP64_LOCATOR) {
@@ -228,37 +225,27 @@ public final class ZipArchive {
      */
     private static long[] zip64Extra(MemorySegment file, long at, int length, boolean wantSize, boolean wantCompressed,
             boolean wantOffset, String name, Location where) throws CheckpointException {
-        long end = at + length;
-        while (end - at >= 4) {
-            int id = u16(file, at);
-            int size = u16(file, at + 2);
-            long data = at + 4;
-            if (size > end - data) {
-                break;
-            }
-            if (id == ZIP64_EXTRA) {
-                long[] values = {-1, -1, -1};
-                boolean[] wanted = {wantSize, wantCompressed, wantOffset};
-                long field = data;
-                for (int i = 0; i < 3; i++) {
-                    if (!wanted[i]) {
-                        continue;
-                    }
-                    if (data + size - field < 8) {
-                        throw unreadable(where, "the ZIP64 extra field of '" + name + "' is too short");
-                    }
-                    values[i] = file.get(U64, field);
-                    if (values[i] < 0) {
-                        throw unreadable(where, "the ZIP64 extra field of '" + name + "' holds a size or offset"
-                                + " past 2^63");
-                    }
-                    field += 8;
-                }
-                return values;
-            }
-            at = data + size;
+        long[] extra = ZipChecks.zip64Field(file, at, length);
+        if (extra == null) {
+            throw unreadable(where, "record '" + name + "' needs a ZIP64 extra field, which is missing");
         }
-        throw unreadable(where, "record '" + name + "' needs a ZIP64 extra field, which is missing");
+        long[] values = {-1, -1, -1};
+        boolean[] wanted = {wantSize, wantCompressed, wantOffset};
+        long field = extra[0];
+        for (int i = 0; i < 3; i++) {
+            if (!wanted[i]) {
+                continue;
+            }
+            if (extra[0] + extra[1] - field < 8) {
+                throw unreadable(where, "the ZIP64 extra field of '" + name + "' is too short");
+            }
+            values[i] = file.get(U64, field);
+            if (values[i] < 0) {
+                throw unreadable(where, "the ZIP64 extra field of '" + name + "' holds a size or offset past 2^63");
+            }
+            field += 8;
+        }
+        return values;
     }
 
     private static CheckpointException unreadable(Location where, String detail) {
@@ -266,13 +253,7 @@ public final class ZipArchive {
                 + " (the file is truncated or not a zip checkpoint)");
     }
 
-    private static int u16(MemorySegment file, long at) {
-        return file.get(U16, at) & 0xFFFF;
-    }
 
-    private static long u32(MemorySegment file, long at) {
-        return file.get(U32, at) & U32_MAX;
-    }
 
     /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
     public String rootFolder() {

@@ -35,9 +35,9 @@ final class ZipChecks {
     private static final int FLAG_STRONG_ENCRYPTION = 0x40;
     private static final long U32_MAX = 0xFFFF_FFFFL;
 
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ZipChecks() {
     }
@@ -313,6 +313,18 @@ final class ZipChecks {
 
     /** Uncompressed and compressed size from a ZIP64 extra field, or null if there is none. */
     private static long[] zip64(MemorySegment file, long at, int length) {
+        long[] field = zip64Field(file, at, length);
+        if (field == null || field[1] < 16) {
+            return null;
+        }
+        return new long[] {file.get(U64, field[0]), file.get(U64, field[0] + 8)};
+    }
+
+    /**
+     * The ZIP64 extended-information field (id 1) among the extra fields at {@code [at, at + length)}: its
+     * data's offset and size, or null if there is none (or a field before it reaches past the end).
+     */
+    static long[] zip64Field(MemorySegment file, long at, int length) {
         long end = at + length;
         while (end - at >= 4) {
             int id = u16(file, at);
@@ -321,19 +333,19 @@ final class ZipChecks {
             if (size > end - data) {
                 return null;
             }
-            if (id == 0x0001 && size >= 16) {
-                return new long[] {file.get(U64, data), file.get(U64, data + 8)};
+            if (id == 0x0001) {
+                return new long[] {data, size};
             }
             at = data + size;
         }
         return null;
     }
 
-    private static int u16(MemorySegment file, long at) {
+    static int u16(MemorySegment file, long at) {
         return file.get(U16, at) & 0xFFFF;
     }
 
-    private static long u32(MemorySegment file, long at) {
+    static long u32(MemorySegment file, long at) {
         return file.get(U32, at) & U32_MAX;
     }
 }

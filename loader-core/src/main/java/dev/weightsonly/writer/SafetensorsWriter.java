@@ -1,5 +1,6 @@
 package dev.weightsonly.writer;
 
+import dev.weightsonly.dump.JsonText;
 import dev.weightsonly.safetensors.SafetensorsDType;
 import dev.weightsonly.safetensors.SafetensorsHeader;
 import dev.weightsonly.tensors.Storage;
@@ -262,27 +263,7 @@ public final class SafetensorsWriter {
     /** A JSON string as serde_json writes it: {@code "}, {@code \} and control characters escaped, the rest as is. */
     private static void string(StringBuilder json, String s) {
         utf8(s, "string");
-        json.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> json.append("\\\"");
-                case '\\' -> json.append("\\\\");
-                case '\n' -> json.append("\\n");
-                case '\r' -> json.append("\\r");
-                case '\t' -> json.append("\\t");
-                case '\b' -> json.append("\\b");
-                case '\f' -> json.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        json.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        json.append(c);
-                    }
-                }
-            }
-        }
-        json.append('"');
+        JsonText.quote(s, json);
     }
 
     /** Builds a {@link SafetensorsWriter}: no metadata, {@link SharedStorage#REFUSE}, no progress reports. */

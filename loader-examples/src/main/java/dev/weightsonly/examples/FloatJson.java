@@ -1,5 +1,7 @@
 package dev.weightsonly.examples;
 
+import dev.weightsonly.dump.JsonText;
+
 /**
  * The two bits of JSON {@link WeightsService} speaks, without a JSON library: reading a flat array of numbers
  * and writing floats and strings.
@@ -137,24 +139,6 @@ final class FloatJson {
 
     /** {@code s} as a JSON string literal. */
     static String string(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
+        return JsonText.quote(s);
     }
 }
