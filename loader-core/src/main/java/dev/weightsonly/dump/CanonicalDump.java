@@ -80,11 +80,13 @@ public final class CanonicalDump {
      * @throws IllegalArgumentException if a bound is exceeded (see the class comment)
      */
     public static String toJson(Object root, int maxDepth, long maxNodes, long maxChars) {
-        StringBuilder out = new StringBuilder();
-        CanonicalDump dump = new CanonicalDump(maxDepth, maxNodes, maxChars);
-        out.append("{\"root\":");
-        dump.value(root, out, 0);
-        return out.append('}').toString();
+        return DeepStack.call(maxDepth, () -> {
+            StringBuilder out = new StringBuilder();
+            CanonicalDump dump = new CanonicalDump(maxDepth, maxNodes, maxChars);
+            out.append("{\"root\":");
+            dump.value(root, out, 0);
+            return out.append('}').toString();
+        });
     }
 
     /** Counts {@code n} more characters of output, refusing before they would pass {@code maxChars}. */

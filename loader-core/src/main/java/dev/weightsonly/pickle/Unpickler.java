@@ -58,6 +58,10 @@ public final class Unpickler {
     private int[] marks = new int[16];
     private int markDepth;
 
+    // The values of the slots the pickle reads back (MemoReads); the others hold WRITTEN, so that the count of
+    // slots (MEMOIZE's index, maxMemoEntries) stays exact while the values they held can be collected.
+    private final MemoReads memoReads;
+    private static final Object WRITTEN = new Object();
     private Object[] memo = new Object[64];
     private HashMap<Long, Object> sparseMemo;
     private int memoEntries;
@@ -75,6 +79,7 @@ public final class Unpickler {
         this.host = host;
         this.limits = limits;
         this.pos = start;
+        this.memoReads = MemoReads.of(data, start, end);
     }
 
     /**
@@ -415,7 +420,8 @@ public final class Unpickler {
     }
 
     private void memoPut(long index) throws CheckpointException {
-        Object value = peek();
+        Object top = peek();
+        Object value = memoReads.isRead(index) ? top : WRITTEN;
         boolean fresh;
         // The array grows by doubling only, so an index from the input never sizes it: slots far beyond what
         // has been filled go to the map (and move nowhere later; lookups try the array, then the map). torch
@@ -451,6 +457,11 @@ public final class Unpickler {
         }
         if (v == null) {
             throw malformed("memo slot " + index + " was read before it was written");
+        }
+        if (v == WRITTEN) {
+            // MemoReads lists every slot a GET reads; reaching this would be a bug in it, never the file's fault.
+            throw new IllegalStateException("memo slot " + index + " was not kept: MemoReads missed a GET at "
+                    + offset());
         }
         return v;
     }
