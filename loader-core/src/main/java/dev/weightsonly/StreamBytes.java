@@ -119,11 +119,16 @@ final class StreamBytes {
         }
         long total = chunks.stream().mapToLong(c -> c.size).sum();
         Chunk exact = new Chunk(total, true);
-        for (Chunk c : chunks) {
-            MemorySegment.copy(c.segment, 0, exact.segment, exact.size, c.size);
-            exact.size += c.size;
-            c.arena.close();
+        try {
+            for (Chunk c : chunks) {
+                MemorySegment.copy(c.segment, 0, exact.segment, exact.size, c.size);
+                exact.size += c.size;
+            }
+        } catch (RuntimeException | Error e) {
+            exact.arena.close(); // the caller closes the chunks
+            throw e;
         }
+        chunks.forEach(c -> c.arena.close());
         return new Read(exact.segment.asReadOnly(), exact.arena);
     }
 }

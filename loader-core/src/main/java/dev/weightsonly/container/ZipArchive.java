@@ -1,5 +1,8 @@
 package dev.weightsonly.container;
 
+import static dev.weightsonly.container.ZipChecks.u16;
+import static dev.weightsonly.container.ZipChecks.u32;
+
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
@@ -40,7 +43,7 @@ public final class ZipArchive {
     private static final int CENTRAL_HEADER = 0x02014B50;
     private static final int ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064B50;
     private static final int ZIP64_LOCATOR = 0x07064B50;
-        private static final int LOCAL_HEADER_BYTES = 30;
+    private static final int LOCAL_HEADER_BYTES = 30;
     private static final int CENTRAL_HEADER_BYTES = 46;
     private static final int ZIP64_LOCATOR_BYTES = 20;
     private static final int ZIP64_END_BYTES = 56;
@@ -110,16 +113,16 @@ public final class ZipArchive {
                 throw unreadable(where, "central directory entry " + i + " of " + count + " at offset " + at
                         + " is missing or truncated");
             }
-            int flags = ZipChecks.u16(file, at + 8);
-            int method = ZipChecks.u16(file, at + 10);
-            long crc = ZipChecks.u32(file, at + 16);
-            long compressed = ZipChecks.u32(file, at + 20);
-            long size = ZipChecks.u32(file, at + 24);
-            int nameLength = ZipChecks.u16(file, at + 28);
-            int extraLength = ZipChecks.u16(file, at + 30);
-            int commentLength = ZipChecks.u16(file, at + 32);
-            int disk = ZipChecks.u16(file, at + 34);
-            long localHeader = ZipChecks.u32(file, at + 42);
+            int flags = u16(file, at + 8);
+            int method = u16(file, at + 10);
+            long crc = u32(file, at + 16);
+            long compressed = u32(file, at + 20);
+            long size = u32(file, at + 24);
+            int nameLength = u16(file, at + 28);
+            int extraLength = u16(file, at + 30);
+            int commentLength = u16(file, at + 32);
+            int disk = u16(file, at + 34);
+            long localHeader = u32(file, at + 42);
             long next = at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
             if (next > end) {
                 throw unreadable(where, "central directory entry " + i + " at offset " + at
@@ -179,12 +182,12 @@ public final class ZipArchive {
 
         static Directory find(MemorySegment file, Location where) throws CheckpointException {
             long end = ZipChecks.endRecord(file, where);
-            int disk = ZipChecks.u16(file, end + 4);
-            int directoryDisk = ZipChecks.u16(file, end + 6);
-            long diskEntries = ZipChecks.u16(file, end + 8);
-            long entries = ZipChecks.u16(file, end + 10);
-            long size = ZipChecks.u32(file, end + 12);
-            long offset = ZipChecks.u32(file, end + 16);
+            int disk = u16(file, end + 4);
+            int directoryDisk = u16(file, end + 6);
+            long diskEntries = u16(file, end + 8);
+            long entries = u16(file, end + 10);
+            long size = u32(file, end + 12);
+            long offset = u32(file, end + 16);
             long limit = end;
             long locator = end - ZIP64_LOCATOR_BYTES;
             if (locator >= 0 && file.get(U32, locator) == ZIP64_LOCATOR) {
@@ -252,8 +255,6 @@ public final class ZipArchive {
         return where.malformed("PytorchStreamReader failed reading zip archive: " + detail
                 + " (the file is truncated or not a zip checkpoint)");
     }
-
-
 
     /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
     public String rootFolder() {
@@ -339,27 +340,26 @@ public final class ZipArchive {
             copied.add(name);
             sources.add(source);
         }
-        List<int[]> groups = new ArrayList<>(); // [first, end) indices into copied
+        /** Records {@code [first, end)} of {@code copied}, {@code bytes} in all with each one aligned. */
+        record Group(int first, int end, long bytes) {
+        }
+        List<Group> groups = new ArrayList<>();
         int first = 0;
         long groupBytes = 0;
         for (int i = 0; i < copied.size(); i++) {
             groupBytes += alignedSize(sources.get(i).byteSize());
             if (groupBytes >= COPY_GROUP || i == copied.size() - 1) {
-                groups.add(new int[] {first, i + 1});
+                groups.add(new Group(first, i + 1, groupBytes));
                 first = i + 1;
                 groupBytes = 0;
             }
         }
         MemorySegment[] copies = new MemorySegment[copied.size()];
         groups.parallelStream().forEach(group -> {
-            long bytes = 0;
-            for (int i = group[0]; i < group[1]; i++) {
-                bytes += alignedSize(sources.get(i).byteSize());
-            }
             // Allocated (and so faulted in and zeroed) by the thread that copies into it.
-            MemorySegment memory = arena.allocate(Math.max(bytes, 1), 64);
+            MemorySegment memory = arena.allocate(Math.max(group.bytes(), 1), 64);
             long at = 0;
-            for (int i = group[0]; i < group[1]; i++) {
+            for (int i = group.first(); i < group.end(); i++) {
                 MemorySegment source = sources.get(i);
                 MemorySegment target = memory.asSlice(at, source.byteSize());
                 copyInParts(source, target);

@@ -126,7 +126,7 @@ public final class CanonicalDump {
             case Double d -> number(d, out);
             case String s -> {
                 reserve(s.length()); // before a long string is copied; escapes are counted after
-                string(s, out);
+                JsonText.quote(s, out);
                 chars -= s.length();
             }
             case PyBytes b -> {
@@ -151,7 +151,7 @@ public final class CanonicalDump {
             case DType d -> out.append("{\"dtype\":\"").append(d.torchName()).append("\"}");
             case TorchDevice d -> {
                 out.append("{\"device\":");
-                string(d.name(), out);
+                JsonText.quote(d.name(), out);
                 out.append('}');
             }
             case TorchLayout l -> out.append("{\"layout\":\"").append(l.torchName()).append("\"}");
@@ -196,7 +196,7 @@ public final class CanonicalDump {
             });
             case PyObject o -> enter(o, () -> {
                 out.append("{\"object\":{\"class\":");
-                string(o.className(), out);
+                JsonText.quote(o.className(), out);
                 out.append(",\"args\":");
                 items(o.args().items(), out, depth);
                 out.append(",\"state\":");
@@ -238,9 +238,6 @@ public final class CanonicalDump {
         }
     }
 
-    static void string(String s, StringBuilder out) {
-        JsonText.quote(s, out);
-    }
 
     private void sparse(SparseTensor s, StringBuilder out, int depth) {
         String layout = s.layout().torchName().substring("torch.".length());

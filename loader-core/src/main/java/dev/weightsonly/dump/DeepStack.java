@@ -15,6 +15,8 @@ final class DeepStack {
     // Generous for five interpreted frames per level; reserved address space, committed only as it is used.
     private static final long BYTES_PER_LEVEL = 16 << 10;
     private static final int SHALLOW = 100;
+    // A caller may pass any bound; 512 MiB of stack holds some 30,000 levels.
+    private static final long MAX_STACK = 512L << 20;
 
     private DeepStack() {
     }
@@ -24,7 +26,8 @@ final class DeepStack {
             return walk.get();
         }
         FutureTask<T> task = new FutureTask<>(walk::get);
-        Thread thread = new Thread(null, task, "weightsonly-deep-walk", (maxDepth + 64L) * BYTES_PER_LEVEL);
+        long stack = Math.min(MAX_STACK, (maxDepth + 64L) * BYTES_PER_LEVEL);
+        Thread thread = new Thread(null, task, "weightsonly-deep-walk", stack);
         thread.setDaemon(true);
         thread.start();
         boolean interrupted = false;
