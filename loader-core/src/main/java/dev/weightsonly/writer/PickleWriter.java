@@ -56,7 +56,6 @@ final class PickleWriter {
 
     private static final int BATCH = 1000;
     private static final int MAX_DEPTH = 1000;
-    private static final long BYTE_LIMIT = 0xFFFF_FFFFL;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final IdentityHashMap<Object, Integer> memo = new IdentityHashMap<>();
@@ -257,10 +256,7 @@ final class PickleWriter {
             get(index);
             return;
         }
-        byte[] utf8 = utf8SurrogatePass(s);
-        if (utf8.length > BYTE_LIMIT) {
-            throw fail("a str of " + utf8.length + " bytes is too long for protocol 2");
-        }
+        byte[] utf8 = utf8SurrogatePass(s); // a Java array: always within BINUNICODE's 32-bit length
         out.write('X'); // BINUNICODE
         writeInt32(utf8.length);
         out.write(utf8, 0, utf8.length);

@@ -1,5 +1,6 @@
 package dev.weightsonly.cli;
 
+import dev.weightsonly.dump.JsonText;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadOptions;
@@ -208,8 +209,8 @@ final class DiffCommand implements Callable<Integer> {
     // JSON
 
     private String toJson(Report report) {
-        StringBuilder sb = new StringBuilder("{\"a\":").append(ScanCommand.quote(a.toString()))
-                .append(",\"b\":").append(ScanCommand.quote(b.toString()))
+        StringBuilder sb = new StringBuilder("{\"a\":").append(JsonText.quote(a.toString()))
+                .append(",\"b\":").append(JsonText.quote(b.toString()))
                 .append(",\"identical\":").append(report.identical())
                 .append(",\"tensors_in_a\":").append(report.countA())
                 .append(",\"tensors_in_b\":").append(report.countB())
@@ -219,17 +220,17 @@ final class DiffCommand implements Callable<Integer> {
         List<String> changed = new ArrayList<>();
         for (Change c : report.changes()) {
             if (c.inB() == null) {
-                onlyA.add("{\"name\":" + ScanCommand.quote(c.name()) + "," + geometry(c.inA()) + "}");
+                onlyA.add("{\"name\":" + JsonText.quote(c.name()) + "," + geometry(c.inA()) + "}");
             } else if (c.inA() == null) {
-                onlyB.add("{\"name\":" + ScanCommand.quote(c.name()) + "," + geometry(c.inB()) + "}");
+                onlyB.add("{\"name\":" + JsonText.quote(c.name()) + "," + geometry(c.inB()) + "}");
             } else if (c.values() == null) {
                 String change = c.inA().dtype() != c.inB().dtype() && !Arrays.equals(c.inA().shape(), c.inB().shape())
                         ? "dtype_and_shape" : c.inA().dtype() != c.inB().dtype() ? "dtype" : "shape";
-                changed.add("{\"name\":" + ScanCommand.quote(c.name()) + ",\"change\":\"" + change + "\",\"a\":{"
+                changed.add("{\"name\":" + JsonText.quote(c.name()) + ",\"change\":\"" + change + "\",\"a\":{"
                         + geometry(c.inA()) + "},\"b\":{" + geometry(c.inB()) + "}}");
             } else {
                 TensorComparison.ValueDiff d = c.values();
-                changed.add("{\"name\":" + ScanCommand.quote(c.name()) + ",\"change\":\"values\"," + geometry(c.inA())
+                changed.add("{\"name\":" + JsonText.quote(c.name()) + ",\"change\":\"values\"," + geometry(c.inA())
                         + ",\"elements\":" + d.elements() + ",\"differing\":" + d.differing()
                         + ",\"max_abs_diff\":" + jsonNumber(d.maxAbsDiff()) + "}");
             }

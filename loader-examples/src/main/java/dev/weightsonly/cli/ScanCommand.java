@@ -141,28 +141,24 @@ final class ScanCommand implements Callable<Integer> {
     }
 
     private static String toJson(ScanReport report, int status) {
-        StringBuilder sb = new StringBuilder("{\"file\":").append(quote(report.source()))
-                .append(",\"verdict\":").append(quote(verdictWord(report, status).replace(' ', '_')))
+        StringBuilder sb = new StringBuilder("{\"file\":").append(JsonText.quote(report.source()))
+                .append(",\"verdict\":").append(JsonText.quote(verdictWord(report, status).replace(' ', '_')))
                 .append(",\"globals\":[");
         boolean first = true;
         for (Map.Entry<String, List<GlobalReference>> e : byName(report).entrySet()) {
             GlobalReference g = e.getValue().get(0);
-            sb.append(first ? "" : ",").append("{\"name\":").append(quote(e.getKey()))
-                    .append(",\"verdict\":").append(quote(g.verdict().name().toLowerCase(java.util.Locale.ROOT)))
+            sb.append(first ? "" : ",").append("{\"name\":").append(JsonText.quote(e.getKey()))
+                    .append(",\"verdict\":").append(JsonText.quote(g.verdict().name().toLowerCase(java.util.Locale.ROOT)))
                     .append(",\"count\":").append(e.getValue().size())
-                    .append(",\"record\":").append(quote(g.record()))
+                    .append(",\"record\":").append(JsonText.quote(g.record()))
                     .append(",\"offset\":").append(g.offset())
-                    .append(",\"reason\":").append(g.reason() == null ? "null" : quote(g.reason())).append('}');
+                    .append(",\"reason\":").append(g.reason() == null ? "null" : JsonText.quote(g.reason())).append('}');
             first = false;
         }
         sb.append("],\"problems\":[");
         for (int i = 0; i < report.problems().size(); i++) {
-            sb.append(i == 0 ? "" : ",").append(quote(report.problems().get(i)));
+            sb.append(i == 0 ? "" : ",").append(JsonText.quote(report.problems().get(i)));
         }
         return sb.append("]}").toString();
-    }
-
-    static String quote(String s) {
-        return JsonText.quote(s);
     }
 }

@@ -40,7 +40,8 @@ public record ReferenceSamples(float[][] inputs, float[][] logits, long[] classe
             }
             Tensor inputs = dict.tensor("inputs");
             long[] shape = inputs.shape();
-            if (shape.length < 2 || inputs.numel() != shape[0] * SmallCnn.INPUT_LENGTH) {
+            if (shape.length < 2 || shape[0] > Integer.MAX_VALUE / SmallCnn.INPUT_LENGTH
+                    || inputs.numel() != shape[0] * SmallCnn.INPUT_LENGTH) {
                 throw new IllegalArgumentException(file + ": 'inputs' has shape " + Arrays.toString(shape)
                         + ", expected [n, 1, 8, 8] or [n, 64]");
             }

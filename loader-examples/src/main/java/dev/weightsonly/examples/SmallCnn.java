@@ -27,6 +27,8 @@ public final class SmallCnn {
 
     /** Images are {@value} x {@value} pixels, one channel. */
     public static final int SIDE = 8;
+    // The channel count comes from the file: bounded before it sizes anything (a stride-0 view can claim any).
+    private static final long MAX_CHANNELS = 1 << 16;
     /** The length of an input: {@code SIDE * SIDE}. */
     public static final int INPUT_LENGTH = SIDE * SIDE;
     private static final int POOL = 2;
@@ -96,8 +98,9 @@ public final class SmallCnn {
         }
         Tensor conv = weights.tensor("conv.weight");
         long[] c = conv.shape();
-        requireShape(c.length == 4 && c[0] >= 1 && c[1] == 1 && c[2] == c[3] && c[2] >= 1 && c[2] <= SIDE - POOL + 1,
-                "conv.weight", c, "[channels, 1, k, k] with k at most " + (SIDE - POOL + 1)
+        requireShape(c.length == 4 && c[0] >= 1 && c[0] <= MAX_CHANNELS && c[1] == 1 && c[2] == c[3] && c[2] >= 1
+                && c[2] <= SIDE - POOL + 1, "conv.weight", c, "[channels, 1, k, k] with at most " + MAX_CHANNELS
+                + " channels and k at most " + (SIDE - POOL + 1)
                         + " (the convolution's output must fill a pooling window)");
         int channels = (int) c[0];
         int kernel = (int) c[2];

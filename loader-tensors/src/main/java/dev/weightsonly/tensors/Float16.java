@@ -39,8 +39,10 @@ public final class Float16 {
     public static void toFloat(MemorySegment src, long srcByteOffset, float[] dst, int dstIndex, int count) {
         Objects.checkFromIndexSize(dstIndex, count, dst.length);
         Objects.checkFromIndexSize(srcByteOffset, 2L * count, src.byteSize());
+        // One loop over an exact slice: no per-element bounds arithmetic on the whole storage.
+        MemorySegment in = src.asSlice(srcByteOffset, 2L * count);
         for (int i = 0; i < count; i++) {
-            dst[dstIndex + i] = Float.float16ToFloat(src.get(LE_SHORT, srcByteOffset + 2L * i));
+            dst[dstIndex + i] = Float.float16ToFloat(in.getAtIndex(LE_SHORT, i));
         }
     }
 }

@@ -296,25 +296,44 @@ public final class Tensor {
         if (!dtype.oneValuePerElement()) {
             throw new IllegalStateException("dequantize() of packed " + dtype + " is not supported");
         }
+        if (4 * numel > MAX_ARRAY_LENGTH) {
+            throw new IllegalStateException(4 * numel + " bytes of float32 do not fit a Java array: " + this);
+        }
         long[] q = toLongArray();
         float[] out = new float[q.length];
-        long[] index = new long[shape.length];
-        for (int i = 0; i < q.length; i++) {
-            out[i] = switch (quantizer) {
-                case Quantizer.PerTensorAffine pt -> ((float) q[i] - (float) pt.zeroPoint()) * (float) pt.scale();
-                case Quantizer.PerChannelAffine pc -> {
-                    long c = index[pc.axis()];
-                    if (pc.floatQParams()) {
-                        yield ((float) q[i] - pc.zeroPoints().getFloat(c)) * pc.scales().getFloat(c);
-                    }
-                    yield (float) (((float) q[i] - (float) pc.zeroPoints().getLong(c)) * pc.scales().getDouble(c));
+        switch (quantizer) {
+            case Quantizer.PerTensorAffine pt -> {
+                float zeroPoint = (float) pt.zeroPoint();
+                float scale = (float) pt.scale();
+                for (int i = 0; i < q.length; i++) {
+                    out[i] = ((float) q[i] - zeroPoint) * scale;
                 }
-            };
-            for (int d = shape.length - 1; d >= 0 && ++index[d] == shape[d]; d--) {
-                index[d] = 0;
+            }
+            case Quantizer.PerChannelAffine pc -> {
+                // The channel of element i (row-major) is (i / inner) % channels; the parameters are read once.
+                long inner = 1;
+                for (int d = pc.axis() + 1; d < shape.length; d++) {
+                    inner *= shape[d];
+                }
+                long channels = shape[pc.axis()];
+                if (pc.floatQParams()) {
+                    float[] scales = pc.scales().toFloatArray();
+                    float[] zeroPoints = pc.zeroPoints().toFloatArray();
+                    for (int i = 0; i < q.length; i++) {
+                        int c = (int) (i / inner % channels);
+                        out[i] = ((float) q[i] - zeroPoints[c]) * scales[c];
+                    }
+                } else {
+                    double[] scales = pc.scales().toDoubleArray();
+                    long[] zeroPoints = pc.zeroPoints().toLongArray();
+                    for (int i = 0; i < q.length; i++) {
+                        int c = (int) (i / inner % channels);
+                        out[i] = (float) (((float) q[i] - (float) zeroPoints[c]) * scales[c]);
+                    }
+                }
             }
         }
-        MemorySegment bytes = MemorySegment.ofArray(new byte[Math.multiplyExact(out.length, 4)]);
+        MemorySegment bytes = MemorySegment.ofArray(new byte[4 * out.length]);
         MemorySegment.copy(out, 0, bytes, LE_FLOAT, 0, out.length);
         return new Tensor(freshStorage(bytes, "dequantized"), DType.FLOAT32, 0, shape, rowMajorStrides(shape), numel,
                 false, false, false);
@@ -493,9 +512,35 @@ public final class Tensor {
         forEachRun((first, length, stride, position) -> {
             if (stride == 1) {
                 MemorySegment.copy(data, first * es, dst, position * es, length * es);
-            } else {
-                for (long i = 0; i < length; i++) {
-                    MemorySegment.copy(data, (first + i * stride) * es, dst, (position + i) * es, es);
+                return;
+            }
+            // A strided run (a transpose, an expanded dimension): one load and one store per element of its
+            // size, rather than one bulk copy call per element.
+            switch (es) {
+                case 1 -> {
+                    for (long i = 0; i < length; i++) {
+                        dst.set(ValueLayout.JAVA_BYTE, position + i, data.get(ValueLayout.JAVA_BYTE, first + i * stride));
+                    }
+                }
+                case 2 -> {
+                    for (long i = 0; i < length; i++) {
+                        dst.setAtIndex(LE_SHORT, position + i, data.getAtIndex(LE_SHORT, first + i * stride));
+                    }
+                }
+                case 4 -> {
+                    for (long i = 0; i < length; i++) {
+                        dst.setAtIndex(LE_INT, position + i, data.getAtIndex(LE_INT, first + i * stride));
+                    }
+                }
+                case 8 -> {
+                    for (long i = 0; i < length; i++) {
+                        dst.setAtIndex(LE_LONG, position + i, data.getAtIndex(LE_LONG, first + i * stride));
+                    }
+                }
+                default -> {
+                    for (long i = 0; i < length; i++) {
+                        MemorySegment.copy(data, (first + i * stride) * es, dst, (position + i) * es, es);
+                    }
                 }
             }
         });
