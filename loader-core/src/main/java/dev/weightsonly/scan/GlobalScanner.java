@@ -92,6 +92,11 @@ public final class GlobalScanner {
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed) {
         try {
             return scan(bytes, source, userAllowed, options -> {
+                if (bytes.byteSize() > Integer.MAX_VALUE - 8) {
+                    // No array holds it; the Path overload loads such a file where it lies.
+                    throw CheckpointException.Location.of(source).limit("maxArrayBytes", Integer.MAX_VALUE - 8,
+                            "bytes too large to load from memory; scan the file by its path");
+                }
                 try (Checkpoint c = Checkpoint.load(bytes.toArray(ValueLayout.JAVA_BYTE), source, options)) {
                     c.root();
                 }
@@ -147,7 +152,11 @@ public final class GlobalScanner {
         try {
             loader.load(options);
         } catch (UnsupportedGlobalException e) {
-            c.problems.add("a load refuses " + e.globalName() + ", which the scan did not see: " + e.getMessage());
+            // An allowed global where the loader takes no global (a legacy stream's header pickles), or one the
+            // walk could not see: either way the file does not load.
+            boolean seen = c.globals.stream().anyMatch(g -> g.name().equals(e.globalName()));
+            c.problems.add("a weights-only load refuses " + e.globalName() + (seen ? " where this file names it: "
+                    : ", which the scan did not see: ") + e.getMessage());
         } catch (CheckpointException e) {
             c.problems.add("a weights-only load refuses the file: " + e.getMessage());
         }
