@@ -75,12 +75,20 @@ public final class GlobalScanner {
 
     /** Scans {@code file}; {@code userAllowed} says which names the caller allows beyond the default list. */
     public static ScanReport scan(Path file, Predicate<String> userAllowed) throws IOException {
+        return scan(file, userAllowed, LoadLimits.defaults());
+    }
+
+    /**
+     * Scans {@code file}; a clean verdict is confirmed by a load with {@code limits} (a load takes the memory
+     * its limits allow: a service on a small heap passes the lower limits its own loads use).
+     */
+    public static ScanReport scan(Path file, Predicate<String> userAllowed, LoadLimits limits) throws IOException {
         try (Arena arena = Arena.ofConfined();
              FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             MemorySegment bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return scan(bytes, file.toString(), userAllowed, options -> {
+            return scan(bytes, file.toString(), userAllowed, limits, options -> {
                 try (Checkpoint c = Checkpoint.load(file, options)) {
                     c.root();
                 }
@@ -90,8 +98,14 @@ public final class GlobalScanner {
 
     /** Scans the bytes of a checkpoint (a clean verdict is checked by a load of a copy of them). */
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed) {
+        return scan(bytes, source, userAllowed, LoadLimits.defaults());
+    }
+
+    /** Scans the bytes of a checkpoint; a clean verdict is checked by a load of a copy of them with {@code limits}. */
+    public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
+            LoadLimits limits) {
         try {
-            return scan(bytes, source, userAllowed, options -> {
+            return scan(bytes, source, userAllowed, limits, options -> {
                 if (bytes.byteSize() > Integer.MAX_VALUE - 8) {
                     // No array holds it; the Path overload loads such a file where it lies.
                     throw CheckpointException.Location.of(source).limit("maxArrayBytes", Integer.MAX_VALUE - 8,
@@ -106,8 +120,8 @@ public final class GlobalScanner {
         }
     }
 
-    private static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed, Loader loader)
-            throws IOException {
+    private static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
+            LoadLimits limits, Loader loader) throws IOException {
         Collector c = new Collector(userAllowed);
         boolean dangerousFormat = false;
         // The formats in the order the loader recognises them (CheckpointReader.read).
@@ -130,7 +144,7 @@ public final class GlobalScanner {
         }
         if (!dangerousFormat && c.problems.isEmpty() && c.globals.stream().allMatch(g ->
                 g.verdict() == Verdict.ALLOWED_BY_DEFAULT || g.verdict() == Verdict.ALLOWED_BY_USER)) {
-            checkItLoads(c, loader);
+            checkItLoads(c, limits, loader);
         }
         return new ScanReport(source, c.globals, c.problems, dangerousFormat);
     }
@@ -139,10 +153,10 @@ public final class GlobalScanner {
      * The one rule between scan and load: a clean scan means the file loads. The load allows what the caller
      * allowed, as inert records; a refusal of any kind becomes a problem of the report.
      */
-    private static void checkItLoads(Collector c, Loader loader) throws IOException {
+    private static void checkItLoads(Collector c, LoadLimits limits, Loader loader) throws IOException {
         LoadOptions options;
         try {
-            options = LoadOptions.builder().sharedSafeGlobals(false).allowGlobals(c.globals.stream()
+            options = LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
                     .filter(g -> g.verdict() == Verdict.ALLOWED_BY_USER).map(GlobalReference::name).distinct()
                     .toList()).build();
         } catch (IllegalArgumentException e) {
