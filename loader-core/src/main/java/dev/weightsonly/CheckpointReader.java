@@ -116,7 +116,7 @@ final class CheckpointReader {
         Map<String, MemorySegment> copies = copyInto == null ? Map.of() : archive.copyStoredRecords("data/", copyInto);
         TorchUnpicklerHost host = new TorchUnpicklerHost((key, site) -> {
             String name = "data/" + key;
-            MemorySegment copy = copies.get(name);
+            MemorySegment copy = copies.get(ZipArchive.fold(name));
             if (copy != null) {
                 return copy;
             }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.weightsonly.dump.CanonicalDump;
 import dev.weightsonly.scan.GlobalScanner;
+import dev.weightsonly.scan.ScanReport;
+import dev.weightsonly.testing.ScanLoadRule;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.PickleOps;
@@ -38,11 +40,12 @@ import net.jqwik.api.statistics.Statistics;
 /**
  * Mutants of valid checkpoints of every container (zip, the legacy stream, the 0.1.x tar) never make a load
  * or a scan fail in any way but the library's: a load gives a {@link Checkpoint} (whose tensors, values and
- * canonical dump can then be read) or a {@link CheckpointException}, a scan gives a report, each within a
- * time bound (a hang detector). Mutations are bit flips, byte writes and truncations of the file, and splices:
- * of records (swapped, copied, dropped, duplicated, renamed, re-compressed) and of pickle opcodes (dropped,
- * repeated, swapped, grafted from another checkpoint's pickle). Runs with -Xmx64m (loader-core's small-heap
- * execution), so an allocation a hostile file could force shows up as a failure here.
+ * canonical dump can then be read) or a {@link CheckpointException}, a scan gives a report that agrees with
+ * the load ({@link ScanLoadRule}: exit 0 only for a file that loads), each within a time bound (a hang
+ * detector). Mutations are bit flips, byte writes and truncations of the file, and splices: of records
+ * (swapped, copied, dropped, duplicated, renamed, their names' case changed, re-compressed) and of pickle
+ * opcodes (dropped, repeated, swapped, grafted from another checkpoint's pickle). Runs with -Xmx64m
+ * (loader-core's small-heap execution), so an allocation a hostile file could force shows up as a failure here.
  *
  * <p>The opcode-stream properties of the unpickler alone are in {@code pickle.UnpicklerFuzzProperties}. This
  * class replaces the byte-corruption property ZipContainerTest had (its fixtures are among the seeds).
@@ -222,7 +225,7 @@ class HostileInputProperties {
     }
 
     private static final int PICKLE_EDITS = 5;
-    private static final int PART_EDITS = 6;
+    private static final int PART_EDITS = 8;
 
     static byte[] mutate(Seed seed, List<Edit> structural, List<Edit> raw) {
         List<String> names = new ArrayList<>(seed.names());
@@ -256,6 +259,11 @@ class HostileInputProperties {
                     names.add(j, names.get(i));
                 }
                 case 4 -> names.set(i, names.get(i) + (e.c() % 2 == 0 ? "x" : "/"));   // rename
+                case 5 -> names.set(i, names.get(i).toUpperCase(java.util.Locale.ROOT)); // a name's case
+                case 6 -> {                                             // a twin whose name differs in case
+                    parts.add(j, parts.get(Math.floorMod(e.c(), parts.size())));
+                    names.add(j, names.get(i).toUpperCase(java.util.Locale.ROOT));
+                }
                 default -> deflate = seed.kind() == Kind.ZIP;         // re-compress the first record
             }
         }
@@ -340,12 +348,14 @@ class HostileInputProperties {
     static String loadsOrFailsCleanly(byte[] bytes, LoadOptions options, String label) {
         long start = System.nanoTime();
         String outcome;
+        CheckpointException refusal = null;
         try (Checkpoint c = Checkpoint.load(bytes, "mutant.pt", options)) {
             exercise(c);
             outcome = "loaded";
         } catch (CheckpointException e) {
             assertTrue(e.getMessage().startsWith("mutant.pt: "), e.getMessage());
             outcome = e.getClass().getSimpleName();
+            refusal = e;
         } catch (IOException e) {
             throw new AssertionError(label + ": a plain IOException from an in-memory load", e);
         } catch (Throwable t) {
@@ -354,13 +364,16 @@ class HostileInputProperties {
             fail(label + " (" + bytes.length + " bytes) escaped:\n" + trace);
             return "escaped";
         }
+        ScanReport report = null;
         try {
-            GlobalScanner.scan(MemorySegment.ofArray(bytes), "mutant.pt", name -> false);
+            report = GlobalScanner.scan(MemorySegment.ofArray(bytes), "mutant.pt", name -> false);
         } catch (Throwable t) {
             StringWriter trace = new StringWriter();
             t.printStackTrace(new PrintWriter(trace));
             fail(label + ": the scan escaped:\n" + trace);
         }
+        // A TorchScript archive scans as dangerous, so the option that loads one never meets a clean scan.
+        ScanLoadRule.assertAgree(label, report, refusal);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(millis < MAX_MILLIS, label + " took " + millis + " ms");
         return outcome;

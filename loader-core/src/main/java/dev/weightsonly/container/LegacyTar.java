@@ -62,6 +62,11 @@ public final class LegacyTar {
         return new LegacyTar(members);
     }
 
+    /** Whether the tar has a member of exactly this name. */
+    public boolean contains(String name) {
+        return members.containsKey(name);
+    }
+
     /** The member's bytes, or an exception naming it. */
     public MemorySegment member(String name, Location where) throws CheckpointException {
         MemorySegment m = members.get(name);

@@ -158,13 +158,21 @@ public final class ZipArchive {
                 }
                 root = name.substring(0, slash + 1);
             }
+            // torch requires every record under the first one's folder, compared exactly (inline_container.cc),
+            // but finds records with miniz's mz_zip_reader_locate_file, which ignores ASCII case: lookups here
+            // ignore it too, and two names that differ only in case, one record to torch (it reads whichever its
+            // binary search meets), are refused.
             if (!name.startsWith(root)) {
                 throw where.malformed("record '" + name + "' is outside the archive's root folder '" + root + "'");
             }
             String relative = name.substring(root.length());
-            if (byName.putIfAbsent(relative, new Entry(flags, method, compressed, size, localHeader, crc, i,
-                    at + CENTRAL_HEADER_BYTES, nameLength)) != null) {
-                throw where.malformed("record '" + name + "' appears twice in the archive");
+            Entry earlier = byName.putIfAbsent(fold(relative), new Entry(flags, method, compressed, size, localHeader,
+                    crc, i, at + CENTRAL_HEADER_BYTES, nameLength));
+            if (earlier != null) {
+                String other = fullNames[earlier.index()];
+                throw where.malformed(other.equals(name) ? "record '" + name + "' appears twice in the archive"
+                        : "records '" + other + "' and '" + name + "' differ only in case: PyTorch finds records"
+                                + " without regard to ASCII case, so it would read one of them for both");
             }
             names.add(relative);
             at = next;
@@ -266,8 +274,29 @@ public final class ZipArchive {
         return new ArrayList<>(names);
     }
 
+    /** Whether the archive has the record, found as torch finds it (ignoring ASCII case). */
     public boolean contains(String name) {
-        return records.containsKey(name);
+        return records.containsKey(fold(name));
+    }
+
+    /**
+     * A record name as lookups compare it: ASCII letters in lower case, every other character as it is
+     * (miniz's {@code MZ_TOLOWER}, which torch's zip lookups use).
+     */
+    public static String fold(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                char[] chars = name.toCharArray();
+                for (int j = i; j < chars.length; j++) {
+                    if (chars[j] >= 'A' && chars[j] <= 'Z') {
+                        chars[j] = (char) (chars[j] + ('a' - 'A'));
+                    }
+                }
+                return new String(chars);
+            }
+        }
+        return name;
     }
 
     /** The bytes the archive is read from. */
@@ -280,9 +309,9 @@ public final class ZipArchive {
         return root + name;
     }
 
-    /** The bytes of a record (relative name), or empty if there is no such record. */
+    /** The bytes of a record (relative name, found ignoring ASCII case), or empty if there is no such record. */
     public Optional<MemorySegment> record(String name) throws CheckpointException {
-        Entry entry = records.get(name);
+        Entry entry = records.get(fold(name));
         if (entry == null) {
             return Optional.empty();
         }
@@ -313,7 +342,7 @@ public final class ZipArchive {
 
     /**
      * Copies the STORED records whose names start with {@code folder} (relative to the root folder) into
-     * memory of {@code arena}, and returns each copy, read-only, by relative name. Used by copying loads, so
+     * memory of {@code arena}, and returns each copy, read-only, by relative name {@linkplain #fold folded}. Used by copying loads, so
      * that the copy costs what the hardware allows: fresh memory costs a page fault and zeroing per page, more
      * than the copy itself, and both are spread over the available cores (the common fork-join pool). Small
      * records are copied in groups of consecutive ones, one allocation per group (each record 64-byte aligned
@@ -327,8 +356,8 @@ public final class ZipArchive {
         List<String> copied = new ArrayList<>();
         List<MemorySegment> sources = new ArrayList<>();
         for (String name : names) {
-            Entry entry = records.get(name);
-            if (!name.startsWith(folder) || entry.method() != STORED) {
+            Entry entry = records.get(fold(name));
+            if (!fold(name).startsWith(fold(folder)) || entry.method() != STORED) {
                 continue;
             }
             MemorySegment source;
@@ -369,7 +398,7 @@ public final class ZipArchive {
         });
         Map<String, MemorySegment> byName = HashMap.newHashMap(copied.size());
         for (int i = 0; i < copies.length; i++) {
-            byName.put(copied.get(i), copies[i]);
+            byName.put(fold(copied.get(i)), copies[i]);
         }
         return byName;
     }

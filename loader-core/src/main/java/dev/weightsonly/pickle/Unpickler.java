@@ -6,7 +6,6 @@ import dev.weightsonly.LoadLimits;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -37,19 +36,13 @@ public final class Unpickler {
     private static final int DENSE_MEMO = 1 << 18;
     private static final int MAX_DENSE_MEMO = 1 << 30;
 
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64_BE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-
     private final MemorySegment data;
     private final long start;
-    private final long end;
     private final Location where;
     private final UnpicklerHost host;
     private final LoadLimits limits;
 
-    private long pos;
+    private final OperandReader in;
     private long opStart;
 
     private Object[] stack = new Object[32];
@@ -74,11 +67,10 @@ public final class Unpickler {
     private Unpickler(MemorySegment data, long start, long end, Location where, UnpicklerHost host, LoadLimits limits) {
         this.data = data;
         this.start = start;
-        this.end = end;
         this.where = where;
         this.host = host;
         this.limits = limits;
-        this.pos = start;
+        this.in = new OperandReader(data, start, end);
         this.memoReads = MemoReads.of(data, start, end);
     }
 
@@ -99,86 +91,87 @@ public final class Unpickler {
     }
 
     private Result run() throws CheckpointException {
+        try {
+            return dispatch();
+        } catch (OperandReader.Malformed e) {
+            throw malformed(e.getMessage());
+        }
+    }
+
+    /** One switch over the shared opcode table; operands are read by {@link OperandReader} as the table says. */
+    private Result dispatch() throws CheckpointException, OperandReader.Malformed {
         while (true) {
-            opStart = pos;
-            if (pos >= end) {
+            opStart = in.position();
+            int code = in.nextByte();
+            if (code < 0) {
                 throw malformed("pickle data was truncated: it ended before STOP");
             }
-            int op = data.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF;
+            Opcode op = Opcode.of(code);
+            if (op == null) {
+                throw malformed(Opcode.unknown(code));
+            }
             switch (op) {
-                case 0x28 -> mark();                                   // ( MARK
-                case 0x2E -> {                                         // . STOP
+                case MARK -> mark();
+                case STOP -> {
                     return stop();
                 }
-                case 0x30 -> popOne();                                 // 0 POP
-                case 0x31 -> popMark();                                // 1 POP_MARK
-                case 0x32 -> push(peek());                             // 2 DUP
-                case 0x46 -> pushCounted(floatText());                 // F FLOAT
-                case 0x49 -> pushCounted(intText());                   // I INT
-                case 0x4A -> push((long) data.get(I32, take(4)));      // J BININT
-                case 0x4B -> push((long) (data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF)); // K BININT1
-                case 0x4C -> pushCounted(longText());                  // L LONG
-                case 0x4D -> push((long) (data.get(U16, take(2)) & 0xFFFF)); // M BININT2
-                case 0x4E -> push(PyNone.NONE);                        // N NONE
-                case 0x50 -> persid();                                 // P PERSID
-                case 0x51 -> binpersid();                              // Q BINPERSID
-                case 0x52 -> reduce();                                 // R REDUCE
-                case 0x53 -> pushCounted(stringText());                // S STRING
-                case 0x54 -> pushCounted(pythonTwoString(signedLength32())); // T BINSTRING
-                case 0x55 -> pushCounted(pythonTwoString(u8()));       // U SHORT_BINSTRING
-                case 0x56 -> pushCounted(unicodeText());               // V UNICODE
-                case 0x58 -> pushCounted(unicode(u32()));              // X BINUNICODE
-                case 0x61 -> append();                                 // a APPEND
-                case 0x62 -> build();                                  // b BUILD
-                case 0x63 -> global();                                 // c GLOBAL
-                case 0x64 -> pushCounted(dictFrom(popMark()));         // d DICT
-                case 0x7D -> pushCounted(new PyDict(PyDict.Kind.DICT)); // } EMPTY_DICT
-                case 0x65 -> appends();                                // e APPENDS
-                case 0x67 -> push(memoGet(memoIndexText()));           // g GET
-                case 0x68 -> push(memoGet(u8()));                      // h BINGET
-                case 0x69 -> inst();                                   // i INST
-                case 0x6A -> push(memoGet(u32()));                     // j LONG_BINGET
-                case 0x6C -> pushCounted(listFrom(popMark()));         // l LIST
-                case 0x5D -> pushCounted(new PyList());                // ] EMPTY_LIST
-                case 0x6F -> obj();                                    // o OBJ
-                case 0x70 -> memoPut(memoIndexText());                 // p PUT
-                case 0x71 -> memoPut(u8());                            // q BINPUT
-                case 0x72 -> memoPut(u32());                           // r LONG_BINPUT
-                case 0x73 -> setitem();                                // s SETITEM
-                case 0x74 -> pushCounted(tuple(popMark()));            // t TUPLE
-                case 0x29 -> push(PyTuple.EMPTY);                      // ) EMPTY_TUPLE
-                case 0x75 -> setitems();                               // u SETITEMS
-                case 0x47 -> push(data.get(F64_BE, take(8)));          // G BINFLOAT (big-endian)
-                case 0x80 -> proto();                                  // PROTO
-                case 0x81 -> newobj();                                 // NEWOBJ
-                case 0x82, 0x83, 0x84 -> throw where.atOffset(offset()).unsafe("Unsupported operand " + op
-                        + ": EXT" + (op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
-                        + " names a global through copyreg's extension registry, which a weights-only load never consults");
-                case 0x85 -> tupleN(1);                                // TUPLE1
-                case 0x86 -> tupleN(2);                                // TUPLE2
-                case 0x87 -> tupleN(3);                                // TUPLE3
-                case 0x88 -> push(Boolean.TRUE);                       // NEWTRUE
-                case 0x89 -> push(Boolean.FALSE);                      // NEWFALSE
-                case 0x8A -> pushCounted(longBinary(u8()));            // LONG1
-                case 0x8B -> pushCounted(longBinary(signedLength32())); // LONG4
-                case 0x42 -> pushCounted(bytes(u32(), false));         // B BINBYTES
-                case 0x43 -> pushCounted(bytes(u8(), false));          // C SHORT_BINBYTES
-                case 0x8C -> pushCounted(unicode(u8()));               // SHORT_BINUNICODE
-                case 0x8D -> pushCounted(unicode(u64()));              // BINUNICODE8
-                case 0x8E -> pushCounted(bytes(u64(), false));         // BINBYTES8
-                case 0x8F -> pushCounted(new PySet(false));            // EMPTY_SET
-                case 0x90 -> additems();                               // ADDITEMS
-                case 0x91 -> pushCounted(frozenset(popMark()));        // FROZENSET
-                case 0x92 -> newobjEx();                               // NEWOBJ_EX
-                case 0x93 -> stackGlobal();                            // STACK_GLOBAL
-                case 0x94 -> memoPut(memoEntriesAsIndex());            // MEMOIZE
-                case 0x95 -> frame();                                  // FRAME
-                case 0x96 -> pushCounted(bytes(u64(), true));          // BYTEARRAY8
-                case 0x97 -> throw where.atOffset(offset()).unsupported("Unsupported operand 151: NEXT_BUFFER"
+                case POP -> popOne();
+                case POP_MARK -> popMark();
+                case DUP -> push(peek());
+                case FLOAT -> pushCounted(floatText());
+                case INT -> pushCounted(intText());
+                case BININT, BININT1, BININT2 -> push(in.integer(op));
+                case LONG -> pushCounted(longText());
+                case NONE -> push(PyNone.NONE);
+                case PERSID -> persid();
+                case BINPERSID -> binpersid();
+                case REDUCE -> reduce();
+                case STRING -> pushCounted(stringText());
+                case BINSTRING, SHORT_BINSTRING -> pushCounted(pythonTwoString(in.length(op)));
+                case UNICODE -> pushCounted(unicodeText());
+                case BINUNICODE, SHORT_BINUNICODE, BINUNICODE8 -> pushCounted(unicode(in.length(op)));
+                case APPEND -> append();
+                case BUILD -> build();
+                case GLOBAL -> global();
+                case DICT -> pushCounted(dictFrom(popMark()));
+                case EMPTY_DICT -> pushCounted(new PyDict(PyDict.Kind.DICT));
+                case APPENDS -> appends();
+                case GET -> push(memoGet(memoIndexText()));
+                case BINGET, LONG_BINGET -> push(memoGet(in.integer(op)));
+                case INST -> inst();
+                case LIST -> pushCounted(listFrom(popMark()));
+                case EMPTY_LIST -> pushCounted(new PyList());
+                case OBJ -> obj();
+                case PUT -> memoPut(memoIndexText());
+                case BINPUT, LONG_BINPUT -> memoPut(in.integer(op));
+                case SETITEM -> setitem();
+                case TUPLE -> pushCounted(tuple(popMark()));
+                case EMPTY_TUPLE -> push(PyTuple.EMPTY);
+                case SETITEMS -> setitems();
+                case BINFLOAT -> push(in.float8());
+                case PROTO -> proto();
+                case NEWOBJ -> newobj();
+                case EXT1, EXT2, EXT4 -> throw where.atOffset(offset()).unsafe("Unsupported operand " + code
+                        + ": " + op + " names a global through copyreg's extension registry, which a weights-only"
+                        + " load never consults");
+                case TUPLE1 -> tupleN(1);
+                case TUPLE2 -> tupleN(2);
+                case TUPLE3 -> tupleN(3);
+                case NEWTRUE -> push(Boolean.TRUE);
+                case NEWFALSE -> push(Boolean.FALSE);
+                case LONG1, LONG4 -> pushCounted(longBinary(in.length(op)));
+                case BINBYTES, SHORT_BINBYTES, BINBYTES8 -> pushCounted(bytes(in.length(op), false));
+                case BYTEARRAY8 -> pushCounted(bytes(in.length(op), true));
+                case EMPTY_SET -> pushCounted(new PySet(false));
+                case ADDITEMS -> additems();
+                case FROZENSET -> pushCounted(frozenset(popMark()));
+                case NEWOBJ_EX -> newobjEx();
+                case STACK_GLOBAL -> stackGlobal();
+                case MEMOIZE -> memoPut(memoEntriesAsIndex());
+                case FRAME -> frame();
+                case NEXT_BUFFER -> throw where.atOffset(offset()).unsupported("Unsupported operand 151: NEXT_BUFFER"
                         + " refers to an out-of-band buffer, and a file carries none");
-                case 0x98 -> readonlyBuffer();                         // READONLY_BUFFER
-                default -> throw malformed("Unsupported operand " + op + " (0x" + Integer.toHexString(op)
-                        + "): not a pickle opcode");
+                case READONLY_BUFFER -> readonlyBuffer();
             }
         }
     }
@@ -196,7 +189,7 @@ public final class Unpickler {
             throw malformed("STOP leaves " + size + " values on the stack: a pickle ends with exactly one value");
         }
         Object value = pop();
-        return new Result(value, pos);
+        return new Result(value, in.position());
     }
 
     // ---- reading operands -------------------------------------------------------------------------
@@ -215,36 +208,11 @@ public final class Unpickler {
 
     /** Reserves {@code n} operand bytes and returns where they start. */
     private long take(long n) throws CheckpointException {
-        if (n < 0 || end - pos < n) {
-            throw malformed("pickle data was truncated: opcode needs " + n + " more bytes, " + (end - pos) + " remain");
+        try {
+            return in.take(n);
+        } catch (OperandReader.Malformed e) {
+            throw malformed(e.getMessage());
         }
-        long at = pos;
-        pos += n;
-        return at;
-    }
-
-    private int u8() throws CheckpointException {
-        return data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF;
-    }
-
-    private long u32() throws CheckpointException {
-        return data.get(I32, take(4)) & 0xFFFF_FFFFL;
-    }
-
-    private long u64() throws CheckpointException {
-        long v = data.get(I64, take(8));
-        if (v < 0) {
-            throw malformed("length " + Long.toUnsignedString(v) + " is larger than any input");
-        }
-        return v;
-    }
-
-    private long signedLength32() throws CheckpointException {
-        int v = data.get(I32, take(4));
-        if (v < 0) {
-            throw malformed("negative length " + v);
-        }
-        return v;
     }
 
     private byte[] readBytes(long n) throws CheckpointException {
@@ -262,15 +230,11 @@ public final class Unpickler {
      * ({@code limitName} null), is malformed.
      */
     private byte[] readLine(long max, String limitName, long limit) throws CheckpointException {
-        long scan = end - pos <= max ? end - pos : max + 1; // never pos + max: max may be Long.MAX_VALUE
-        for (long i = pos; i < pos + scan; i++) {
-            if (data.get(ValueLayout.JAVA_BYTE, i) == '\n') {
-                byte[] line = data.asSlice(pos, i - pos).toArray(ValueLayout.JAVA_BYTE);
-                pos = i + 1;
-                return line;
-            }
+        long n = in.lineLength(max);
+        if (n >= 0) {
+            return in.line(n);
         }
-        if (scan <= max) {
+        if (n == OperandReader.NO_NEWLINE) {
             throw malformed("pickle data was truncated: a text operand has no ending newline");
         }
         if (limitName == null) {
@@ -468,18 +432,18 @@ public final class Unpickler {
 
     // ---- scalars ------------------------------------------------------------------------------------
 
-    private void proto() throws CheckpointException {
-        int p = u8();
+    private void proto() throws CheckpointException, OperandReader.Malformed {
+        long p = in.integer(Opcode.PROTO);
         if (p > 5) {
             throw malformed("unsupported pickle protocol: " + p);
         }
     }
 
-    private void frame() throws CheckpointException {
+    private void frame() throws CheckpointException, OperandReader.Malformed {
         // Frames only batch reads; the data is read in place, so the frame need only fit the input.
-        long n = u64();
-        if (n > end - pos) {
-            throw malformed("FRAME of " + n + " bytes, but only " + (end - pos) + " remain");
+        long n = in.integer(Opcode.FRAME);
+        if (n > in.remaining()) {
+            throw malformed("FRAME of " + n + " bytes, but only " + in.remaining() + " remain");
         }
     }
 

@@ -1,16 +1,25 @@
 package dev.weightsonly.scan;
 
+import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.LoadOptions;
+import dev.weightsonly.UnsupportedGlobalException;
 import dev.weightsonly.container.LegacyTar;
 import dev.weightsonly.container.ZipArchive;
+import dev.weightsonly.pickle.Opcode;
+import dev.weightsonly.pickle.OperandReader;
 import dev.weightsonly.pickle.PythonNames;
+import dev.weightsonly.safetensors.SafetensorsHeader;
+import dev.weightsonly.tensors.DType;
 import dev.weightsonly.torch.TorchAllowlist;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -19,20 +28,29 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 
 /**
  * Lists the globals a checkpoint names without building anything, like torch's
- * {@code get_unsafe_globals_in_checkpoint}: every pickle in the file is walked opcode by opcode, operands
- * skipped, and each GLOBAL, INST, STACK_GLOBAL and EXT recorded with what a load would make of it.
+ * {@code get_unsafe_globals_in_checkpoint}: every pickle any PyTorch loader would read in the file is walked
+ * opcode by opcode (through the unpickler's own table, {@link Opcode} and {@link OperandReader}), and each
+ * GLOBAL, INST, STACK_GLOBAL and EXT recorded with what a load would make of it. The pickles are those of a
+ * zip's {@code .pkl} records (found ignoring ASCII case, as torch finds them), a legacy stream's five, a bare
+ * pickle stream's, and a 0.1.x tar's {@code sys_info}, {@code pickle}, {@code storages} and {@code tensors}
+ * members (torch's full loader unpickles every record of the last two). A safetensors file holds no pickle.
  *
  * <p>Because nothing is built, it works on files the loader refuses and on broken streams (what was read
  * before the break is reported with the break). STACK_GLOBAL takes its names from the stack, so the walk
  * keeps a shadow stack and memo of the string constants; a name computed at run time is reported as such,
  * and counts as dangerous: a weights file has no reason to hide one.
+ *
+ * <p>A file the walk finds clean (every global allowed) is then given to a weights-only load, with the
+ * allowed names as inert records (the loader never runs anything): if that load refuses the file, for its
+ * container, a limit or anything else, the refusal is a problem of the report. So a clean report means the
+ * file loads, by construction, whatever the format.
  */
 public final class GlobalScanner {
 
@@ -43,85 +61,265 @@ public final class GlobalScanner {
     // load, and the scan reports that instead of holding millions of entries.
     private static final int MAX_STACK = LoadLimits.defaults().maxStackDepth();
     private static final int MAX_MARKS = LoadLimits.defaults().maxMarkDepth();
-    private static final byte[] LEGACY_MAGIC = HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e");
+    private static final BigInteger LEGACY_MAGIC_NUMBER = new BigInteger("1950a86a20f9469cfc6c", 16);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private GlobalScanner() {
     }
 
+    /** How the clean-verdict check loads the file. */
+    private interface Loader {
+        void load(LoadOptions options) throws IOException;
+    }
+
     /** Scans {@code file}; {@code userAllowed} says which names the caller allows beyond the default list. */
     public static ScanReport scan(Path file, Predicate<String> userAllowed) throws IOException {
+        return scan(file, userAllowed, LoadLimits.defaults());
+    }
+
+    /**
+     * Scans {@code file}; a clean verdict is confirmed by a load with {@code limits} (a load takes the memory
+     * its limits allow: a service on a small heap passes the lower limits its own loads use).
+     */
+    public static ScanReport scan(Path file, Predicate<String> userAllowed, LoadLimits limits) throws IOException {
         try (Arena arena = Arena.ofConfined();
              FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             MemorySegment bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return scan(bytes, file.toString(), userAllowed);
+            return scan(bytes, file.toString(), userAllowed, limits, options -> {
+                try (Checkpoint c = Checkpoint.load(file, options)) {
+                    c.root();
+                }
+            });
         }
     }
 
-    /** Scans the bytes of a checkpoint. */
+    /** Scans the bytes of a checkpoint (a clean verdict is checked by a load of a copy of them). */
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed) {
+        return scan(bytes, source, userAllowed, LoadLimits.defaults());
+    }
+
+    /** Scans the bytes of a checkpoint; a clean verdict is checked by a load of a copy of them with {@code limits}. */
+    public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
+            LoadLimits limits) {
+        try {
+            return scan(bytes, source, userAllowed, limits, options -> {
+                if (bytes.byteSize() > Integer.MAX_VALUE - 8) {
+                    // No array holds it; the Path overload loads such a file where it lies.
+                    throw CheckpointException.Location.of(source).limit("maxArrayBytes", Integer.MAX_VALUE - 8,
+                            "bytes too large to load from memory; scan the file by its path");
+                }
+                try (Checkpoint c = Checkpoint.load(bytes.toArray(ValueLayout.JAVA_BYTE), source, options)) {
+                    c.root();
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the loader is only ever given bytes in memory here
+        }
+    }
+
+    private static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
+            LoadLimits limits, Loader loader) throws IOException {
         Collector c = new Collector(userAllowed);
         boolean dangerousFormat = false;
+        // The formats in the order the loader recognises them (CheckpointReader.read).
         if (ZipArchive.looksLikeZip(bytes)) {
-            try {
-                ZipArchive zip = ZipArchive.open(bytes, Location.of(source), LoadLimits.defaults());
-                if (zip.contains("constants.pkl")) {
-                    dangerousFormat = true;
-                    c.problems.add("TorchScript archive (torch.jit.save): it carries code that torch.jit.load would"
-                            + " run, and a weights-only load refuses it");
-                }
-                for (String name : zip.recordNames()) {
-                    if (name.endsWith(".pkl") || name.endsWith("_pkl")) { // data.pkl, constants.pkl, *.debug_pkl
-                        try {
-                            MemorySegment record = zip.record(name).orElseThrow();
-                            long end = new Walk(record, 0, zip.fullName(name), c).run();
-                            if (end >= 0 && end < record.byteSize()) {
-                                // A load refuses bytes after STOP; what they hold is reported, pickle by pickle.
-                                c.problems.add(zip.fullName(name) + ": " + (record.byteSize() - end) + " bytes follow"
-                                        + " the pickle's STOP (a load refuses them)");
-                                walkPickles(record, end, zip.fullName(name) + " after STOP", false, c);
-                            }
-                        } catch (CheckpointException e) {
-                            c.problems.add(e.getMessage());
-                        }
-                    }
-                }
-                if (!dangerousFormat && !zip.contains("data.pkl")) {
-                    c.problems.add("the archive has no " + zip.fullName("data.pkl") + " record (a load refuses it)");
-                }
-            } catch (CheckpointException e) {
-                c.problems.add(e.getMessage());
-            }
-        } else if (startsWith(bytes, LEGACY_MAGIC)) {
+            dangerousFormat = scanZip(bytes, source, c);
+        } else if (SafetensorsHeader.looksLikeSafetensors(bytes)
+                || source.toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
+            // No pickle: its header is JSON, and the load below judges it.
+        } else if (bytes.byteSize() == 0) {
+            c.problems.add("the file is empty");
+        } else if (LEGACY_MAGIC_NUMBER.equals(new Walk(bytes, 0, "pickle 1", new Collector(n -> false)).value())) {
             int pickles = walkPickles(bytes, 0, "pickle", true, c);
             if (pickles >= 0 && pickles < 5) {
                 c.problems.add("the legacy stream ends after " + pickles + " of its 5 pickles (a load refuses it)");
             }
         } else if (LegacyTar.looksLikeTar(bytes)) {
-            // A 0.1.x tar checkpoint: the object pickle is the member that names arbitrary globals.
-            try {
-                MemorySegment pickle = LegacyTar.open(bytes, Location.of(source), LoadLimits.defaults()
-                        .maxArchiveEntries()).member("pickle", Location.of(source));
-                walkPickles(pickle, 0, "pickle", false, c);
-            } catch (CheckpointException e) {
-                c.problems.add(e.getMessage());
-            }
-        } else if (bytes.byteSize() == 0) {
-            c.problems.add("the file is empty");
+            scanTar(bytes, source, c);
         } else {
             walkPickles(bytes, 0, "pickle", false, c);
+        }
+        if (!dangerousFormat && c.problems.isEmpty() && c.globals.stream().allMatch(g ->
+                g.verdict() == Verdict.ALLOWED_BY_DEFAULT || g.verdict() == Verdict.ALLOWED_BY_USER)) {
+            checkItLoads(c, limits, loader);
         }
         return new ScanReport(source, c.globals, c.problems, dangerousFormat);
     }
 
     /**
-     * Walks the pickles from {@code pos}: a legacy stream's five (raw storage bytes follow them), else one
-     * pickle, or several back to back, each starting with PROTO.
+     * The one rule between scan and load: a clean scan means the file loads. The load allows what the caller
+     * allowed, as inert records; a refusal of any kind becomes a problem of the report.
      */
-    /** Returns how many pickles were read to their STOP, or -1 if one broke (the break is reported). */
+    private static void checkItLoads(Collector c, LoadLimits limits, Loader loader) throws IOException {
+        LoadOptions options;
+        try {
+            options = LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
+                    .filter(g -> g.verdict() == Verdict.ALLOWED_BY_USER).map(GlobalReference::name).distinct()
+                    .toList()).build();
+        } catch (IllegalArgumentException e) {
+            c.problems.add("a load cannot allow what the scan was told to allow: " + e.getMessage());
+            return;
+        }
+        try {
+            loader.load(options);
+        } catch (UnsupportedGlobalException e) {
+            // An allowed global where the loader takes no global (a legacy stream's header pickles), or one the
+            // walk could not see: either way the file does not load.
+            boolean seen = c.globals.stream().anyMatch(g -> g.name().equals(e.globalName()));
+            c.problems.add("a weights-only load refuses " + e.globalName() + (seen ? " where this file names it: "
+                    : ", which the scan did not see: ") + e.getMessage());
+        } catch (CheckpointException e) {
+            c.problems.add("a weights-only load refuses the file: " + e.getMessage());
+        }
+    }
+
+    /** The {@code .pkl} records of a zip; returns whether it is a TorchScript archive. */
+    private static boolean scanZip(MemorySegment bytes, String source, Collector c) {
+        boolean torchScript = false;
+        try {
+            ZipArchive zip = ZipArchive.open(bytes, Location.of(source), LoadLimits.defaults());
+            if (zip.contains("constants.pkl")) {
+                torchScript = true;
+                c.problems.add("TorchScript archive (torch.jit.save): it carries code that torch.jit.load would"
+                        + " run, and a weights-only load refuses it");
+            }
+            for (String name : zip.recordNames()) {
+                String folded = ZipArchive.fold(name);
+                if (folded.endsWith(".pkl") || folded.endsWith("_pkl")) { // data.pkl, constants.pkl, *.debug_pkl
+                    try {
+                        MemorySegment record = zip.record(name).orElseThrow();
+                        long end = new Walk(record, 0, zip.fullName(name), c).run();
+                        if (end >= 0 && end < record.byteSize()) {
+                            // A load refuses bytes after STOP; what they hold is reported, pickle by pickle.
+                            c.problems.add(zip.fullName(name) + ": " + (record.byteSize() - end) + " bytes follow"
+                                    + " the pickle's STOP (a load refuses them)");
+                            walkPickles(record, end, zip.fullName(name) + " after STOP", false, c);
+                        }
+                    } catch (CheckpointException e) {
+                        c.problems.add(e.getMessage());
+                    }
+                }
+            }
+            if (!torchScript && !zip.contains("data.pkl")) {
+                c.problems.add("the archive has no " + zip.fullName("data.pkl") + " record (a load refuses it)");
+            }
+        } catch (CheckpointException e) {
+            c.problems.add(e.getMessage());
+        }
+        return torchScript;
+    }
+
+    /**
+     * A 0.1.x tar: besides the object pickle, torch's loader unpickles (without any restriction) a count and
+     * one record per storage in {@code storages}, then a list of views, and a count and one record per tensor
+     * in {@code tensors}; raw storage bytes and tensor geometry sit between those pickles.
+     */
+    private static void scanTar(MemorySegment bytes, String source, Collector c) {
+        LegacyTar tar;
+        try {
+            tar = LegacyTar.open(bytes, Location.of(source), LoadLimits.defaults().maxArchiveEntries());
+        } catch (CheckpointException e) {
+            c.problems.add(e.getMessage());
+            return;
+        }
+        for (String member : new String[] {"sys_info", "pickle", "storages", "tensors"}) {
+            if (!tar.contains(member)) {
+                if (!member.equals("sys_info")) {
+                    c.problems.add("the tar checkpoint has no '" + member + "' member (a load refuses it)");
+                }
+                continue;
+            }
+            MemorySegment m;
+            try {
+                m = tar.member(member, Location.of(source));
+            } catch (CheckpointException e) {
+                c.problems.add(e.getMessage());
+                continue;
+            }
+            switch (member) {
+                case "storages" -> walkTarRecords(m, member, true, c);
+                case "tensors" -> walkTarRecords(m, member, false, c);
+                default -> {
+                    long end = new Walk(m, 0, member, c).run();
+                    if (end >= 0 && end < m.byteSize()) {
+                        c.problems.add(member + ": " + (m.byteSize() - end) + " bytes follow the pickle's STOP");
+                        walkPickles(m, end, member + " after STOP", false, c);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The count, the records (each followed by raw bytes) and, for storages, the views of one tar member. */
+    private static void walkTarRecords(MemorySegment m, String member, boolean storages, Collector c) {
+        Walk count = new Walk(m, 0, member + " (count)", c);
+        long pos = count.run();
+        if (pos < 0) {
+            return;
+        }
+        if (!(count.value() instanceof Long n) || n < 0 || n > LoadLimits.defaults().maxTensors()) {
+            c.problems.add(member + ": the record count is not an int from 0 to maxTensors; the rest of the member"
+                    + " cannot be read");
+            return;
+        }
+        for (long i = 0; i < n; i++) {
+            Walk record = new Walk(m, pos, member + " (record " + (i + 1) + ")", c);
+            pos = record.run();
+            if (pos < 0) {
+                return;
+            }
+            long skip;
+            if (storages) {
+                int elementSize = storageElementSize(record.value());
+                if (elementSize < 0 || m.byteSize() - pos < 8) {
+                    c.problems.add(member + ": record " + (i + 1) + " names no storage type or its data is cut"
+                            + " short; the rest of the member cannot be read");
+                    return;
+                }
+                long elements = m.get(I64, pos);
+                skip = elements < 0 || elements > (m.byteSize() - pos - 8) / elementSize ? -1
+                        : 8 + elements * elementSize;
+            } else {
+                int ndim = m.byteSize() - pos < 4 ? -1 : m.get(I32, pos);
+                skip = ndim < 0 || ndim > 64 ? -1 : 8 + 16L * ndim + 8;
+            }
+            if (skip < 0 || skip > m.byteSize() - pos) {
+                c.problems.add(member + ": the data of record " + (i + 1) + " lies outside the member; the rest"
+                        + " of the member cannot be read");
+                return;
+            }
+            pos += skip;
+        }
+        if (storages) {
+            pos = new Walk(m, pos, member + " (views)", c).run();
+        }
+        if (pos >= 0 && pos < m.byteSize()) {
+            c.problems.add(member + ": " + (m.byteSize() - pos) + " bytes follow its last record");
+            walkPickles(m, pos, member + " after its records", false, c);
+        }
+    }
+
+    /** The element size of the storage type a storages record (key, location, type) names, or -1. */
+    private static int storageElementSize(Object record) {
+        if (record instanceof Tuple(Object[] items) && items.length == 3 && items[2] instanceof Named(String name)) {
+            for (String prefix : new String[] {"torch.cuda.", "torch."}) {
+                if (name.startsWith(prefix) && name.indexOf('.', prefix.length()) < 0) {
+                    return DType.fromLegacyStorageName(name.substring(prefix.length())).map(DType::elementSize)
+                            .orElse(-1);
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Walks the pickles from {@code pos}: a legacy stream's five (raw storage bytes follow them), else one
+     * pickle, or several back to back, each starting with PROTO. Returns how many were read to their STOP,
+     * or -1 if one broke (the break is reported).
+     */
     private static int walkPickles(MemorySegment bytes, long pos, String label, boolean legacy, Collector c) {
         int n = 0;
         while (pos < bytes.byteSize()) {
@@ -131,19 +329,12 @@ public final class GlobalScanner {
             }
             n++;
             if ((legacy && n == 5) || (!legacy && (end >= bytes.byteSize()
-                    || (bytes.get(ValueLayout.JAVA_BYTE, end) & 0xFF) != 0x80))) {
+                    || (bytes.get(ValueLayout.JAVA_BYTE, end) & 0xFF) != Opcode.PROTO.code))) {
                 break;
             }
             pos = end;
         }
         return n;
-    }
-
-    private static boolean startsWith(MemorySegment bytes, byte[] prefix) {
-        if (bytes.byteSize() < prefix.length) {
-            return false;
-        }
-        return Arrays.equals(bytes.asSlice(0, prefix.length).toArray(ValueLayout.JAVA_BYTE), prefix);
     }
 
     /** Classifies one name. */
@@ -157,6 +348,14 @@ public final class GlobalScanner {
         return userAllowed.test(name) ? Verdict.ALLOWED_BY_USER : Verdict.NEEDS_ALLOWLISTING;
     }
 
+    /** A global on the shadow stack, by name. */
+    private record Named(String name) {
+    }
+
+    /** A tuple on the shadow stack, with what is known of its items. */
+    private record Tuple(Object[] items) {
+    }
+
     private static final class Collector {
         final Predicate<String> userAllowed;
         final List<GlobalReference> globals = new ArrayList<>();
@@ -166,12 +365,14 @@ public final class GlobalScanner {
             this.userAllowed = userAllowed;
         }
 
-        void add(String module, String name, String record, long offset, String opcode) {
+        /** Records a global; returns its name after the Python 2 mapping. */
+        String add(String module, String name, String record, long offset, String opcode) {
             String[] mapped = PythonNames.map(module, name);
             String full = mapped[0] + "." + mapped[1];
             Verdict v = verdict(full, userAllowed);
             globals.add(new GlobalReference(full, record, offset, opcode, v,
                     v == Verdict.DANGEROUS ? DangerousGlobals.reason(full).orElse(null) : null));
+            return full;
         }
 
         void addComputed(String record, long offset, String opcode, String what) {
@@ -180,162 +381,160 @@ public final class GlobalScanner {
         }
     }
 
-    /** One pickle: opcodes from {@code start} to its STOP. */
+    /** One pickle: opcodes from {@code start} to its STOP, read through the unpickler's opcode table. */
     private static final class Walk {
         private final MemorySegment data;
         private final long start;
         private final String record;
         private final Collector out;
+        private final OperandReader in;
         private final ArrayList<Object> stack = new ArrayList<>();
         private int[] marks = new int[16];
         private int markCount;
         private final Map<Long, Object> memo = new HashMap<>();
         private boolean memoOverflow;
-        private long pos;
         private long op;
+        private Object value = UNKNOWN;
 
         Walk(MemorySegment data, long start, String record, Collector out) {
             this.data = data;
             this.start = start;
             this.record = record;
             this.out = out;
-            this.pos = start;
+            this.in = new OperandReader(data, start, data.byteSize());
+        }
+
+        /** What the pickle built, where the walk can tell (ints, strings, tuples of them, globals by name). */
+        Object value() {
+            if (in.position() == start) {
+                run();
+            }
+            return value;
         }
 
         /** Returns the offset after STOP, or -1 if the stream broke (reported as a problem). */
         long run() {
             try {
                 while (true) {
-                    op = pos;
-                    if (pos >= data.byteSize()) {
-                        throw new Broken("the pickle ends before STOP");
+                    op = in.position();
+                    int code = in.nextByte();
+                    if (code < 0) {
+                        throw new OperandReader.Malformed("the pickle ends before its STOP");
                     }
-                    int code = data.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF;
-                    if (code == 0x2E) {
-                        return pos;
+                    Opcode opcode = Opcode.of(code);
+                    if (opcode == null) {
+                        throw new OperandReader.Malformed(Opcode.unknown(code));
                     }
-                    step(code);
+                    if (opcode == Opcode.STOP) {
+                        value = stack.size() == 1 && markCount == 0 ? stack.get(0) : UNKNOWN;
+                        return in.position();
+                    }
+                    step(opcode);
                 }
-            } catch (Broken e) {
+            } catch (OperandReader.Malformed e) {
                 out.problems.add(record + ": at pickle offset " + (op - start) + ": " + e.getMessage());
                 return -1;
             }
         }
 
-        private void step(int code) throws Broken {
+        private void step(Opcode code) throws OperandReader.Malformed {
             switch (code) {
-                case 0x28 -> mark();                                                  // MARK
-                case 0x30 -> {                                                        // POP
+                case MARK -> mark();
+                case POP -> {
                     if (stack.size() > base()) {
                         pop();
                     } else {
                         popMark();
                     }
                 }
-                case 0x31 -> popMark();                                               // POP_MARK
-                case 0x32 -> push(stack.isEmpty() ? UNKNOWN : stack.get(stack.size() - 1)); // DUP
-                case 0x46, 0x49, 0x4C -> {                                            // FLOAT INT LONG
-                    line();
-                    push(UNKNOWN);
-                }
-                case 0x4A -> skipPush(4);                                             // BININT
-                case 0x4B -> skipPush(1);                                             // BININT1
-                case 0x4D -> skipPush(2);                                             // BININT2
-                case 0x47 -> skipPush(8);                                             // BINFLOAT
-                case 0x8A -> skipPush(u8());                                          // LONG1
-                case 0x8B -> skipPush(len32());                                       // LONG4
-                case 0x4E, 0x88, 0x89, 0x29, 0x5D, 0x7D, 0x8F -> push(UNKNOWN);       // constants, empties
-                case 0x53 -> push(quoted(line()));                                    // STRING
-                case 0x56 -> push(text(line()));                                      // UNICODE
-                case 0x54 -> push(text(bytes(len32())));                              // BINSTRING
-                case 0x55, 0x8C -> push(text(bytes(u8())));                           // SHORT_BINSTRING, SHORT_BINUNICODE
-                case 0x58 -> push(text(bytes(u32())));                                // BINUNICODE
-                case 0x8D -> push(text(bytes(u64())));                                // BINUNICODE8
-                case 0x42 -> skipPush(u32());                                         // BINBYTES
-                case 0x43 -> skipPush(u8());                                          // SHORT_BINBYTES
-                case 0x8E, 0x96 -> skipPush(u64());                                   // BINBYTES8, BYTEARRAY8
-                case 0x70 -> memoPut(decimal(line()));                                // PUT
-                case 0x71 -> memoPut(u8());                                           // BINPUT
-                case 0x72 -> memoPut(u32());                                          // LONG_BINPUT
-                case 0x94 -> memoPut(memo.size());                                    // MEMOIZE
-                case 0x67 -> push(memoGet(decimal(line())));                          // GET
-                case 0x68 -> push(memoGet(u8()));                                     // BINGET
-                case 0x6A -> push(memoGet(u32()));                                    // LONG_BINGET
-                case 0x61, 0x62, 0x52 -> {                                            // APPEND BUILD REDUCE
+                case POP_MARK -> popMark();
+                case DUP -> push(stack.isEmpty() ? UNKNOWN : stack.get(stack.size() - 1));
+                case INT, LONG -> push(integer(in.line(Long.MAX_VALUE, "text operand")));
+                case BININT, BININT1, BININT2 -> push(in.integer(code));
+                case LONG1, LONG4 -> push(binaryInteger(bytes(in.length(code))));
+                case STRING -> push(quoted(in.line(Long.MAX_VALUE, "text operand")));
+                case UNICODE -> push(text(in.line(Long.MAX_VALUE, "text operand")));
+                case BINSTRING, SHORT_BINSTRING, SHORT_BINUNICODE, BINUNICODE, BINUNICODE8 ->
+                        push(text(bytes(in.length(code))));
+                case PUT -> memoPut(decimal(in.line(Long.MAX_VALUE, "text operand")));
+                case BINPUT, LONG_BINPUT -> memoPut(in.integer(code));
+                case MEMOIZE -> memoPut(memo.size());
+                case GET -> push(memoGet(decimal(in.line(Long.MAX_VALUE, "text operand"))));
+                case BINGET, LONG_BINGET -> push(memoGet(in.integer(code)));
+                case APPEND, BUILD, REDUCE -> {
                     pop();
                     replaceTop();
                 }
-                case 0x73 -> {                                                        // SETITEM
+                case SETITEM -> {
                     pop();
                     pop();
                 }
-                case 0x65, 0x75, 0x90 -> popMark();                                   // APPENDS SETITEMS ADDITEMS
-                case 0x74, 0x6C, 0x64, 0x91 -> {                                      // TUPLE LIST DICT FROZENSET
+                case APPENDS, SETITEMS, ADDITEMS -> popMark();
+                case LIST, DICT, FROZENSET -> {
                     popMark();
                     push(UNKNOWN);
                 }
-                case 0x85, 0x86, 0x87 -> {                                            // TUPLE1..3
-                    for (int i = 0; i < code - 0x84; i++) {
-                        pop();
+                case TUPLE -> push(new Tuple(popMark()));
+                case TUPLE1, TUPLE2, TUPLE3 -> {
+                    int n = code == Opcode.TUPLE1 ? 1 : code == Opcode.TUPLE2 ? 2 : 3;
+                    Object[] items = new Object[n];
+                    for (int i = n - 1; i >= 0; i--) {
+                        items[i] = pop();
                     }
-                    push(UNKNOWN);
+                    push(new Tuple(items));
                 }
-                case 0x63 -> {                                                        // GLOBAL
-                    long at = op;
-                    String module = utf8(line());
-                    String name = utf8(line());
-                    out.add(module, name, record, at - start, "GLOBAL");
-                    push(UNKNOWN);
+                case EMPTY_TUPLE -> push(new Tuple(new Object[0]));
+                case GLOBAL, INST -> {
+                    String module = utf8(in.line(Long.MAX_VALUE, "text operand"));
+                    String name = utf8(in.line(Long.MAX_VALUE, "text operand"));
+                    String full = out.add(module, name, record, op - start, code.name());
+                    if (code == Opcode.INST) {
+                        popMark();
+                        push(UNKNOWN);
+                    } else {
+                        push(new Named(full));
+                    }
                 }
-                case 0x69 -> {                                                        // INST
-                    long at = op;
-                    String module = utf8(line());
-                    String name = utf8(line());
-                    out.add(module, name, record, at - start, "INST");
-                    popMark();
-                    push(UNKNOWN);
-                }
-                case 0x93 -> {                                                        // STACK_GLOBAL
+                case STACK_GLOBAL -> {
                     Object name = pop();
                     Object module = pop();
                     if (module instanceof String m && name instanceof String n) {
-                        out.add(m, n, record, op - start, "STACK_GLOBAL");
+                        push(new Named(out.add(m, n, record, op - start, "STACK_GLOBAL")));
                     } else {
                         out.addComputed(record, op - start, "STACK_GLOBAL",
                                 "STACK_GLOBAL whose module and name are not string constants");
+                        push(UNKNOWN);
                     }
-                    push(UNKNOWN);
                 }
-                case 0x6F -> {                                                        // OBJ
+                case OBJ -> {
                     popMark();
                     push(UNKNOWN);
                 }
-                case 0x81 -> {                                                        // NEWOBJ
+                case NEWOBJ -> {
                     pop();
                     replaceTop();
                 }
-                case 0x92 -> {                                                        // NEWOBJ_EX
+                case NEWOBJ_EX -> {
                     pop();
                     pop();
                     replaceTop();
                 }
-                case 0x50 -> {                                                        // PERSID
-                    line();
+                case PERSID -> {
+                    in.skip(code);
                     push(UNKNOWN);
                 }
-                case 0x51 -> replaceTop();                                            // BINPERSID
-                case 0x82, 0x83, 0x84 -> {                                            // EXT1/2/4
-                    int n = code == 0x82 ? 1 : code == 0x83 ? 2 : 4;
-                    take(n);
-                    out.addComputed(record, op - start, "EXT" + n, "EXT" + n + " code from copyreg's extension registry");
+                case BINPERSID -> replaceTop();
+                case EXT1, EXT2, EXT4 -> {
+                    in.skip(code);
+                    out.addComputed(record, op - start, code.name(), code + " code from copyreg's extension registry");
                     push(UNKNOWN);
                 }
-                case 0x80 -> take(1);                                                 // PROTO
-                case 0x95 -> u64();                                                   // FRAME
-                case 0x97 -> push(UNKNOWN);                                           // NEXT_BUFFER
-                case 0x98 -> { }                                                      // READONLY_BUFFER
-                default -> throw new Broken("Unsupported operand " + code + " (0x" + Integer.toHexString(code)
-                        + "): not a pickle opcode");
+                case PROTO, FRAME, READONLY_BUFFER -> in.skip(code);
+                // Every other opcode pushes one value the walk does not follow (constants, empties, floats, bytes).
+                default -> {
+                    in.skip(code);
+                    push(UNKNOWN);
+                }
             }
         }
 
@@ -344,9 +543,9 @@ public final class GlobalScanner {
             return markCount == 0 ? 0 : marks[markCount - 1];
         }
 
-        private void mark() throws Broken {
+        private void mark() throws OperandReader.Malformed {
             if (markCount == MAX_MARKS) {
-                throw new Broken("more than " + MAX_MARKS + " open MARKs (a load refuses this pickle)");
+                throw new OperandReader.Malformed("more than " + MAX_MARKS + " open MARKs (a load refuses this pickle)");
             }
             if (markCount == marks.length) {
                 marks = Arrays.copyOf(marks, markCount * 2);
@@ -354,9 +553,10 @@ public final class GlobalScanner {
             marks[markCount++] = stack.size();
         }
 
-        private void push(Object v) throws Broken {
+        private void push(Object v) throws OperandReader.Malformed {
             if (stack.size() >= MAX_STACK) {
-                throw new Broken("more than " + MAX_STACK + " values on the stack (a load refuses this pickle)");
+                throw new OperandReader.Malformed("more than " + MAX_STACK
+                        + " values on the stack (a load refuses this pickle)");
             }
             stack.add(v);
         }
@@ -365,19 +565,21 @@ public final class GlobalScanner {
             return stack.size() > base() ? stack.remove(stack.size() - 1) : UNKNOWN;
         }
 
-        private void replaceTop() throws Broken {
+        private void replaceTop() throws OperandReader.Malformed {
             pop();
             push(UNKNOWN);
         }
 
-        private void popMark() {
+        private Object[] popMark() {
             if (markCount == 0) {
-                return;
+                return new Object[0];
             }
             int b = marks[--markCount];
-            while (stack.size() > b) {
-                stack.remove(stack.size() - 1);
-            }
+            List<Object> top = stack.subList(b, stack.size());
+            // Only short tuples are kept item by item (a storages record is three); others become unknown.
+            Object[] items = top.size() <= 8 ? top.toArray() : new Object[] {UNKNOWN, UNKNOWN};
+            top.clear();
+            return items;
         }
 
         private void memoPut(long index) {
@@ -398,60 +600,10 @@ public final class GlobalScanner {
             return memoOverflow ? UNKNOWN : memo.getOrDefault(index, UNKNOWN);
         }
 
-        private void skipPush(long n) throws Broken {
-            take(n);
-            push(UNKNOWN);
-        }
-
-        private long take(long n) throws Broken {
-            if (n < 0 || data.byteSize() - pos < n) {
-                throw new Broken("the pickle ends inside an operand");
-            }
-            long at = pos;
-            pos += n;
-            return at;
-        }
-
-        private int u8() throws Broken {
-            return data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF;
-        }
-
-        private long u32() throws Broken {
-            return data.get(I32, take(4)) & 0xFFFF_FFFFL;
-        }
-
-        private long len32() throws Broken {
-            int v = data.get(I32, take(4));
-            if (v < 0) {
-                throw new Broken("negative length " + v);
-            }
-            return v;
-        }
-
-        private long u64() throws Broken {
-            long v = data.get(I64, take(8));
-            if (v < 0) {
-                throw new Broken("length larger than any file");
-            }
-            return v;
-        }
-
         /** Bytes of a length-prefixed operand; only short ones are materialised. */
-        private byte[] bytes(long n) throws Broken {
-            long at = take(n);
+        private byte[] bytes(long n) throws OperandReader.Malformed {
+            long at = in.take(n);
             return n <= MAX_TRACKED_STRING ? data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE) : null;
-        }
-
-        private byte[] line() throws Broken {
-            long limit = Math.min(data.byteSize(), pos + 65536);
-            for (long i = pos; i < limit; i++) {
-                if (data.get(ValueLayout.JAVA_BYTE, i) == '\n') {
-                    byte[] line = data.asSlice(pos, i - pos).toArray(ValueLayout.JAVA_BYTE);
-                    pos = i + 1;
-                    return line;
-                }
-            }
-            throw new Broken("a text operand has no ending newline");
         }
 
         private static Object text(byte[] raw) {
@@ -478,14 +630,35 @@ public final class GlobalScanner {
                 return -1;
             }
         }
-    }
 
-    /** The stream cannot be read further. */
-    private static final class Broken extends Exception {
-        private static final long serialVersionUID = 1L;
+        /** An INT or LONG text operand (a trailing L allowed), as far as it is a plain decimal. */
+        private static Object integer(byte[] raw) {
+            String text = new String(raw, StandardCharsets.US_ASCII).strip();
+            if (text.endsWith("L")) {
+                text = text.substring(0, text.length() - 1);
+            }
+            if (text.isEmpty() || text.length() > 64) {
+                return UNKNOWN;
+            }
+            try {
+                BigInteger v = new BigInteger(text);
+                return v.bitLength() < 64 ? (Object) v.longValue() : v;
+            } catch (NumberFormatException e) {
+                return UNKNOWN;
+            }
+        }
 
-        Broken(String message) {
-            super(message, null, false, false);
+        /** A LONG1 or LONG4 operand: little-endian two's complement. */
+        private static Object binaryInteger(byte[] raw) {
+            if (raw == null) {
+                return UNKNOWN;
+            }
+            byte[] bigEndian = new byte[raw.length];
+            for (int i = 0; i < raw.length; i++) {
+                bigEndian[i] = raw[raw.length - 1 - i];
+            }
+            BigInteger v = raw.length == 0 ? BigInteger.ZERO : new BigInteger(bigEndian);
+            return v.bitLength() < 64 ? (Object) v.longValue() : v;
         }
     }
 }

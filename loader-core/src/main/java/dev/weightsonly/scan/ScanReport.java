@@ -11,7 +11,8 @@ import java.util.Set;
  *
  * @param source   the file name
  * @param globals  every reference, in file order
- * @param problems malformed streams, unreadable containers, formats that carry code; empty for a clean file
+ * @param problems malformed streams, unreadable containers, formats that carry code, a weights-only load's
+ *                 refusal of a file the walk found clean; empty for a clean file
  * @param dangerousFormat true when the container itself carries code (a TorchScript archive)
  */
 public record ScanReport(String source, List<GlobalReference> globals, List<String> problems, boolean dangerousFormat) {
@@ -42,5 +43,14 @@ public record ScanReport(String source, List<GlobalReference> globals, List<Stri
     /** True if some global needs allowlisting (and nothing is dangerous). */
     public boolean needsAllowlisting() {
         return globals.stream().anyMatch(g -> g.verdict() == Verdict.NEEDS_ALLOWLISTING);
+    }
+
+    /**
+     * The exit status {@code weightsonly scan} gives this file: 3 when {@link #isDangerousOrMalformed()} (a
+     * dangerous global, code in the container, a broken file, or a file a weights-only load refuses), else 1
+     * when some global {@link #needsAllowlisting()}, else 0 (the file loads).
+     */
+    public int exitStatus() {
+        return isDangerousOrMalformed() ? 3 : needsAllowlisting() ? 1 : 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.weightsonly.writer;
 
+import dev.weightsonly.pickle.Opcode;
 import dev.weightsonly.pickle.PyBytes;
 import dev.weightsonly.pickle.PyComplex;
 import dev.weightsonly.pickle.PyDict;
@@ -70,10 +71,10 @@ final class PickleWriter {
     /** The pickle of {@code root}, and the storages it refers to, in key order. */
     static Result pickle(Object root) {
         PickleWriter w = new PickleWriter();
-        w.out.write(0x80); // PROTO
+        w.out.write(Opcode.PROTO.code); // PROTO
         w.out.write(2);
         w.save(root);
-        w.out.write('.'); // STOP
+        w.out.write(Opcode.STOP.code); // STOP
         return new Result(w.out.toByteArray(), List.copyOf(w.storageOrder));
     }
 
@@ -87,7 +88,7 @@ final class PickleWriter {
             throw fail("values nested more than " + MAX_DEPTH + " deep");
         }
         if (v == null || v instanceof PyNone) {
-            out.write('N');
+            out.write(Opcode.NONE.code);
             return;
         }
         if (v instanceof String s) {
@@ -102,7 +103,7 @@ final class PickleWriter {
             }
         }
         switch (v) {
-            case Boolean b -> out.write(b ? 0x88 : 0x89);
+            case Boolean b -> out.write(b ? Opcode.NEWTRUE.code : Opcode.NEWFALSE.code);
             case Long l -> saveInt(l);
             case Integer i -> saveInt(i);
             case Short s -> saveInt(s);
@@ -116,9 +117,9 @@ final class PickleWriter {
                 global("__builtin__", "complex");
                 saveFloat(c.real());
                 saveFloat(c.imag());
-                out.write(0x86); // TUPLE2
+                out.write(Opcode.TUPLE2.code); // TUPLE2
                 memoizeFresh();
-                out.write('R');
+                out.write(Opcode.REDUCE.code);
                 memoize(v);
             }
             case PyTuple t -> saveTuple(t.items(), v);
@@ -130,14 +131,14 @@ final class PickleWriter {
             case MetaTensor t -> {
                 // torch._utils._rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad): no data
                 global("torch._utils", "_rebuild_meta_tensor_no_storage");
-                out.write('(');
+                out.write(Opcode.MARK.code);
                 global("torch", t.dtype().torchName());
                 saveLongs(t.shape());
                 saveLongs(t.strides());
-                out.write(t.requiresGrad() ? 0x88 : 0x89);
-                out.write('t');
+                out.write(t.requiresGrad() ? Opcode.NEWTRUE.code : Opcode.NEWFALSE.code);
+                out.write(Opcode.TUPLE.code);
                 memoizeFresh();
-                out.write('R');
+                out.write(Opcode.REDUCE.code);
                 memoize(v);
             }
             case TorchStorage s -> savePersistentId(s.storage(), s.untyped() ? null : s.dtype(), "a saved storage");
@@ -150,9 +151,9 @@ final class PickleWriter {
                     dims.add(d);
                 }
                 saveTuple(dims, new Object());
-                out.write(0x85); // TUPLE1
+                out.write(Opcode.TUPLE1.code); // TUPLE1
                 memoizeFresh();
-                out.write('R');
+                out.write(Opcode.REDUCE.code);
                 memoize(v);
             }
             case TorchDevice d -> {
@@ -161,7 +162,7 @@ final class PickleWriter {
                 int colon = name.indexOf(':');
                 if (colon < 0) {
                     saveString(name);
-                    out.write(0x85);
+                    out.write(Opcode.TUPLE1.code);
                 } else {
                     String index = name.substring(colon + 1);
                     if (!index.matches("[0-9]{1,9}")) {
@@ -169,18 +170,18 @@ final class PickleWriter {
                     }
                     saveString(name.substring(0, colon));
                     saveInt(Long.parseLong(index));
-                    out.write(0x86);
+                    out.write(Opcode.TUPLE2.code);
                 }
                 memoizeFresh();
-                out.write('R');
+                out.write(Opcode.REDUCE.code);
                 memoize(v);
             }
             case TorchLayout l -> {
                 global("torch.serialization", "_get_layout");
                 saveString(l.torchName());
-                out.write(0x85);
+                out.write(Opcode.TUPLE1.code);
                 memoizeFresh();
-                out.write('R');
+                out.write(Opcode.REDUCE.code);
                 memoize(v);
             }
             case PyObject o -> throw fail("an object of class " + o.className() + " cannot be written: it was loaded"
@@ -204,14 +205,14 @@ final class PickleWriter {
 
     private void saveInt(long v) {
         if (v >= 0 && v <= 0xFF) {
-            out.write('K');
+            out.write(Opcode.BININT1.code);
             out.write((int) v);
         } else if (v >= 0 && v <= 0xFFFF) {
-            out.write('M');
+            out.write(Opcode.BININT2.code);
             out.write((int) v);
             out.write((int) (v >>> 8));
         } else if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
-            out.write('J');
+            out.write(Opcode.BININT.code);
             writeInt32((int) v);
         } else {
             saveLong(BigInteger.valueOf(v));
@@ -231,10 +232,10 @@ final class PickleWriter {
         byte[] bigEndian = v.toByteArray();
         int n = bigEndian.length;
         if (n < 256) {
-            out.write(0x8A);
+            out.write(Opcode.LONG1.code);
             out.write(n);
         } else {
-            out.write(0x8B);
+            out.write(Opcode.LONG4.code);
             writeInt32(n);
         }
         for (int i = n - 1; i >= 0; i--) {
@@ -243,7 +244,7 @@ final class PickleWriter {
     }
 
     private void saveFloat(double d) {
-        out.write('G');
+        out.write(Opcode.BINFLOAT.code);
         long bits = Double.doubleToRawLongBits(d);
         for (int shift = 56; shift >= 0; shift -= 8) {
             out.write((int) (bits >>> shift));
@@ -257,7 +258,7 @@ final class PickleWriter {
             return;
         }
         byte[] utf8 = utf8SurrogatePass(s); // a Java array: always within BINUNICODE's 32-bit length
-        out.write('X'); // BINUNICODE
+        out.write(Opcode.BINUNICODE.code); // BINUNICODE
         writeInt32(utf8.length);
         out.write(utf8, 0, utf8.length);
         stringMemo.put(s, memoSize);
@@ -303,14 +304,14 @@ final class PickleWriter {
         }
         saveString(new String(text));
         saveString("latin1");
-        out.write(0x86);
+        out.write(Opcode.TUPLE2.code);
         memoizeFresh();
-        out.write('R');
+        out.write(Opcode.REDUCE.code);
         if (byteArray) {
             memoizeFresh();
-            out.write(0x85);
+            out.write(Opcode.TUPLE1.code);
             memoizeFresh();
-            out.write('R');
+            out.write(Opcode.REDUCE.code);
         }
         memoize(identity);
     }
@@ -321,11 +322,11 @@ final class PickleWriter {
     private void saveTuple(List<?> items, Object identity) {
         int n = items.size();
         if (n == 0) {
-            out.write(')'); // EMPTY_TUPLE
+            out.write(Opcode.EMPTY_TUPLE.code); // EMPTY_TUPLE
             return;
         }
         if (n > 3) {
-            out.write('(');
+            out.write(Opcode.MARK.code);
         }
         for (int i = 0; i < n; i++) {
             enter("[" + i + "]");
@@ -335,38 +336,38 @@ final class PickleWriter {
         Integer recursive = memo.get(identity);
         if (recursive != null) {
             if (n > 3) {
-                out.write('1'); // POP_MARK
+                out.write(Opcode.POP_MARK.code); // POP_MARK
             } else {
                 for (int i = 0; i < n; i++) {
-                    out.write('0'); // POP
+                    out.write(Opcode.POP.code); // POP
                 }
             }
             get(recursive);
             return;
         }
         out.write(switch (n) {
-            case 1 -> 0x85;
-            case 2 -> 0x86;
-            case 3 -> 0x87;
-            default -> 't';
+            case 1 -> Opcode.TUPLE1.code;
+            case 2 -> Opcode.TUPLE2.code;
+            case 3 -> Opcode.TUPLE3.code;
+            default -> Opcode.TUPLE.code;
         });
         memoize(identity);
     }
 
     private void saveList(List<?> items, Object identity) {
-        out.write(']'); // EMPTY_LIST
+        out.write(Opcode.EMPTY_LIST.code); // EMPTY_LIST
         memoize(identity);
         for (int from = 0; from < items.size(); from += BATCH) {
             int to = Math.min(items.size(), from + BATCH);
             if (to - from > 1) {
-                out.write('(');
+                out.write(Opcode.MARK.code);
             }
             for (int i = from; i < to; i++) {
                 enter("[" + i + "]");
                 save(items.get(i));
                 leave();
             }
-            out.write(to - from > 1 ? 'e' : 'a'); // APPENDS / APPEND
+            out.write(to - from > 1 ? Opcode.APPENDS.code : Opcode.APPEND.code); // APPENDS / APPEND
         }
     }
 
@@ -376,22 +377,22 @@ final class PickleWriter {
                 if (!d.attributes().isEmpty()) {
                     throw fail("a plain dict with attributes " + d.attributes().keySet() + " has no Python form");
                 }
-                out.write('}'); // EMPTY_DICT
+                out.write(Opcode.EMPTY_DICT.code); // EMPTY_DICT
                 memoize(identity);
                 setItems(d);
             }
             case ORDERED_DICT -> {
                 global("collections", "OrderedDict");
-                out.write(')');
-                out.write('R');
+                out.write(Opcode.EMPTY_TUPLE.code);
+                out.write(Opcode.REDUCE.code);
                 memoize(identity);
                 setItems(d);
                 if (!d.attributes().isEmpty()) {
                     // OrderedDict.__reduce__ gives its __dict__ as the state; state_dict() keeps _metadata there.
-                    out.write('}');
+                    out.write(Opcode.EMPTY_DICT.code);
                     memoizeFresh();
                     setItems(d.attributes());
-                    out.write('b'); // BUILD
+                    out.write(Opcode.BUILD.code); // BUILD
                 }
             }
             case COUNTER -> {
@@ -399,19 +400,19 @@ final class PickleWriter {
                     throw fail("a Counter with attributes " + d.attributes().keySet() + " is not written");
                 }
                 global("collections", "Counter");
-                out.write('}');
+                out.write(Opcode.EMPTY_DICT.code);
                 memoizeFresh();
                 setItems(d);
-                out.write(0x85);
+                out.write(Opcode.TUPLE1.code);
                 memoizeFresh();
-                out.write('R');
+                out.write(Opcode.REDUCE.code);
                 memoize(identity);
             }
         }
     }
 
     private void saveMap(Map<?, ?> m, Object identity) {
-        out.write('}');
+        out.write(Opcode.EMPTY_DICT.code);
         memoize(identity);
         setItems(m);
     }
@@ -431,7 +432,7 @@ final class PickleWriter {
             int n = Math.min(BATCH, remaining);
             remaining -= n;
             if (n > 1) {
-                out.write('(');
+                out.write(Opcode.MARK.code);
             }
             for (int i = 0; i < n; i++) {
                 Map.Entry<?, ?> e = it.next();
@@ -444,7 +445,7 @@ final class PickleWriter {
                 save(e.getValue());
                 leave();
             }
-            out.write(n > 1 ? 'u' : 's'); // SETITEMS / SETITEM
+            out.write(n > 1 ? Opcode.SETITEMS.code : Opcode.SETITEM.code); // SETITEMS / SETITEM
         }
     }
 
@@ -487,9 +488,9 @@ final class PickleWriter {
             }
         }
         saveList(list, new Object());
-        out.write(0x85);
+        out.write(Opcode.TUPLE1.code);
         memoizeFresh();
-        out.write('R');
+        out.write(Opcode.REDUCE.code);
         memoize(identity);
     }
 
@@ -507,36 +508,36 @@ final class PickleWriter {
                     + " subclasses, with neither a legacy storage class nor a _rebuild_tensor_v3 form)");
         }
         global("torch._utils", legacy ? "_rebuild_tensor_v2" : "_rebuild_tensor_v3");
-        out.write('(');
+        out.write(Opcode.MARK.code);
         savePersistentId(t.storage(), legacy ? dtype : null, describe(t));
         saveInt(t.storageOffset());
         saveLongs(t.shape());
         saveLongs(t.strides());
-        out.write(t.requiresGrad() ? 0x88 : 0x89);
+        out.write(t.requiresGrad() ? Opcode.NEWTRUE.code : Opcode.NEWFALSE.code);
         emptyOrderedDict(); // backward hooks
         if (!legacy) {
             global("torch", dtype.torchName());
         }
         if (t.isConj() || t.isNeg()) {
             // torch >= 2.0 keeps the lazy bits as a metadata dict (1.13 dropped them when saving)
-            out.write('}');
+            out.write(Opcode.EMPTY_DICT.code);
             memoizeFresh();
             if (t.isConj() && t.isNeg()) {
-                out.write('(');
+                out.write(Opcode.MARK.code);
             }
             if (t.isConj()) {
                 saveString("conj");
-                out.write(0x88);
+                out.write(Opcode.NEWTRUE.code);
             }
             if (t.isNeg()) {
                 saveString("neg");
-                out.write(0x88);
+                out.write(Opcode.NEWTRUE.code);
             }
-            out.write(t.isConj() && t.isNeg() ? 'u' : 's');
+            out.write(t.isConj() && t.isNeg() ? Opcode.SETITEMS.code : Opcode.SETITEM.code);
         }
-        out.write('t');
+        out.write(Opcode.TUPLE.code);
         memoizeFresh();
-        out.write('R');
+        out.write(Opcode.REDUCE.code);
         memoize(t);
     }
 
@@ -563,9 +564,9 @@ final class PickleWriter {
             data.add(new TorchSize(t.size()));
         }
         saveTuple(data, new Object());
-        out.write(0x86); // (layout, data)
+        out.write(Opcode.TUPLE2.code); // (layout, data)
         memoizeFresh();
-        out.write('R');
+        out.write(Opcode.REDUCE.code);
         memoize(t);
     }
 
@@ -574,7 +575,7 @@ final class PickleWriter {
         Quantizer q = t.quantizer().orElseThrow(() -> fail("quantized " + describe(t)
                 + " has no quantizer, so its real values are unknown"));
         global("torch._utils", "_rebuild_qtensor");
-        out.write('(');
+        out.write(Opcode.MARK.code);
         savePersistentId(t.storage(), t.dtype(), describe(t));
         saveInt(t.storageOffset());
         saveLongs(t.shape());
@@ -584,12 +585,12 @@ final class PickleWriter {
                 global("torch", QScheme.PER_TENSOR_AFFINE.torchName());
                 saveFloat(pt.scale());
                 saveInt(pt.zeroPoint());
-                out.write(0x87);
+                out.write(Opcode.TUPLE3.code);
                 memoizeFresh();
             }
             case Quantizer.PerChannelAffine pc -> {
                 // torch saves per_channel_affine_float_qparams under the per_channel_affine tag too
-                out.write('(');
+                out.write(Opcode.MARK.code);
                 global("torch", QScheme.PER_CHANNEL_AFFINE.torchName());
                 enter(".q_per_channel_scales");
                 save(pc.scales());
@@ -598,22 +599,22 @@ final class PickleWriter {
                 save(pc.zeroPoints());
                 leave();
                 saveInt(pc.axis());
-                out.write('t');
+                out.write(Opcode.TUPLE.code);
                 memoizeFresh();
             }
         }
-        out.write(t.requiresGrad() ? 0x88 : 0x89);
+        out.write(t.requiresGrad() ? Opcode.NEWTRUE.code : Opcode.NEWFALSE.code);
         emptyOrderedDict();
-        out.write('t');
+        out.write(Opcode.TUPLE.code);
         memoizeFresh();
-        out.write('R');
+        out.write(Opcode.REDUCE.code);
         memoize(t);
     }
 
     private void emptyOrderedDict() {
         global("collections", "OrderedDict");
-        out.write(')');
-        out.write('R');
+        out.write(Opcode.EMPTY_TUPLE.code);
+        out.write(Opcode.REDUCE.code);
         memoizeFresh();
     }
 
@@ -652,16 +653,16 @@ final class PickleWriter {
                     + firstViewer.get(storage) + " views storage '" + storage.key() + "' as " + record.storageClass()
                     + ", " + viewer + " as " + storageClass);
         }
-        out.write('(');
+        out.write(Opcode.MARK.code);
         saveString("storage");
         int dot = storageClass.lastIndexOf('.');
         global(storageClass.substring(0, dot), storageClass.substring(dot + 1));
         saveString(record.key());
         saveString(storage.location());
         saveInt(record.numel());
-        out.write('t');
+        out.write(Opcode.TUPLE.code);
         memoizeFresh();
-        out.write('Q'); // BINPERSID
+        out.write(Opcode.BINPERSID.code); // BINPERSID
     }
 
     private String describe(Tensor t) {
@@ -677,7 +678,7 @@ final class PickleWriter {
             get(index);
             return;
         }
-        out.write('c');
+        out.write(Opcode.GLOBAL.code);
         byte[] text = (key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         out.write(text, 0, text.length);
         globalMemo.put(key, memoSize);
@@ -697,20 +698,20 @@ final class PickleWriter {
     private void put() {
         int index = memoSize++;
         if (index < 256) {
-            out.write('q');
+            out.write(Opcode.BINPUT.code);
             out.write(index);
         } else {
-            out.write('r');
+            out.write(Opcode.LONG_BINPUT.code);
             writeInt32(index);
         }
     }
 
     private void get(int index) {
         if (index < 256) {
-            out.write('h');
+            out.write(Opcode.BINGET.code);
             out.write(index);
         } else {
-            out.write('j');
+            out.write(Opcode.LONG_BINGET.code);
             writeInt32(index);
         }
     }

@@ -29,13 +29,14 @@ final class Pickles {
     }
 
     /**
-     * Concatenates pickle parts: a {@link Character} or {@link Integer} is one byte, a {@link String} its
-     * UTF-8 bytes, a {@code byte[]} itself.
+     * Concatenates pickle parts: an {@link Opcode} is its byte (the table the unpickler reads), a
+     * {@link Character} or {@link Integer} is one byte, a {@link String} its UTF-8 bytes, a {@code byte[]} itself.
      */
     static byte[] b(Object... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Object p : parts) {
             switch (p) {
+                case Opcode o -> out.write(o.code);
                 case Character c -> out.write(c);
                 case Integer i -> {
                     if (i < 0 || i > 255) {
@@ -74,17 +75,17 @@ final class Pickles {
     /** BINUNICODE of {@code s}. */
     static byte[] str(String s) {
         byte[] u = s.getBytes(StandardCharsets.UTF_8);
-        return b('X', le32(u.length), u);
+        return b(Opcode.BINUNICODE, le32(u.length), u);
     }
 
     /** SHORT_BINUNICODE of {@code s}. */
     static byte[] shortStr(String s) {
         byte[] u = s.getBytes(StandardCharsets.UTF_8);
-        return b(0x8C, u.length, u);
+        return b(Opcode.SHORT_BINUNICODE, u.length, u);
     }
 
     static byte[] global(String module, String name) {
-        return b('c', module, '\n', name, '\n');
+        return b(Opcode.GLOBAL, module, '\n', name, '\n');
     }
 
     static TorchUnpicklerHost torchHost() {

@@ -1,18 +1,22 @@
 package dev.weightsonly.testing;
 
+import dev.weightsonly.pickle.Opcode;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
-/** Assembles pickles opcode by opcode, for tests that need exact bytes (hostile ones included). */
+/**
+ * Assembles pickles opcode by opcode ({@link Opcode}, the table the unpickler reads), for tests that need exact
+ * bytes (hostile ones included).
+ */
 public final class PickleBuilder {
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     public static PickleBuilder protocol(int p) {
         PickleBuilder b = new PickleBuilder();
-        b.op(0x80).raw(p);
+        b.op(Opcode.PROTO).raw(p);
         return b;
     }
 
@@ -22,6 +26,11 @@ public final class PickleBuilder {
 
     public PickleBuilder op(int opcode) {
         out.write(opcode);
+        return this;
+    }
+
+    public PickleBuilder op(Opcode opcode) {
+        out.write(opcode.code);
         return this;
     }
 
@@ -48,27 +57,27 @@ public final class PickleBuilder {
     }
 
     public PickleBuilder global(String module, String name) {
-        return op('c').line(module).line(name);
+        return op(Opcode.GLOBAL).line(module).line(name);
     }
 
     public PickleBuilder mark() {
-        return op('(');
+        return op(Opcode.MARK);
     }
 
     public PickleBuilder str(String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        return op('X').le32(b.length).raw(b);
+        return op(Opcode.BINUNICODE).le32(b.length).raw(b);
     }
 
     public PickleBuilder integer(long v) {
         if (v >= 0 && v < 256) {
-            return op('K').raw((int) v);
+            return op(Opcode.BININT1).raw((int) v);
         }
         if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
-            return op('J').le32(v);
+            return op(Opcode.BININT).le32(v);
         }
         byte[] le = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
-        return op(0x8A).raw(8).raw(le);
+        return op(Opcode.LONG1).raw(8).raw(le);
     }
 
     public PickleBuilder tupleOfInts(long... values) {
@@ -76,39 +85,39 @@ public final class PickleBuilder {
         for (long v : values) {
             integer(v);
         }
-        return op('t');
+        return op(Opcode.TUPLE);
     }
 
     public PickleBuilder bool(boolean b) {
-        return op(b ? 0x88 : 0x89);
+        return op(b ? Opcode.NEWTRUE : Opcode.NEWFALSE);
     }
 
     public PickleBuilder emptyDict() {
-        return op('}');
+        return op(Opcode.EMPTY_DICT);
     }
 
     public PickleBuilder emptyList() {
-        return op(']');
+        return op(Opcode.EMPTY_LIST);
     }
 
     public PickleBuilder emptyTuple() {
-        return op(')');
+        return op(Opcode.EMPTY_TUPLE);
     }
 
     public PickleBuilder none() {
-        return op('N');
+        return op(Opcode.NONE);
     }
 
     public PickleBuilder put(int i) {
-        return op('q').raw(i);
+        return op(Opcode.BINPUT).raw(i);
     }
 
     public PickleBuilder get(int i) {
-        return op('h').raw(i);
+        return op(Opcode.BINGET).raw(i);
     }
 
     public PickleBuilder reduce() {
-        return op('R');
+        return op(Opcode.REDUCE);
     }
 
     public PickleBuilder orderedDict() {
@@ -121,7 +130,7 @@ public final class PickleBuilder {
         int dot = storageClass.lastIndexOf('.');
         global(storageClass.substring(0, dot), storageClass.substring(dot + 1));
         str(key).str(location).integer(numel);
-        return op('t').op('Q');
+        return op(Opcode.TUPLE).op(Opcode.BINPERSID);
     }
 
     /** A whole _rebuild_tensor_v2 call for a tensor over one storage. */
@@ -134,12 +143,12 @@ public final class PickleBuilder {
         tupleOfInts(stride);
         bool(false);
         orderedDict();
-        op('t');
+        op(Opcode.TUPLE);
         return reduce();
     }
 
     public PickleBuilder stop() {
-        return op('.');
+        return op(Opcode.STOP);
     }
 
     public byte[] bytes() {

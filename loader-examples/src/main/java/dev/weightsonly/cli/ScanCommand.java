@@ -25,11 +25,13 @@ import picocli.CommandLine.Parameters;
  * each marked allowed, needs allowlisting, or dangerous. Its exit status gates a CI pipeline.
  */
 @Command(name = "scan", mixinStandardHelpOptions = true,
-        description = {"Lists the globals each checkpoint names, without loading it, and whether a weights-only",
-                "load allows them. Works on files the loader refuses and on broken ones."},
+        description = {"Lists the globals each checkpoint names, without running anything, and whether a",
+                "weights-only load allows them. Works on files the loader refuses and on broken ones. A file whose",
+                "globals are all allowed is then loaded (as inspect would, nothing runs): exit 0 means it loads."},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:every global is allowed", "1:some global needs allowlisting (--allow)",
-                "2:usage error or unreadable file", "3:a global is dangerous, or a file is malformed or carries code"})
+        exitCodeList = {"0:every global is allowed and a weights-only load accepts the file",
+                "1:some global needs allowlisting (--allow)", "2:usage error or unreadable file",
+                "3:a global is dangerous, or a file is malformed, carries code or is refused by a weights-only load"})
 final class ScanCommand implements Callable<Integer> {
 
     static final int NEEDS_ALLOWLISTING = 1;
@@ -68,8 +70,7 @@ final class ScanCommand implements Callable<Integer> {
                 status = Math.max(status, WeightsOnlyCommand.USAGE_OR_IO);
                 continue;
             }
-            int fileStatus = report.isDangerousOrMalformed() ? DANGEROUS
-                    : report.needsAllowlisting() ? NEEDS_ALLOWLISTING : 0;
+            int fileStatus = report.exitStatus();
             status = Math.max(status, fileStatus);
             if (json) {
                 jsonFiles.add(toJson(report, fileStatus));

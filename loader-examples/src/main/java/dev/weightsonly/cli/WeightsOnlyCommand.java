@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
                 "1:inspect, convert: the checkpoint was refused; scan: a global needs allowlisting;"
                         + " diff, verify: the files differ",
                 "2:usage or I/O error",
-                "3:scan: a global is dangerous, or a file is malformed or carries code;"
+                "3:scan: a global is dangerous, or a file is malformed, carries code or is refused by a load;"
                         + " diff, verify: a checkpoint was refused"})
 public final class WeightsOnlyCommand implements Runnable {
 
