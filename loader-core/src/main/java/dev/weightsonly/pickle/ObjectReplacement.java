@@ -41,7 +41,9 @@ public final class ObjectReplacement {
     /** The tree with every {@link PyObject} replaced; mutable containers are updated in place. */
     public static Object apply(Object root, Replacer replacer, LoadLimits limits, Location where)
             throws CheckpointException {
-        return new ObjectReplacement(replacer, limits.maxNestingDepth(), where).convert(root, 0);
+        try (PyHash.Scope hashes = PyHash.scope()) {
+            return new ObjectReplacement(replacer, limits.maxNestingDepth(), where).convert(root, 0);
+        }
     }
 
     private Object convert(Object value, int depth) throws CheckpointException {

@@ -39,6 +39,11 @@ public final class PyBytes {
         return byteArray;
     }
 
+    /** The bytes themselves, not a copy: for hashing, never to be changed. */
+    byte[] bytes() {
+        return data;
+    }
+
     PyBytes asBytes() {
         return byteArray ? new PyBytes(data, false) : this;
     }
@@ -50,7 +55,8 @@ public final class PyBytes {
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(data);
+        // keyed: Arrays.hashCode collides on demand, and a file chooses these bytes
+        return PyHash.fold(PyHash.ofBytes(this));
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.weightsonly.pickle;
 
 import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -9,7 +11,12 @@ import java.util.Set;
 /**
  * A Python {@code dict}, {@code collections.OrderedDict} or {@code collections.Counter}: an insertion-ordered
  * map, read-only once loaded. Keys are the Java forms of Python values ({@link String}, {@link Long},
- * {@link PyTuple}, ...). Equality is identity, for the reason given on {@link PyList}.
+ * {@link PyTuple}, ...), distinct by Python's key equality ({@link PyKey}): {@code 1}, {@code 1.0} and
+ * {@code True} are one key, as are {@code 0.0} and {@code -0.0}; the first of equal keys stays, in its place,
+ * with the last value, as {@code d[k] = v} does. {@link #get} and {@link #containsKey} look keys up the same
+ * way ({@code get(1.0)} finds the key {@code 1}). Keys are hashed with a secret ({@link PyHash}), so no file
+ * can make building a dict slower than chance would. Equality is identity, for the reason given on
+ * {@link PyList}.
  *
  * <p>An OrderedDict can carry attributes set by BUILD; {@code state_dict()} stores its {@code _metadata}
  * (per-module versions) there, and {@link #attributes()} keeps it.
@@ -34,15 +41,17 @@ public final class PyDict extends AbstractMap<Object, Object> {
     }
 
     private final Kind kind;
-    private final LinkedHashMap<Object, Object> entries = new LinkedHashMap<>();
+    // PyKey#original is the key as first given
+    private final LinkedHashMap<PyKey, Object> entries = new LinkedHashMap<>();
     private LinkedHashMap<String, Object> attributes;
 
     PyDict(Kind kind) {
         this.kind = kind;
     }
 
+    /** {@code d[key] = value}; the key is hashable ({@link PyValues#isHashable}). */
     void putItem(Object key, Object value) {
-        entries.put(key, value);
+        entries.put(PyKey.of(key), value); // an equal key already there stays, with the new value
     }
 
     /**
@@ -57,15 +66,16 @@ public final class PyDict extends AbstractMap<Object, Object> {
     /** Fills a {@link PyDict} in insertion order; see {@link PyDict#builder(Kind)}. */
     public static final class Builder {
         private final Kind kind;
-        private final LinkedHashMap<Object, Object> entries = new LinkedHashMap<>();
+        private final PyDict entries;
 
         private Builder(Kind kind) {
             this.kind = kind;
+            this.entries = new PyDict(kind);
         }
 
         /**
          * Sets {@code key} to {@code value}, as {@code d[key] = value} does: a new key goes last, an existing
-         * key keeps its place and takes the new value.
+         * key (by Python's equality: {@code 1.0} is the key {@code 1}) keeps its place and takes the new value.
          *
          * @throws IllegalArgumentException if the key is null or could not be a Python dict key (a list,
          *     dict, set or bytearray, at any depth of a tuple)
@@ -75,24 +85,45 @@ public final class PyDict extends AbstractMap<Object, Object> {
             if (key == null || !PyValues.isHashable(key)) {
                 throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(key));
             }
-            entries.put(key, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
+            entries.putItem(key, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
             return this;
         }
 
         /** A new read-only dict holding the entries put so far. */
         public PyDict build() {
             PyDict dict = new PyDict(kind);
-            dict.entries.putAll(entries);
+            dict.entries.putAll(entries.entries);
             return dict;
         }
     }
 
     /** Replaces every entry, keeping the order (used when keys themselves are replaced). */
     void replaceAll(java.util.List<Object[]> pairs) {
+        if (sameKeys(pairs)) {
+            // only values changed: keep the keys already made (hashing them again could be the work of a load)
+            int i = 0;
+            for (Map.Entry<PyKey, Object> e : entries.entrySet()) {
+                e.setValue(pairs.get(i++)[1]);
+            }
+            return;
+        }
         entries.clear();
         for (Object[] pair : pairs) {
-            entries.put(pair[0], pair[1]);
+            putItem(pair[0], pair[1]);
         }
+    }
+
+    private boolean sameKeys(java.util.List<Object[]> pairs) {
+        if (pairs.size() != entries.size()) {
+            return false;
+        }
+        int i = 0;
+        for (PyKey k : entries.keySet()) {
+            if (k.original() != pairs.get(i++)[0]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     void setAttribute(String name, Object value) {
@@ -113,12 +144,12 @@ public final class PyDict extends AbstractMap<Object, Object> {
 
     @Override
     public Object get(Object key) {
-        return entries.get(key);
+        return key != null && PyValues.isHashable(key) ? entries.get(PyKey.of(key)) : null;
     }
 
     @Override
     public boolean containsKey(Object key) {
-        return entries.containsKey(key);
+        return key != null && PyValues.isHashable(key) && entries.containsKey(PyKey.of(key));
     }
 
     @Override
@@ -128,7 +159,29 @@ public final class PyDict extends AbstractMap<Object, Object> {
 
     @Override
     public Set<Entry<Object, Object>> entrySet() {
-        return Collections.unmodifiableMap(entries).entrySet();
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Entry<Object, Object>> iterator() {
+                Iterator<Entry<PyKey, Object>> it = entries.entrySet().iterator();
+                return new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public Entry<Object, Object> next() {
+                        Entry<PyKey, Object> e = it.next();
+                        return new AbstractMap.SimpleImmutableEntry<>(e.getKey().original(), e.getValue());
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return entries.size();
+            }
+        };
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.weightsonly.pickle;
 
+import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -18,9 +19,10 @@ public final class PyTuple {
     private final Object[] items;
     private final int depth;
     private final boolean hashable;
-    // computed once: a pickle can share one tuple many times inside another (t = (t0, t0), ...)
-    private int hash;
-    private boolean hashIsZero;
+    // computed once: a pickle can share one tuple many times inside another (t = (t0, t0), ...). Racy but
+    // safe: a value computed twice is the same value, and PyKey's fields are final.
+    private volatile long hash; // 0 until computed (a hash of 0 is recomputed, with probability 2^-64)
+    private PyKey key;
 
     private PyTuple(Object[] items, int depth, boolean hashable) {
         this.items = items;
@@ -86,24 +88,90 @@ public final class PyTuple {
         return hashable;
     }
 
+    /**
+     * Structural, type-exact equality: the same items by Java equality ({@code (1,)} and {@code (True,)}
+     * differ here, though Python makes them one dict key: {@link PyDict} and {@link PySet} apply Python's
+     * key equality). A NaN float or complex item equals only itself, as in Python.
+     */
     @Override
     public boolean equals(Object o) {
-        return o == this || o instanceof PyTuple t && items.length == t.items.length && hashCode() == t.hashCode()
-                && Arrays.equals(items, t.items);
-    }
-
-    @Override
-    public int hashCode() {
-        int h = hash; // racy but safe, as String#hashCode: a non-zero hash is always the right one
-        if (h == 0 && !hashIsZero) {
-            h = Arrays.hashCode(items);
-            if (h == 0) {
-                hashIsZero = true;
-            } else {
-                hash = h;
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof PyTuple t) || items.length != t.items.length || exactHash() != t.exactHash()) {
+            return false;
+        }
+        for (int i = 0; i < items.length; i++) {
+            if (!exactEquals(items[i], t.items[i])) {
+                return false;
             }
         }
+        return true;
+    }
+
+    /** A hash under the process's secret ({@link PyHash}): Arrays.hashCode would collide on demand. */
+    @Override
+    public int hashCode() {
+        return PyHash.fold(exactHash());
+    }
+
+    long exactHash() {
+        long h = hash;
+        if (h == 0) {
+            PyHash sip = PyHash.start(PyHash.TUPLE).word(items.length);
+            for (Object item : items) {
+                sip.word(exactHash(item));
+            }
+            h = sip.finish();
+            hash = h;
+        }
         return h;
+    }
+
+    /** Python's key of this tuple (computed once); only for a hashable tuple. */
+    PyKey key() {
+        PyKey k = key;
+        if (k == null) {
+            PyKey[] keys = new PyKey[items.length];
+            for (int i = 0; i < items.length; i++) {
+                keys[i] = PyKey.of(items[i]);
+            }
+            k = PyKey.tuple(this, keys);
+            key = k;
+        }
+        return k;
+    }
+
+    /** Java equality, except that a NaN (float or complex) equals only itself. */
+    static boolean exactEquals(Object a, Object b) {
+        return a == b || !carriesNaN(a) && a != null && a.equals(b);
+    }
+
+    private static boolean carriesNaN(Object v) {
+        return v instanceof Double d && d.isNaN()
+                || v instanceof PyComplex c && (Double.isNaN(c.real()) || Double.isNaN(c.imag()));
+    }
+
+    /** A keyed hash consistent with {@link #exactEquals}. */
+    static long exactHash(Object v) {
+        return switch (v) {
+            case PyTuple t -> t.exactHash();
+            case PySet s when s.isFrozen() -> s.exactHash();
+            case String s -> PyHash.ofString(s);
+            case PyBytes b -> PyHash.ofBytes(b);
+            case BigInteger b -> PyHash.ofBigInteger(b);
+            case Long l -> PyHash.of(PyHash.INT, l);
+            case Boolean b -> PyHash.of(PyHash.BOOL, b ? 1 : 0);
+            case Double d when d.isNaN() -> PyHash.ofIdentity(d);
+            case Double d -> PyHash.of(PyHash.FLOAT, Double.doubleToLongBits(d));
+            case PyComplex c when carriesNaN(c) -> PyHash.ofIdentity(c);
+            case PyComplex c -> PyHash.of(PyHash.COMPLEX, Double.doubleToLongBits(c.real()),
+                    Double.doubleToLongBits(c.imag()));
+            case TupleValue t -> PyHash.of(PyHash.SIZE, PyHash.tupleOf(t).exactHash());
+            case PyNone n -> PyHash.of(PyHash.NONE, 0);
+            case null -> 0;
+            default -> PyHash.of(PyHash.OTHER, v.hashCode());
+        };
     }
 
     @Override

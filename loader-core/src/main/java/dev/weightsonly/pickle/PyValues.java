@@ -57,6 +57,15 @@ public final class PyValues {
         };
     }
 
+    /**
+     * An object equal to another's exactly when Python makes the two values one dict key ({@code 1},
+     * {@code 1.0} and {@code True}; {@code 0.0} and {@code -0.0}; tuples of such; a NaN only with itself), hashed
+     * with the process's secret: for maps that must treat keys as a Python dict does. Null for null.
+     */
+    public static Object pythonKey(Object value) {
+        return value == null ? null : PyKey.of(value);
+    }
+
     /** A Python int as Java holds it: {@link Long} when it fits, {@link BigInteger} otherwise. */
     public static Object normalizeInt(BigInteger value) {
         return value.bitLength() < 64 ? (Object) value.longValue() : value;

@@ -87,7 +87,9 @@ public final class Unpickler {
         if (end - start > limits.maxPickleBytes()) {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
         }
-        return new Unpickler(data, start, end, where, host, limits).run();
+        try (PyHash.Scope hashes = PyHash.scope()) { // long strings used as keys again are hashed once
+            return new Unpickler(data, start, end, where, host, limits).run();
+        }
     }
 
     private Result run() throws CheckpointException {

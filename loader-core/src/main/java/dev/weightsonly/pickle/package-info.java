@@ -10,6 +10,8 @@
  * {@link dev.weightsonly.pickle.PyList}, dict/OrderedDict/Counter {@link dev.weightsonly.pickle.PyDict},
  * set/frozenset {@link dev.weightsonly.pickle.PySet}, an explicitly allowed object
  * {@link dev.weightsonly.pickle.PyObject}. Containers are read-only once loaded and compare by identity
- * (a pickle can make them contain themselves); tuples, bytes and frozensets compare by value.
+ * (a pickle can make them contain themselves); tuples, bytes and frozensets compare by value. Dict keys and
+ * set items are distinct by Python's equality ({@code 1}, {@code 1.0} and {@code True} are one key) and hashed
+ * with a per-process secret, so that no file can forge hash collisions.
  */
 package dev.weightsonly.pickle;

@@ -1,9 +1,14 @@
 package dev.weightsonly.torch;
 
+import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.pickle.TupleValue;
 import java.util.Arrays;
 
-/** A {@code torch.Size}: a tuple of dimension sizes, with value equality. */
-public final class TorchSize {
+/**
+ * A {@code torch.Size}: a tuple of dimension sizes, with value equality. As a dict key it equals the tuple
+ * of its sizes, as in Python ({@code torch.Size} subclasses {@code tuple}).
+ */
+public final class TorchSize implements TupleValue {
 
     private final long[] dims;
 
@@ -21,6 +26,15 @@ public final class TorchSize {
 
     public long get(int i) {
         return dims[i];
+    }
+
+    @Override
+    public PyTuple asTuple() {
+        Object[] items = new Object[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            items[i] = dims[i];
+        }
+        return PyTuple.of(items);
     }
 
     @Override

@@ -420,7 +420,7 @@ final class PickleWriter {
     private void setItems(Map<?, ?> m) {
         Map<Object, Object> seen = new HashMap<>();
         for (Object key : m.keySet()) {
-            Object previous = seen.put(pythonEquality(key), key);
+            Object previous = seen.put(PyValues.pythonKey(pythonEquality(key)), key);
             if (previous != null) {
                 throw fail("dict keys " + PyValues.shortRepr(previous) + " and " + PyValues.shortRepr(key)
                         + " are the same key in Python (True == 1 == 1.0), so the dict would lose an entry");
@@ -449,7 +449,7 @@ final class PickleWriter {
         }
     }
 
-    /** A stand-in that is equal for keys Python finds equal: bools, ints and integral floats by value. */
+    /** Java's boxed numbers as the loader's forms, which PyValues.pythonKey compares as Python does. */
     private static Object pythonEquality(Object key) {
         return switch (key) {
             case Boolean b -> BigInteger.valueOf(b ? 1 : 0);
@@ -481,7 +481,7 @@ final class PickleWriter {
             if (!hashable(item)) {
                 throw fail("set item of type " + PyValues.typeName(item) + " is not hashable in Python");
             }
-            Object previous = seen.put(pythonEquality(item), item);
+            Object previous = seen.put(PyValues.pythonKey(pythonEquality(item)), item);
             if (previous != null) {
                 throw fail("set items " + PyValues.shortRepr(previous) + " and " + PyValues.shortRepr(item)
                         + " are the same item in Python (True == 1 == 1.0), so the set would lose one");
