@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * number), a 0.1.x tar checkpoint (a tar with a {@code pickle} member), a safetensors file (an 8-byte header
  * length then a JSON object), or a bare pickle (PROTO 2-5 first; protocol 0/1 when it starts with a GLOBAL,
  * MARK or empty container and ends with STOP). Files named like checkpoints ({@code .pt .pth .pkl .pickle
- * .ckpt .safetensors}) are scanned whatever they hold, so a renamed or broken one is reported, not skipped.
+ * .ckpt .safetensors .bin .zip}: {@code pytorch_model.bin} and zip checkpoints go by the last two, as in
+ * picklescan) are scanned whatever they hold, so a renamed, broken or encrypted one is reported, not skipped.
  * Other files (sources, a jar with no pickle, text) are not counted. A path given as a file is always scanned.
  *
  * <p>Symbolic links are followed only to files inside the tree being scanned; one that leads out of it is
@@ -55,7 +56,7 @@ public final class ScanTargets {
 
     /** Extensions scanned whatever the content: the names torch and safetensors files go by. */
     private static final Set<String> CHECKPOINT_EXTENSIONS = Set.of("pt", "pth", "pkl", "pickle", "ckpt",
-            "safetensors");
+            "safetensors", "bin", "zip");
     private static final byte[] LEGACY_MAGIC = HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e");
     private static final Pattern HUB_REPO = Pattern.compile("(models|datasets|spaces)--(.+)");
     private static final Pattern PROTO0_GLOBAL = Pattern.compile("^c[A-Za-z_][\\w.]*\n[A-Za-z_][\\w.]*\n");
