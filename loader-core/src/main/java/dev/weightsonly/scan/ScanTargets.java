@@ -38,8 +38,8 @@ import java.util.regex.Pattern;
  * <p>In a folder, a file is scanned when its <b>content</b> is one the loader reads: a zip checkpoint (a zip
  * holding a {@code .pkl} record: torch.save's format, and TorchScript archives), a legacy stream (its magic
  * number), a 0.1.x tar checkpoint (a tar with a {@code pickle} member), a safetensors file (an 8-byte header
- * length then a JSON object), or a bare pickle (PROTO 2-5 first; protocol 0/1 when it starts with a GLOBAL,
- * MARK or empty container and ends with STOP). Files named like checkpoints ({@code .pt .pth .pkl .pickle
+ * length then a JSON object), or a bare pickle (PROTO first; a protocol 0/1 pickle, which has no header, when
+ * its opcodes read through to STOP or name a global that is a Python name). Files named like checkpoints ({@code .pt .pth .pkl .pickle
  * .ckpt .safetensors .bin .zip}: {@code pytorch_model.bin} and zip checkpoints go by the last two, as in
  * picklescan) are scanned whatever they hold, so a renamed, broken or encrypted one is reported, not skipped.
  * Other files (sources, a jar with no pickle, text) are not counted. A path given as a file is always scanned.
@@ -59,7 +59,7 @@ public final class ScanTargets {
             "safetensors", "bin", "zip");
     private static final byte[] LEGACY_MAGIC = HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e");
     private static final Pattern HUB_REPO = Pattern.compile("(models|datasets|spaces)--(.+)");
-    private static final Pattern PROTO0_GLOBAL = Pattern.compile("^c[A-Za-z_][\\w.]*\n[A-Za-z_][\\w.]*\n");
+    private static final Pattern PYTHON_NAME = Pattern.compile("[A-Za-z_][\\w.]*\\.[A-Za-z_]\\w*");
     private static final int MAX_DEPTH = 64;
 
     /**
@@ -126,6 +126,9 @@ public final class ScanTargets {
     static boolean recognise(MemorySegment bytes) {
         long size = bytes.byteSize();
         int b0 = bytes.get(ValueLayout.JAVA_BYTE, 0) & 0xFF;
+        if (b0 == '\n' || b0 == ' ' || b0 == '#' || b0 == '<' || b0 == '{' || b0 == '/') {
+            return false; // text, markup, JSON, sources: no pickle opcode starts so
+        }
         if (ZipArchive.looksLikeZip(bytes)) {
             try {
                 ZipArchive zip = ZipArchive.open(bytes, Location.of("scan"), LoadLimits.defaults());
@@ -155,17 +158,15 @@ public final class ScanTargets {
         }
         if (size >= 2 && b0 == 0x80) {
             int proto = bytes.get(ValueLayout.JAVA_BYTE, 1) & 0xFF;
-            return proto >= 2 && proto <= 5;
+            return proto <= 5;
         }
-        boolean endsWithStop = bytes.get(ValueLayout.JAVA_BYTE, size - 1) == '.';
-        if (!endsWithStop) {
-            return false;
-        }
-        if (b0 == '(' || b0 == '}' || b0 == ']' || b0 == ')') {
-            return true;
-        }
-        byte[] head = bytes.asSlice(0, Math.min(size, 512)).toArray(ValueLayout.JAVA_BYTE);
-        return PROTO0_GLOBAL.matcher(new String(head, java.nio.charset.StandardCharsets.ISO_8859_1)).find();
+        // A protocol 0/1 pickle has no header: it is one if reading its opcodes reaches STOP, or names a
+        // global (a payload runs before a broken tail would stop a load). Text rarely parses that far: a
+        // GLOBAL needs two lines that are Python names, which "cmake_minimum_required(...)" is not.
+        ScanReport probe = GlobalScanner.scan(bytes, "probe", name -> false);
+        return probe.problems().isEmpty()
+                || probe.globals().stream().anyMatch(g -> PYTHON_NAME.matcher(g.name()).matches()
+                        || g.name().startsWith("<"));
     }
 
     private static String extension(Path file) {

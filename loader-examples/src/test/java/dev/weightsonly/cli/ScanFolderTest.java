@@ -135,16 +135,24 @@ class ScanFolderTest {
         Files.writeString(dir.resolve("notes.txt"), "not a checkpoint.");
         jar(dir.resolve("lib.jar"));                                                  // a zip with no pickle
         Files.write(dir.resolve("proto0.dat"), "cposix\nsystem\n(S'id'\ntR.".getBytes(StandardCharsets.US_ASCII));
+        // No header, a string first, and a tail that breaks after the payload: still a pickle that names a global.
+        Files.write(dir.resolve("hidden.dat"), "S'x'\np0\n0cos\nsystem\n(S'id'\ntR\u0001\u0002"
+                .getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(dir.resolve("CMakeLists.txt"), "cmake_minimum_required(VERSION 3.10)\nproject(x)\n");
+        Files.writeString(dir.resolve("README.md"), "# Models\n\nSome text.\n");
         Cli.Run r = Cli.run("scan", tmp.resolve("models").toString());
         assertEquals(3, r.status(), r.out());
         assertTrue(r.out().contains(dir.resolve("weights.bin") + ": allowed"), r.out());
         assertTrue(r.out().contains(dir.resolve("x.data") + ": dangerous"), r.out());
         assertTrue(r.out().contains(dir.resolve("proto0.dat") + ": dangerous"), r.out());
-        assertFalse(r.out().contains("notes.txt") || r.out().contains("lib.jar"), r.out());
-        assertTrue(r.out().contains("3 files: 1 clean, 0 need allowlisting, 2 dangerous or malformed, 0 unreadable"),
+        assertTrue(r.out().contains(dir.resolve("hidden.dat") + ": dangerous"), r.out());
+        assertFalse(r.out().contains("notes.txt") || r.out().contains("lib.jar") || r.out().contains("CMakeLists")
+                || r.out().contains("README"), r.out());
+        assertTrue(r.out().contains("4 files: 1 clean, 0 need allowlisting, 3 dangerous or malformed, 0 unreadable"),
                 r.out());
         Files.delete(dir.resolve("x.data"));
         Files.delete(dir.resolve("proto0.dat"));
+        Files.delete(dir.resolve("hidden.dat"));
         assertEquals(0, Cli.run("scan", tmp.resolve("models").toString()).status());
     }
 
