@@ -103,6 +103,11 @@ public final class Checkpoint implements AutoCloseable {
      */
     public static Checkpoint loadSharded(Path index, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
+        if (options.expectedSha256() != null) {
+            // One digest names one file; every shard has its own (weightsonly verify --manifest checks them).
+            throw new IllegalArgumentException("expectSha256 is one file's digest, and " + index + " names several"
+                    + " shards: check them with their own digests (weightsonly verify --manifest SHA256SUMS)");
+        }
         CheckpointException.Location where = CheckpointException.Location.of(index.toString());
         long size = Files.size(index);
         if (size > dev.weightsonly.safetensors.ShardIndex.MAX_INDEX_BYTES) {

@@ -93,6 +93,12 @@ class DigestTest {
     }
 
     @Test
+    void aShardedLoadRefusesOneDigestForSeveralFiles() {
+        LoadOptions options = LoadOptions.builder().expectSha256("0".repeat(64)).build();
+        assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadSharded(tmp.resolve("x.index.json"), options));
+    }
+
+    @Test
     void aDigestIsSixtyFourHexDigits() {
         assertThrows(IllegalArgumentException.class, () -> LoadOptions.builder().expectSha256("abc"));
         assertThrows(IllegalArgumentException.class, () -> LoadOptions.builder().expectSha256("z".repeat(64)));

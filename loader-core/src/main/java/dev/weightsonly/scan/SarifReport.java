@@ -77,7 +77,6 @@ public final class SarifReport {
         StringBuilder sb = new StringBuilder(4096);
         sb.append("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",")
                 .append("\"runs\":[{\"tool\":{\"driver\":{\"name\":\"weightsonly\",")
-                .append("\"informationUri\":\"https://github.com/weightsonly/weightsonly\",")
                 .append("\"version\":").append(JsonText.quote(version)).append(",\"rules\":[");
         Rule[] rules = Rule.values();
         for (int i = 0; i < rules.length; i++) {
