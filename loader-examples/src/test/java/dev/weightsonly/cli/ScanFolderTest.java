@@ -174,6 +174,10 @@ class ScanFolderTest {
         Files.createSymbolicLink(snap.resolve("pytorch_model-00001-of-00002.bin"), Path.of("../../blobs/aa11"));
         Files.createSymbolicLink(snap.resolve("pytorch_model-00002-of-00002.bin"), Path.of("../../blobs/bb22"));
         Path outside = Files.copy(fixture("malicious/builtins_eval.pt"), tmp.resolve("elsewhere.pt"));
+        // What else a hub cache holds: refs (a commit hash) and locks; neither is a checkpoint.
+        Files.writeString(Files.createDirectories(repo.resolve("refs")).resolve("main"),
+                "0123abcdef0123abcdef0123abcdef0123abcdef");
+        Files.createFile(Files.createDirectories(tmp.resolve("hub/.locks/models--org--tiny")).resolve("aa11.lock"));
 
         Cli.Run r = Cli.run("scan", "--format", "json", snap.toString());
         JsonNode doc = json(r);
