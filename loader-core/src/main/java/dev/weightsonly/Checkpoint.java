@@ -1,5 +1,6 @@
 package dev.weightsonly;
 
+import dev.weightsonly.container.ZipArchive;
 import dev.weightsonly.pickle.PyDict;
 import dev.weightsonly.pickle.PyList;
 import dev.weightsonly.pickle.PyNone;
@@ -102,6 +103,11 @@ public final class Checkpoint implements AutoCloseable {
      */
     public static Checkpoint loadSharded(Path index, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
+        if (options.expectedSha256() != null) {
+            // One digest names one file; every shard has its own (weightsonly verify --manifest checks them).
+            throw new IllegalArgumentException("expectSha256 is one file's digest, and " + index + " names several"
+                    + " shards: check them with their own digests (weightsonly verify --manifest SHA256SUMS)");
+        }
         CheckpointException.Location where = CheckpointException.Location.of(index.toString());
         long size = Files.size(index);
         if (size > dev.weightsonly.safetensors.ShardIndex.MAX_INDEX_BYTES) {
@@ -167,6 +173,7 @@ public final class Checkpoint implements AutoCloseable {
             MemorySegment bytes = size == 0
                     ? MemorySegment.ofArray(new byte[0])
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            Sha256.check(source, bytes, options.expectedSha256());
             long start = System.nanoTime();
             CheckpointReader.Result result = CheckpointReader.read(source, bytes, options);
             LOG.debug("{}: {} tensors over {} storages, mapped, in {} us", source, result.tensorCount(),
@@ -204,6 +211,7 @@ public final class Checkpoint implements AutoCloseable {
         // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
         StreamBytes.Read read = StreamBytes.readAll(in);
         try {
+            Sha256.check(name, read.bytes(), options.expectedSha256());
             return fromMemory(name, read.bytes(), read.arena(), options);
         } catch (IOException | RuntimeException | Error e) {
             read.arena().close();
@@ -222,9 +230,10 @@ public final class Checkpoint implements AutoCloseable {
      */
     public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
+        Sha256.check(Objects.requireNonNull(name, "name"), MemorySegment.ofArray(bytes), options.expectedSha256());
         Arena arena = Arena.ofShared();
         try {
-            CheckpointReader.Result copied = CheckpointReader.readCopying(Objects.requireNonNull(name, "name"),
+            CheckpointReader.Result copied = CheckpointReader.readCopying(name,
                     MemorySegment.ofArray(bytes), options, arena);
             if (copied != null) {
                 return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
@@ -258,10 +267,13 @@ public final class Checkpoint implements AutoCloseable {
             } catch (IOException | UnsupportedOperationException e) {
                 return null; // not a regular file: read as a stream
             }
+            if (options.expectedSha256() != null && !ZipArchive.looksLikeZip(bytes)) {
+                return null; // read as a stream, whose bytes are digested there (not twice)
+            }
+            Sha256.check(Objects.requireNonNull(name, "name"), bytes, options.expectedSha256());
             Arena arena = Arena.ofShared();
             try {
-                CheckpointReader.Result copied = CheckpointReader.readCopying(Objects.requireNonNull(name, "name"),
-                        bytes, options, arena);
+                CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena);
                 if (copied == null) {
                     arena.close();
                     return null;

@@ -22,9 +22,11 @@ public final class LoadOptions {
     private final Map<String, GlobalFactory> globals;
     private final boolean sharedSafeGlobals;
     private final boolean torchScriptWeights;
+    private final String expectedSha256;
 
     private LoadOptions(LoadLimits limits, Map<String, GlobalFactory> globals, boolean sharedSafeGlobals,
-            boolean torchScriptWeights) {
+            boolean torchScriptWeights, String expectedSha256) {
+        this.expectedSha256 = expectedSha256;
         this.limits = limits;
         this.globals = Collections.unmodifiableMap(new LinkedHashMap<>(globals));
         this.sharedSafeGlobals = sharedSafeGlobals;
@@ -34,6 +36,11 @@ public final class LoadOptions {
     /** Whether a TorchScript archive's weights are read (default false: such archives are refused). */
     public boolean torchScriptWeights() {
         return torchScriptWeights;
+    }
+
+    /** The SHA-256 the file must have (lowercase hex), or null when no digest is checked. */
+    public String expectedSha256() {
+        return expectedSha256;
     }
 
     /** Default limits; the default allowlist plus whatever {@link SafeGlobals} allows on the loading thread. */
@@ -99,6 +106,7 @@ public final class LoadOptions {
         private final Map<String, GlobalFactory> globals = new LinkedHashMap<>();
         private boolean sharedSafeGlobals = true;
         private boolean torchScriptWeights;
+        private String expectedSha256;
 
         private Builder() {
         }
@@ -156,8 +164,23 @@ public final class LoadOptions {
             return this;
         }
 
+        /**
+         * The SHA-256 the whole file must have (64 hex digits, as {@code sha256sum} and model hubs publish
+         * it), or null for none. The digest of the bytes the load reads is checked before anything of them is
+         * used; a mismatch is an {@link UnsafeCheckpointException} naming both digests. It costs a read of
+         * every byte (a mapped load otherwise reads only what is used): see {@link Sha256}. A mapped load
+         * checks the bytes as they are when it starts; a file that others can rewrite while it is mapped
+         * should be loaded from a stream, which copies it (docs/SECURITY.md).
+         *
+         * @throws IllegalArgumentException if {@code hex} is not 64 hex digits
+         */
+        public Builder expectSha256(String hex) {
+            this.expectedSha256 = hex == null ? null : Sha256.normalize(hex.strip());
+            return this;
+        }
+
         public LoadOptions build() {
-            return new LoadOptions(limits, globals, sharedSafeGlobals, torchScriptWeights);
+            return new LoadOptions(limits, globals, sharedSafeGlobals, torchScriptWeights, expectedSha256);
         }
     }
 }

@@ -1,13 +1,12 @@
 package dev.weightsonly.cli;
 
-import dev.weightsonly.dump.JsonText;
+import dev.weightsonly.scan.FolderScan;
 import dev.weightsonly.scan.GlobalReference;
-import dev.weightsonly.scan.GlobalScanner;
+import dev.weightsonly.scan.SarifReport;
+import dev.weightsonly.scan.ScanJson;
 import dev.weightsonly.scan.ScanReport;
 import dev.weightsonly.scan.Verdict;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,7 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code weightsonly scan FILE...}: the globals each file's pickles name, found without loading anything,
+ * {@code weightsonly scan PATH...}: the globals each file's pickles name (folders: every checkpoint under them), found without loading anything,
  * each marked allowed, needs allowlisting, or dangerous. Its exit status gates a CI pipeline.
  */
 @Command(name = "scan", mixinStandardHelpOptions = true,
@@ -37,15 +36,30 @@ final class ScanCommand implements Callable<Integer> {
     static final int NEEDS_ALLOWLISTING = 1;
     static final int DANGEROUS = 3;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "checkpoints to scan")
+    @Parameters(paramLabel = "PATH", arity = "1..*",
+            description = "checkpoints, or folders to scan recursively (see docs/scan-json.md for what is scanned)")
     List<Path> files;
 
     @Option(names = "--allow", paramLabel = "module.Name",
             description = "count this global as allowed (repeatable), as inspect --allow would load it")
     List<String> allow = new ArrayList<>();
 
-    @Option(names = "--json", description = "print one JSON document instead of the report")
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+            completionCandidates = Formats.class,
+            description = "text (default), json (schema: docs/scan-json.md) or sarif (SARIF 2.1.0)")
+    String format;
+
+    @Option(names = "--json", description = "the same as --format json")
     boolean json;
+
+    /** The --format values. */
+    static final class Formats extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        Formats() {
+            super(List.of("text", "json", "sarif"));
+        }
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -55,34 +69,32 @@ final class ScanCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Set<String> allowed = Set.copyOf(allow);
-        int status = 0;
-        List<String> jsonFiles = new ArrayList<>();
-        for (Path file : files) {
-            ScanReport report;
-            try {
-                report = GlobalScanner.scan(file, allowed::contains);
-            } catch (NoSuchFileException e) {
-                err.println("weightsonly: " + file + ": no such file");
-                status = Math.max(status, WeightsOnlyCommand.USAGE_OR_IO);
-                continue;
-            } catch (IOException e) {
-                err.println("weightsonly: " + file + ": " + e.getMessage());
-                status = Math.max(status, WeightsOnlyCommand.USAGE_OR_IO);
-                continue;
-            }
-            int fileStatus = report.exitStatus();
-            status = Math.max(status, fileStatus);
-            if (json) {
-                jsonFiles.add(toJson(report, fileStatus));
-            } else {
-                print(report, fileStatus, out);
-            }
+        String fmt = json ? "json" : format;
+        if (!new Formats().contains(fmt)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--format is text, json or sarif, not '" + fmt + "'");
         }
-        if (json) {
-            out.println("{\"files\":[" + String.join(",", jsonFiles) + "]}");
+        // Folders, links and the per-file grades: FolderScan (loader-core), shared with the Maven plugin.
+        FolderScan.Result result = FolderScan.scan(files, allowed::contains);
+        switch (fmt) {
+            case "json" -> out.println(ScanJson.write(result));
+            case "sarif" -> out.println(SarifReport.write(result, new Version().getVersion()[0].replace("weightsonly ", ""),
+                    Path.of("").toAbsolutePath()));
+            default -> {
+                for (FolderScan.FileResult f : result.files()) {
+                    if (f.report() == null) {
+                        err.println("weightsonly: " + f.path() + ": " + f.error());
+                    } else {
+                        print(f.report(), f.outcome().exitStatus(), out);
+                    }
+                }
+                if (result.files().size() != files.size() || files.size() > 1) {
+                    ScanSummary.print(result, out);
+                }
+            }
         }
         out.flush();
-        return status;
+        return result.worst().exitStatus();
     }
 
     private static String verdictWord(ScanReport report, int status) {
@@ -139,27 +151,5 @@ final class ScanCommand implements Callable<Integer> {
         for (String problem : report.problems()) {
             out.println("  problem: " + problem.replace('\n', ' '));
         }
-    }
-
-    private static String toJson(ScanReport report, int status) {
-        StringBuilder sb = new StringBuilder("{\"file\":").append(JsonText.quote(report.source()))
-                .append(",\"verdict\":").append(JsonText.quote(verdictWord(report, status).replace(' ', '_')))
-                .append(",\"globals\":[");
-        boolean first = true;
-        for (Map.Entry<String, List<GlobalReference>> e : byName(report).entrySet()) {
-            GlobalReference g = e.getValue().get(0);
-            sb.append(first ? "" : ",").append("{\"name\":").append(JsonText.quote(e.getKey()))
-                    .append(",\"verdict\":").append(JsonText.quote(g.verdict().name().toLowerCase(java.util.Locale.ROOT)))
-                    .append(",\"count\":").append(e.getValue().size())
-                    .append(",\"record\":").append(JsonText.quote(g.record()))
-                    .append(",\"offset\":").append(g.offset())
-                    .append(",\"reason\":").append(g.reason() == null ? "null" : JsonText.quote(g.reason())).append('}');
-            first = false;
-        }
-        sb.append("],\"problems\":[");
-        for (int i = 0; i < report.problems().size(); i++) {
-            sb.append(i == 0 ? "" : ",").append(JsonText.quote(report.problems().get(i)));
-        }
-        return sb.append("]}").toString();
     }
 }

@@ -33,9 +33,13 @@ import picocli.CommandLine.Parameters;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Checks that FILE holds exactly the tensors of the --against file",
                 "(a conversion's output): the same names (dotted paths), dtypes, shapes",
-                "and values, bit for bit. Lists the first differences."},
+                "and values, bit for bit. Lists the first differences.",
+                "With --sha256 or --manifest (sha256sum's format, paths relative to it), checks",
+                "instead that each file has its published SHA-256 digest (reads every byte)."},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:equal", "1:different (the first differences on standard output)", "2:usage or I/O error",
+        exitCodeList = {"0:equal (digests: every file matches)",
+                "1:different (the first differences on standard output; digests: a mismatch)",
+                "2:usage or I/O error",
                 "3:a file was refused (reason on standard error)"})
 final class VerifyCommand implements Callable<Integer> {
 
@@ -44,12 +48,22 @@ final class VerifyCommand implements Callable<Integer> {
     static final int REFUSED = 3;
     static final int SHOWN = 10;
 
-    @Parameters(paramLabel = "FILE", description = "a torch checkpoint or safetensors file")
-    Path file;
+    @Parameters(paramLabel = "FILE", arity = "0..*",
+            description = "a torch checkpoint or safetensors file (--manifest: the listed files to check, default all)")
+    List<Path> files = new ArrayList<>();
 
-    @Option(names = "--against", required = true, paramLabel = "FILE.safetensors",
+    @Option(names = "--against", paramLabel = "FILE.safetensors",
             description = "the file FILE must equal, usually what convert wrote from it")
     Path against;
+
+    @Option(names = "--sha256", paramLabel = "HEX", description = "the SHA-256 FILE must have")
+    String sha256;
+
+    @Option(names = "--manifest", paramLabel = "SHA256SUMS",
+            description = "a sha256sum file: every file it lists (or each FILE) must have its digest")
+    Path manifest;
+
+    private Path file;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -57,6 +71,22 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        int modes = (against != null ? 1 : 0) + (sha256 != null ? 1 : 0) + (manifest != null ? 1 : 0);
+        if (modes != 1 || (manifest == null && files.size() != 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give one FILE and one of --against,"
+                    + " --sha256; or --manifest SHA256SUMS [FILE...]");
+        }
+        if (manifest != null) {
+            int status = DigestCheck.manifest(manifest, files, out, spec.commandLine().getErr());
+            out.flush();
+            return status;
+        }
+        file = files.get(0);
+        if (sha256 != null) {
+            int status = DigestCheck.one(file, sha256, out, spec.commandLine().getErr());
+            out.flush();
+            return status;
+        }
         List<String> differences = new ArrayList<>();
         int compared;
         try (Checkpoint a = Checkpoint.load(file); Checkpoint b = Checkpoint.load(against)) {
