@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * OutOfMemoryError, StackOverflowError or runtime exception: the module's small-heap run executes this class
  * with -Xmx64m); and `weightsonly scan` gives each file the expected exit status.
  */
-class AdversarialCorpusTest {
+public class AdversarialCorpusTest {
 
     /** A generous bound per load: a hang detector, not a speed test. */
     private static final long MAX_MILLIS = 30_000;
@@ -58,7 +58,7 @@ class AdversarialCorpusTest {
     private static final long DUMP_NODES = 1_000_000;
     private static final long DUMP_CHARS = 4L << 20;
 
-    record Case(String file, String category, String outcome, String message, String checks, String limits, int scan,
+    public record Case(String file, String category, String outcome, String message, String checks, String limits, int scan,
             String comment) {
         @Override
         public String toString() {
@@ -74,7 +74,7 @@ class AdversarialCorpusTest {
         return p.toAbsolutePath();
     }
 
-    static List<Case> table() {
+    public static List<Case> table() {
         try {
             return Files.readAllLines(dir().resolve("expected.tsv"), StandardCharsets.UTF_8).stream().skip(1)
                     .map(line -> {
@@ -115,7 +115,7 @@ class AdversarialCorpusTest {
         return names;
     }
 
-    static LoadOptions options(Case c) {
+    public static LoadOptions options(Case c) {
         LoadLimits.Builder b = LoadLimits.builder();
         for (String setting : c.limits().isEmpty() ? new String[0] : c.limits().split(",")) {
             String[] kv = setting.split("=");
