@@ -753,6 +753,38 @@ class StorageAndViewTest {
         refused(MalformedCheckpointException.class, zip, message, "key 'w'");
     }
 
+    /**
+     * PyTorch 1.13's {@code _rebuild_sparse_csr_tensor(layout, (crow_indices, col_indices, values, size))}, which
+     * 1.13 allowlists: a CSR tensor of shape (2, 4) over records 0 (crow), 1 (col), 2 (values); col is given.
+     */
+    private static byte[] csr113(String layout, long... col) {
+        ByteBuffer cols = ByteBuffer.allocate(col.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long c : col) {
+            cols.putLong(c);
+        }
+        byte[] pkl = underW(p -> p.global("torch._utils", "_rebuild_sparse_csr_tensor")
+                .global("torch.serialization", "_get_layout").str(layout).op(0x85).reduce()
+                .mark()
+                .tensorV2("torch.LongStorage", "0", 3, 0, dims(3), dims(1))
+                .tensorV2("torch.LongStorage", "1", col.length, 0, dims(col.length), dims(1))
+                .tensorV2("torch.FloatStorage", "2", 3, 0, dims(3), dims(1))
+                .global("torch", "Size").tupleOfInts(2, 4).op(0x85).reduce()
+                .op('t').op(0x86).reduce());
+        return ckpt(pkl, "0", le(0L, 2L, 3L), "1", cols.array(), "2", le(1f, 2f, 3f));
+    }
+
+    @Test
+    void csrTensorsOfPyTorch113LoadWithTheirIndicesChecked() throws IOException {
+        try (Checkpoint c = Checkpoint.load(csr113("torch.sparse_csr", 0, 3, 2), NAME)) {
+            SparseTensor s = assertInstanceOf(SparseTensor.class, ((PyDict) c.root()).get("w"));
+            assertEquals(TorchLayout.SPARSE_CSR, s.layout());
+            assertArrayEquals(new float[] {1, 0, 0, 2, 0, 0, 3, 0}, s.toDense().toFloatArray());
+        }
+        refused(MalformedCheckpointException.class, csr113("torch.sparse_csr", 0, 4, 2), "key 'w'");
+        refused(UnsupportedCheckpointException.class, csr113("torch.sparse_csc", 0, 3, 2),
+                "_rebuild_sparse_csr_tensor rebuilds only torch.sparse_csr");
+    }
+
     @Test
     void metaTensorsLoadAsShapeOnly() throws IOException {
         byte[] zip = ckpt(underW(p -> p.global("torch._utils", "_rebuild_meta_tensor_no_storage").mark()
