@@ -29,7 +29,7 @@ public final class LegacyStorages {
     }
 
     /** What a key holds: a typed storage over bytes {@code [start, start + length)} of one root allocation. */
-    record Entry(String key, Root root, long start, long length, DType dtype, boolean untyped, String location) {
+    record Entry(String key, Root root, long start, long length, DType dtype, String location) {
         LegacyStream.Target target() {
             return new LegacyStream.Target(root.index(), start, length, dtype.elementSize());
         }
@@ -44,13 +44,13 @@ public final class LegacyStorages {
      * of the later declaration are ignored), except one over an allocation of zero bytes (data pointer 0), for
      * which torch makes a fresh empty storage of the declared dtype that it keeps nowhere.
      */
-    Entry root(String key, DType dtype, boolean untyped, String location, long nbytes) {
+    Entry root(String key, DType dtype, String location, long nbytes) {
         Entry e = entries.get(key);
         if (e == null) {
-            e = new Entry(key, newRoot(key, nbytes), 0, nbytes, dtype, untyped, location);
+            e = new Entry(key, newRoot(key, nbytes), 0, nbytes, dtype, location);
             entries.put(key, e);
         } else if (e.root().nbytes() == 0) {
-            e = new Entry(key, newRoot(key, 0), 0, 0, dtype, untyped, e.location());
+            e = new Entry(key, newRoot(key, 0), 0, 0, dtype, e.location());
         }
         return e;
     }
@@ -60,7 +60,7 @@ public final class LegacyStorages {
      * {@code base._untyped_storage[offset * es : (offset + size) * es]} in the declared dtype, with Python's
      * slice rules (negative bounds count from the end, bounds are clamped to the storage).
      */
-    Entry view(Entry base, Object viewMetadata, DType dtype, boolean untyped, CallSite site) throws CheckpointException {
+    Entry view(Entry base, Object viewMetadata, DType dtype, CallSite site) throws CheckpointException {
         List<Object> parts = switch (viewMetadata) {
             case PyTuple t -> t.items();
             case PyList l -> l;
@@ -80,8 +80,7 @@ public final class LegacyStorages {
         long length = base.length();
         long from = sliceIndex(offset.multiply(es), length);
         long to = sliceIndex(offset.add(size).multiply(es), length);
-        e = new Entry(viewKey, base.root(), base.start() + from, Math.max(0, to - from), dtype, untyped,
-                base.location());
+        e = new Entry(viewKey, base.root(), base.start() + from, Math.max(0, to - from), dtype, base.location());
         entries.put(viewKey, e);
         return e;
     }

@@ -205,10 +205,14 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             return cached != null ? cached : rootStorage(zip, key,
                     new Declaration(type.dtype(), type.untyped(), numel, location), nbytes, site);
         }
-        LegacyStorages.Entry root = legacyStorages.root(key, type.dtype(), type.untyped(), location, nbytes);
+        if (type.untyped()) {
+            // _legacy_load reads storage_type.dtype, which torch.storage.UntypedStorage does not have.
+            throw site.malformed("a legacy storage id names " + type.qualifiedName() + ", which has no dtype; the"
+                    + " legacy stream holds typed storages only");
+        }
+        LegacyStorages.Entry root = legacyStorages.root(key, type.dtype(), location, nbytes);
         Object view = id.get(5);
-        return legacyStorage(view instanceof PyNone ? root
-                : legacyStorages.view(root, view, type.dtype(), type.untyped(), site));
+        return legacyStorage(view instanceof PyNone ? root : legacyStorages.view(root, view, type.dtype(), site));
     }
 
     /**
@@ -232,7 +236,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         } else {
             storage = Storage.of(NO_BYTES, entry.key(), entry.location()); // the first pass: declarations only
         }
-        TorchStorage typed = new TorchStorage(storage, entry.dtype(), entry.untyped());
+        TorchStorage typed = new TorchStorage(storage, entry.dtype(), false);
         legacyStorageObjects.put(entry, typed);
         return typed;
     }
