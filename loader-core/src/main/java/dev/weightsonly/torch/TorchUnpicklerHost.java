@@ -212,7 +212,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         }
         LegacyStorages.Entry root = legacyStorages.root(key, type.dtype(), location, nbytes);
         Object view = id.get(5);
-        return legacyStorage(view instanceof PyNone ? root : legacyStorages.view(root, view, type.dtype(), site));
+        return legacyStorage(view instanceof PyNone ? root : legacyStorages.view(root, view, type.dtype(), site), site);
     }
 
     /**
@@ -220,7 +220,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
      * storage itself when the entry spans all of it, else a slice of it (so that storages starting at one
      * address are one storage to the canonical dump, as to PyTorch's printer).
      */
-    private TorchStorage legacyStorage(LegacyStorages.Entry entry) {
+    private TorchStorage legacyStorage(LegacyStorages.Entry entry, CallSite site) throws CheckpointException {
         TorchStorage cached = legacyStorageObjects.get(entry);
         if (cached != null) {
             return cached;
@@ -229,6 +229,10 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (source instanceof StorageSource.LegacyBlocks blocks) {
             LegacyStorages.Root root = entry.root();
             // The second pass replays the first, so it creates the same roots in the same order.
+            if (root.index() >= blocks.roots().size()) {
+                throw site.malformed("the object pickle names storage '" + root.key() + "' only on its second"
+                        + " reading");
+            }
             Storage whole = legacyRoots.computeIfAbsent(root.index(), i -> Storage.of(blocks.roots().get(i),
                     root.key(), entry.location()));
             storage = entry.start() == 0 && entry.length() == whole.byteSize() ? whole
