@@ -7,6 +7,7 @@ import dev.weightsonly.container.ZipArchive;
 import dev.weightsonly.pickle.PyDict;
 import dev.weightsonly.pickle.PyList;
 import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.torch.LegacyStorages;
 import dev.weightsonly.torch.LegacyTarReader;
 import dev.weightsonly.torch.PlainDataHost;
 import dev.weightsonly.torch.StorageSource;
@@ -23,7 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.Locale;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -63,6 +64,9 @@ final class CheckpointReader {
         }
         if (LegacyTar.looksLikeTar(bytes)) {
             return readTar(where, bytes, options);
+        }
+        if (startsWithMagicNumber(where, bytes, options.limits())) {
+            return readLegacy(where, bytes, options); // written with another pickle protocol than 2
         }
         throw notAZipCheckpoint(where, bytes);
     }
@@ -259,7 +263,8 @@ final class CheckpointReader {
         }
         Unpickler.Result version = streamPickle(bytes, magic.end(), end, where.inRecord("pickle 2 (protocol version)"),
                 PlainDataHost.INSTANCE, limits);
-        if (!Long.valueOf(1001).equals(version.value())) {
+        // torch compares with !=, in which 1001.0 is 1001 too.
+        if (!Long.valueOf(1001).equals(version.value()) && !Double.valueOf(1001).equals(version.value())) {
             throw where.unsupported("Invalid protocol version: " + version.value());
         }
         Unpickler.Result sysInfo = streamPickle(bytes, version.end(), end, where.inRecord("pickle 3 (sys_info)"),
@@ -275,16 +280,30 @@ final class CheckpointReader {
             throw where.inRecord("pickle 5 (storage keys)").malformed("the storage key list must be a list of str, got "
                     + PyValues.typeName(keyList.value()));
         }
-        Map<String, LegacyStream.Declared> declared = new LinkedHashMap<>();
-        declarations.declarations().forEach((key, d) ->
-                declared.put(key, new LegacyStream.Declared(d.numel(), d.dtype().elementSize())));
-        Map<String, MemorySegment> blocks = LegacyStream.locateBlocks(bytes, keyList.end(),
-                list.stream().map(String.class::cast).toList(), declared, where.inRecord("storage data"));
-        TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.LegacyBlocks(blocks), false,
+        LegacyStorages storages = declarations.legacyStorages();
+        List<MemorySegment> roots = LegacyStream.readBlocks(bytes, keyList.end(),
+                list.stream().map(String.class::cast).toList(), storages::target, storages.rootSizes(),
+                storages.rootKeys(), where.inRecord("storage data"));
+        TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.LegacyBlocks(roots), false,
                 globals.keySet(), limits);
         Unpickler.Result result = Unpickler.load(bytes, objectStart, first.end(), objectWhere, host, limits);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, objectWhere);
         return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
+    /**
+     * Whether the first pickle of the bytes is the legacy stream's magic number, in whatever encoding: torch
+     * reads it with its unpickler and compares the value, so pickle protocols 0 to 5 (text LONG, FRAME, ...)
+     * all make a legacy stream, as any other pickle that evaluates to the number does.
+     */
+    private static boolean startsWithMagicNumber(Location where, MemorySegment bytes, LoadLimits limits) {
+        try {
+            Unpickler.Result magic = streamPickle(bytes, 0, bytes.byteSize(), where.inRecord("pickle 1 (magic number)"),
+                    PlainDataHost.INSTANCE, limits);
+            return LEGACY_MAGIC_NUMBER.equals(magic.value());
+        } catch (CheckpointException e) {
+            return false; // not a pickle of plain data: the caller names what the bytes are
+        }
     }
 
     /**

@@ -35,9 +35,7 @@ class FixtureDifferentialTest {
             "empty_bytes", new Refusal(UnsupportedGlobalException.class,
                     "GLOBAL bytes was not an allowed global by default"),
             "fairseq_dictionary", new Refusal(UnsupportedGlobalException.class,
-                    "GLOBAL fairseq.data.dictionary.Dictionary was not an allowed global by default"),
-            "sparse_csr_113", new Refusal(UnsupportedGlobalException.class,
-                    "GLOBAL torch._utils._rebuild_sparse_csr_tensor was not an allowed global by default"));
+                    "GLOBAL fairseq.data.dictionary.Dictionary was not an allowed global by default"));
 
     record Refusal(Class<? extends CheckpointException> type, String fragment) {
     }

@@ -25,6 +25,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -55,7 +56,8 @@ public final class CanonicalDump {
     private final int maxDepth;
     private final long maxNodes;
     private final long maxChars;
-    private final Map<Object, Integer> storageNumbers = new IdentityHashMap<>();
+    // Keys are storages (identity) or their slice addresses (a record of a storage and an offset).
+    private final Map<Object, Integer> storageNumbers = new HashMap<>();
     private final Map<Tensor, String> hashes = new IdentityHashMap<>();
     private final Set<Object> onPath = Collections.newSetFromMap(new IdentityHashMap<>());
     private long nodes;
@@ -262,7 +264,7 @@ public final class CanonicalDump {
         int start = out.length();
         Storage storage = t.storage();
         // PyTorch numbers storages by data address; zero-byte storages all have address 0.
-        Object key = storage.byteSize() == 0 ? EMPTY_STORAGE : storage;
+        Object key = storage.byteSize() == 0 ? EMPTY_STORAGE : storage.dataAddress();
         Integer number = storageNumbers.get(key);
         if (number == null) {
             number = storageNumbers.size();

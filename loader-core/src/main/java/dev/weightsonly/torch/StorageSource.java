@@ -3,6 +3,7 @@ package dev.weightsonly.torch;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.pickle.CallSite;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,13 +18,20 @@ public sealed interface StorageSource {
     /**
      * The legacy stream, first pass: the raw blocks follow the object pickle, so their sizes (from the
      * dtypes the pickle declares) must be known before they can be found. This pass records what each
-     * storage key declares and builds placeholder tensors; nothing else is trusted from it.
+     * storage key holds ({@link TorchUnpicklerHost#legacyStorages()}) and builds placeholder tensors; nothing
+     * else is trusted from it.
      */
     record LegacyDeclarations() implements StorageSource {
     }
 
-    /** The legacy stream, second pass: each root key's raw block, located and size-checked. */
-    record LegacyBlocks(Map<String, MemorySegment> blocks) implements StorageSource {
+    /**
+     * The legacy stream, second pass: the bytes of each root allocation, by number, as
+     * {@link dev.weightsonly.container.LegacyStream#readBlocks} read them.
+     */
+    record LegacyBlocks(List<MemorySegment> roots) implements StorageSource {
+        public LegacyBlocks {
+            roots = List.copyOf(roots);
+        }
     }
 
     /**

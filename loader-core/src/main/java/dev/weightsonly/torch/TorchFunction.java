@@ -16,6 +16,9 @@ enum TorchFunction {
     // meets one stops with a message naming it rather than dropping the tensor.
     REBUILD_QTENSOR("torch._utils._rebuild_qtensor", true),
     REBUILD_SPARSE_TENSOR("torch._utils._rebuild_sparse_tensor", true),
+    // PyTorch 1.13's form for CSR tensors (allowlisted by 1.13, gone from PyTorch main, which saves CSR
+    // through _rebuild_sparse_tensor): files 1.13 wrote hold it.
+    REBUILD_SPARSE_CSR_TENSOR("torch._utils._rebuild_sparse_csr_tensor", true),
     REBUILD_META_TENSOR_NO_STORAGE("torch._utils._rebuild_meta_tensor_no_storage", true),
     REBUILD_WRAPPER_SUBCLASS("torch._utils._rebuild_wrapper_subclass", false),
     REBUILD_DEVICE_TENSOR_FROM_NUMPY("torch._utils._rebuild_device_tensor_from_numpy", false),

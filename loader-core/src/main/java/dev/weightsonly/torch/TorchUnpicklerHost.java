@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     private static final MemorySegment NO_BYTES = MemorySegment.ofArray(new byte[0]).asReadOnly();
 
     /** What a storage key was declared as. */
-    public record Declaration(DType dtype, boolean untyped, long numel, String location) {
+    private record Declaration(DType dtype, boolean untyped, long numel, String location) {
     }
 
     private final StorageSource source;
@@ -52,7 +53,10 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     private final Set<String> allowedGlobals;
     private final LoadLimits limits;
     private final Map<String, TorchStorage> storages = new HashMap<>();
-    private final Map<String, Declaration> declarations = new LinkedHashMap<>();
+    private final LegacyStorages legacyStorages = new LegacyStorages();
+    // Identity: two fresh empty storages (torch's data-pointer-0 case) are equal records but distinct objects.
+    private final Map<LegacyStorages.Entry, TorchStorage> legacyStorageObjects = new IdentityHashMap<>();
+    private final Map<Integer, Storage> legacyRoots = new HashMap<>();
     private final EnumMap<TorchFunction, BoundFunction> functions = new EnumMap<>(TorchFunction.class);
     private final Set<String> usedAllowedGlobals = new LinkedHashSet<>();
     private int tensors;
@@ -95,12 +99,12 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     /** How many distinct storages this load resolved. */
     public int storageCount() {
-        return dryRun() ? declarations.size() : storages.size();
+        return storages.size() + legacyStorageObjects.size();
     }
 
-    /** Root storage keys and what they were declared as (the legacy stream's first pass fills this). */
-    public Map<String, Declaration> declarations() {
-        return Collections.unmodifiableMap(declarations);
+    /** The legacy stream's dictionary of storages, as this load's persistent ids filled it. */
+    public LegacyStorages legacyStorages() {
+        return legacyStorages;
     }
 
     /** The caller-allowed globals this load met, in order of first use. */
@@ -195,44 +199,61 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             throw site.malformed("storage '" + key + "' declares " + numel + " elements of " + type.dtype()
                     + ", more bytes than a file can hold");
         }
-        Declaration declared = new Declaration(type.dtype(), type.untyped(), numel, location);
-        Declaration before = declarations.putIfAbsent(key, declared);
-        if (before != null && (before.dtype() != declared.dtype() || before.numel() != numel)) {
-            throw site.malformed("storage '" + key + "' is declared as " + numel + " elements of " + type.dtype()
-                    + " but was declared before as " + before.numel() + " elements of " + before.dtype());
+        if (source instanceof StorageSource.ZipRecords zip) {
+            // As torch's _load: a key loaded before is that storage, whatever a later id declares for it.
+            TorchStorage cached = storages.get(key);
+            return cached != null ? cached : rootStorage(zip, key,
+                    new Declaration(type.dtype(), type.untyped(), numel, location), nbytes, site);
         }
-        TorchStorage root = rootStorage(key, declared, nbytes, site);
-        Object view = legacy ? id.get(5) : PyNone.NONE;
-        return view instanceof PyNone ? root : storageView(root, key, view, site);
+        if (type.untyped()) {
+            // _legacy_load reads storage_type.dtype, which torch.storage.UntypedStorage does not have.
+            throw site.malformed("a legacy storage id names " + type.qualifiedName() + ", which has no dtype; the"
+                    + " legacy stream holds typed storages only");
+        }
+        LegacyStorages.Entry root = legacyStorages.root(key, type.dtype(), location, nbytes);
+        Object view = id.get(5);
+        return legacyStorage(view instanceof PyNone ? root : legacyStorages.view(root, view, type.dtype(), site), site);
     }
 
-    private TorchStorage rootStorage(String key, Declaration declared, long nbytes, CallSite site)
-            throws CheckpointException {
-        TorchStorage cached = storages.get(key);
+    /**
+     * The storage of one entry of the legacy stream's dictionary, one object per entry: the root allocation's
+     * storage itself when the entry spans all of it, else a slice of it (so that storages starting at one
+     * address are one storage to the canonical dump, as to PyTorch's printer).
+     */
+    private TorchStorage legacyStorage(LegacyStorages.Entry entry, CallSite site) throws CheckpointException {
+        TorchStorage cached = legacyStorageObjects.get(entry);
         if (cached != null) {
             return cached;
         }
-        MemorySegment bytes = switch (source) {
-            case StorageSource.ZipRecords zip -> {
-                MemorySegment record = zip.records().storageBytes(key, site);
-                if (record.byteSize() != nbytes) {
-                    // The CVE-2026-24747 rule: a record must hold exactly what its id declares.
-                    throw site.malformed("record size (" + record.byteSize() + " bytes) does not match expected size ("
-                            + nbytes + " bytes = " + declared.numel() + " elements * " + declared.dtype().elementSize()
-                            + " bytes/element) for dtype " + declared.dtype() + " of storage '" + key + "'");
-                }
-                yield record;
+        Storage storage;
+        if (source instanceof StorageSource.LegacyBlocks blocks) {
+            LegacyStorages.Root root = entry.root();
+            // The second pass replays the first, so it creates the same roots in the same order.
+            if (root.index() >= blocks.roots().size()) {
+                throw site.malformed("the object pickle names storage '" + root.key() + "' only on its second"
+                        + " reading");
             }
-            case StorageSource.LegacyDeclarations d -> NO_BYTES;
-            case StorageSource.TarObjects t -> throw site.malformed("a storage id in a tar checkpoint's object pickle");
-            case StorageSource.LegacyBlocks blocks -> {
-                MemorySegment block = blocks.blocks().get(key);
-                if (block == null || block.byteSize() != nbytes) {
-                    throw site.malformed("storage '" + key + "' has no raw block of " + nbytes + " bytes");
-                }
-                yield block;
-            }
-        };
+            Storage whole = legacyRoots.computeIfAbsent(root.index(), i -> Storage.of(blocks.roots().get(i),
+                    root.key(), entry.location()));
+            storage = entry.start() == 0 && entry.length() == whole.byteSize() ? whole
+                    : Storage.slice(whole, entry.start(), entry.length(), entry.key());
+        } else {
+            storage = Storage.of(NO_BYTES, entry.key(), entry.location()); // the first pass: declarations only
+        }
+        TorchStorage typed = new TorchStorage(storage, entry.dtype(), false);
+        legacyStorageObjects.put(entry, typed);
+        return typed;
+    }
+
+    private TorchStorage rootStorage(StorageSource.ZipRecords zip, String key, Declaration declared, long nbytes,
+            CallSite site) throws CheckpointException {
+        MemorySegment bytes = zip.records().storageBytes(key, site);
+        if (bytes.byteSize() != nbytes) {
+            // The CVE-2026-24747 rule: a record must hold exactly what its id declares.
+            throw site.malformed("record size (" + bytes.byteSize() + " bytes) does not match expected size ("
+                    + nbytes + " bytes = " + declared.numel() + " elements * " + declared.dtype().elementSize()
+                    + " bytes/element) for dtype " + declared.dtype() + " of storage '" + key + "'");
+        }
         // torch swaps typed storages of a big-endian file and leaves untyped (v3) ones as they are.
         if (bigEndian && !declared.untyped() && declared.dtype().elementSize() > 1) {
             bytes = ByteSwap.toLittleEndian(bytes, declared.dtype());
@@ -263,35 +284,6 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     + " checkpoint");
         }
         return value;
-    }
-
-    /** The legacy {@code (view_key, offset, view_size)} form: a slice of the root storage, cached by view key. */
-    private TorchStorage storageView(TorchStorage root, String rootKey, Object view, CallSite site)
-            throws CheckpointException {
-        if (!(view instanceof PyTuple t) || t.size() != 3 || !(t.get(0) instanceof String viewKey)) {
-            throw site.malformed("a storage view is (view_key, offset, size), got " + PyValues.shortRepr(view));
-        }
-        long offset = nonNegative(t.get(1), "storage view offset", site);
-        long size = nonNegative(t.get(2), "storage view size", site);
-        String cacheKey = "\0view\0" + viewKey;
-        TorchStorage cached = storages.get(cacheKey);
-        if (cached != null) {
-            return cached;
-        }
-        if (dryRun()) {
-            return root;
-        }
-        int es = root.dtype().elementSize();
-        long rootElements = root.storage().byteSize() / es;
-        if (offset > rootElements || size > rootElements - offset) {
-            throw site.malformed("storage view '" + viewKey + "' of " + size + " elements at " + offset
-                    + " lies outside storage '" + rootKey + "' of " + rootElements + " elements");
-        }
-        MemorySegment bytes = root.storage().bytes().asSlice(offset * es, size * es);
-        TorchStorage storage = new TorchStorage(Storage.of(bytes, viewKey, root.storage().location()), root.dtype(),
-                root.untyped());
-        storages.put(cacheKey, storage);
-        return storage;
     }
 
     private static String asciiText(Object value) {
@@ -538,14 +530,17 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         return v instanceof TorchStorage s ? "a " + s.dtype() + " storage" : PyValues.typeName(v);
     }
 
-    /** {@code _rebuild_sparse_tensor(layout, data)}, every index checked against the shape. */
-    private Object rebuildSparse(PyTuple args, CallSite site) throws CheckpointException {
-        requireArgs(args, 2, 2, "_rebuild_sparse_tensor", site);
+    /**
+     * {@code _rebuild_sparse_tensor(layout, data)} (and 1.13's {@code _rebuild_sparse_csr_tensor}, the same
+     * arguments), every index checked against the shape.
+     */
+    private Object rebuildSparse(PyTuple args, String function, CallSite site) throws CheckpointException {
+        requireArgs(args, 2, 2, function, site);
         if (!(args.get(0) instanceof TorchLayout layout) || layout == TorchLayout.STRIDED) {
-            throw site.malformed("_rebuild_sparse_tensor expects a sparse layout, got " + PyValues.shortRepr(args.get(0)));
+            throw site.malformed(function + " expects a sparse layout, got " + PyValues.shortRepr(args.get(0)));
         }
         if (!(args.get(1) instanceof PyTuple data)) {
-            throw site.malformed("_rebuild_sparse_tensor data must be a tuple, got " + PyValues.typeName(args.get(1)));
+            throw site.malformed(function + " data must be a tuple, got " + PyValues.typeName(args.get(1)));
         }
         if (dryRun()) {
             return PyNone.NONE;
@@ -592,7 +587,16 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 return rebuildQuantized(args, site);
             }
             case REBUILD_SPARSE_TENSOR -> {
-                return rebuildSparse(args, site);
+                return rebuildSparse(args, "_rebuild_sparse_tensor", site);
+            }
+            case REBUILD_SPARSE_CSR_TENSOR -> {
+                // 1.13: `if layout == torch.sparse_csr: ...; raise NotImplementedError(...)`.
+                requireArgs(args, 2, 2, "_rebuild_sparse_csr_tensor", site);
+                if (args.get(0) != TorchLayout.SPARSE_CSR) {
+                    throw site.unsupported("_rebuild_sparse_csr_tensor rebuilds only torch.sparse_csr, got "
+                            + PyValues.shortRepr(args.get(0)));
+                }
+                return rebuildSparse(args, "_rebuild_sparse_csr_tensor", site);
             }
             case REBUILD_META_TENSOR_NO_STORAGE -> {
                 requireArgs(args, 4, 4, "_rebuild_meta_tensor_no_storage", site);

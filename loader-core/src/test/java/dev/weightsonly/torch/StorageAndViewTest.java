@@ -189,34 +189,27 @@ class StorageAndViewTest {
                 + "', which the archive does not have");
     }
 
-    @Test
-    void sameKeyDeclaredWithAnotherDtypeIsRefused() {
+    /**
+     * torch's {@code _load.persistent_load}: {@code if key in loaded_storages: typed_storage = loaded_storages[key]}.
+     * A key declared again (another dtype, another size, a dtype of the same size) is the storage loaded first;
+     * the later declaration is ignored, and PyTorch 2.6 loads such a file (adversarial D15_key_two_dtypes).
+     */
+    @ParameterizedTest(name = "{0} x {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"torch.DoubleStorage, 2", "torch.FloatStorage, 2",
+            "torch.IntStorage, 4", "torch.FloatStorage, 9"})
+    void sameKeyDeclaredAgainIsTheStorageLoadedFirst(String storageClass, long numel) throws IOException {
         byte[] pkl = PickleBuilder.protocol(2).emptyDict()
                 .str("a").tensorV2("torch.FloatStorage", "0", 4, 0, dims(4), dims(1)).op('s')
-                .str("b").tensorV2("torch.DoubleStorage", "0", 2, 0, dims(2), dims(1)).op('s')
+                .str("b").tensorV2(storageClass, "0", numel, 0, dims(2), dims(1)).op('s')
                 .stop().bytes();
-        refused(MalformedCheckpointException.class, ckpt(pkl, "0", le(W)),
-                "storage '0' is declared as 2 elements of float64 but was declared before as 4 elements of float32");
-    }
-
-    @Test
-    void sameKeyDeclaredWithAnotherNumelIsRefused() {
-        byte[] pkl = PickleBuilder.protocol(2).emptyDict()
-                .str("a").tensorV2("torch.FloatStorage", "0", 4, 0, dims(4), dims(1)).op('s')
-                .str("b").tensorV2("torch.FloatStorage", "0", 2, 0, dims(2), dims(1)).op('s')
-                .stop().bytes();
-        refused(MalformedCheckpointException.class, ckpt(pkl, "0", le(W)),
-                "declared as 2 elements of float32 but was declared before as 4 elements of float32");
-    }
-
-    @Test
-    void sameKeyWithTheSameSizeButAnotherDtypeOfThatSizeIsRefused() {
-        // int32 and float32 have the same element size: the bytes would fit, the declaration still conflicts.
-        byte[] pkl = PickleBuilder.protocol(2).emptyDict()
-                .str("a").tensorV2("torch.FloatStorage", "0", 4, 0, dims(4), dims(1)).op('s')
-                .str("b").tensorV2("torch.IntStorage", "0", 4, 0, dims(4), dims(1)).op('s')
-                .stop().bytes();
-        refused(MalformedCheckpointException.class, ckpt(pkl, "0", le(W)), "int32", "float32");
+        try (Checkpoint c = load(ckpt(pkl, "0", le(W)))) {
+            Tensor a = c.stateDict().tensor("a");
+            Tensor b = c.stateDict().tensor("b");
+            assertSame(a.storage(), b.storage());
+            assertEquals(DType.FLOAT32, b.dtype());
+            assertArrayEquals(new float[] {W[0], W[1]}, b.toFloatArray());
+            assertEquals(1, c.storageCount());
+        }
     }
 
     @ParameterizedTest(name = "{0} x {1}")
@@ -758,6 +751,38 @@ class StorageAndViewTest {
         byte[] zip = ckpt(underW(p -> p.global("torch._utils", function).mark().global("torch", "float32")
                 .tupleOfInts(1L << 40).tupleOfInts(1).bool(false).op('t').reduce()));
         refused(MalformedCheckpointException.class, zip, message, "key 'w'");
+    }
+
+    /**
+     * PyTorch 1.13's {@code _rebuild_sparse_csr_tensor(layout, (crow_indices, col_indices, values, size))}, which
+     * 1.13 allowlists: a CSR tensor of shape (2, 4) over records 0 (crow), 1 (col), 2 (values); col is given.
+     */
+    private static byte[] csr113(String layout, long... col) {
+        ByteBuffer cols = ByteBuffer.allocate(col.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long c : col) {
+            cols.putLong(c);
+        }
+        byte[] pkl = underW(p -> p.global("torch._utils", "_rebuild_sparse_csr_tensor")
+                .global("torch.serialization", "_get_layout").str(layout).op(0x85).reduce()
+                .mark()
+                .tensorV2("torch.LongStorage", "0", 3, 0, dims(3), dims(1))
+                .tensorV2("torch.LongStorage", "1", col.length, 0, dims(col.length), dims(1))
+                .tensorV2("torch.FloatStorage", "2", 3, 0, dims(3), dims(1))
+                .global("torch", "Size").tupleOfInts(2, 4).op(0x85).reduce()
+                .op('t').op(0x86).reduce());
+        return ckpt(pkl, "0", le(0L, 2L, 3L), "1", cols.array(), "2", le(1f, 2f, 3f));
+    }
+
+    @Test
+    void csrTensorsOfPyTorch113LoadWithTheirIndicesChecked() throws IOException {
+        try (Checkpoint c = Checkpoint.load(csr113("torch.sparse_csr", 0, 3, 2), NAME)) {
+            SparseTensor s = assertInstanceOf(SparseTensor.class, ((PyDict) c.root()).get("w"));
+            assertEquals(TorchLayout.SPARSE_CSR, s.layout());
+            assertArrayEquals(new float[] {1, 0, 0, 2, 0, 0, 3, 0}, s.toDense().toFloatArray());
+        }
+        refused(MalformedCheckpointException.class, csr113("torch.sparse_csr", 0, 4, 2), "key 'w'");
+        refused(UnsupportedCheckpointException.class, csr113("torch.sparse_csc", 0, 3, 2),
+                "_rebuild_sparse_csr_tensor rebuilds only torch.sparse_csr");
     }
 
     @Test

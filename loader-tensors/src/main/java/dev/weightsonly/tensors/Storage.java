@@ -23,11 +23,21 @@ public final class Storage {
     private final MemorySegment bytes;
     private final String key;
     private final String location;
+    // The storage whose memory this one starts inside (itself unless made by slice), and where: PyTorch's
+    // data address, which is how its printer (and the canonical dump) tells storages apart.
+    private final Storage base;
+    private final long baseOffset;
 
-    private Storage(MemorySegment bytes, String key, String location) {
+    private Storage(MemorySegment bytes, String key, String location, Storage base, long baseOffset) {
         this.bytes = bytes.asReadOnly();
         this.key = Objects.requireNonNull(key, "key");
         this.location = Objects.requireNonNull(location, "location");
+        this.base = base == null ? this : base;
+        this.baseOffset = baseOffset;
+    }
+
+    private Storage(MemorySegment bytes, String key, String location) {
+        this(bytes, key, location, null, 0);
     }
 
     /**
@@ -38,6 +48,26 @@ public final class Storage {
      */
     public static Storage of(MemorySegment bytes, String key, String location) {
         return new Storage(Objects.requireNonNull(bytes, "bytes"), key, location);
+    }
+
+    /**
+     * A storage over bytes {@code [offset, offset + length)} of {@code base}'s memory, without copying: the
+     * storage views of PyTorch's legacy stream, which are storages of their own over part of another.
+     */
+    public static Storage slice(Storage base, long offset, long length, String key) {
+        MemorySegment bytes = base.bytes.asSlice(offset, length);
+        return new Storage(bytes, key, base.location, base.base, base.baseOffset + offset);
+    }
+
+    /**
+     * The identity of this storage's data address (PyTorch's {@code data_ptr()}): equal for storages that start
+     * at the same byte of one memory (a storage and a {@link #slice} of it at offset 0), distinct otherwise.
+     */
+    public Object dataAddress() {
+        return baseOffset == 0 ? base : new SliceAddress(base, baseOffset);
+    }
+
+    private record SliceAddress(Storage base, long offset) {
     }
 
     /**
