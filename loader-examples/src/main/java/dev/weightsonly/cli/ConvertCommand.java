@@ -33,7 +33,10 @@ import picocli.CommandLine.Parameters;
  * {@code weightsonly convert IN OUT}: a torch checkpoint to safetensors, or safetensors to a torch checkpoint,
  * chosen by OUT's extension. IN is loaded as {@code inspect} loads it (never running code), OUT is written by
  * {@link SafetensorsWriter} or {@link TorchWriter} through a temporary file, so a failed conversion leaves no
- * half-written OUT.
+ * half-written OUT; a shutdown hook deletes that file if the JVM is stopped mid-write. OUT's size is computed
+ * before anything is written and bounded by {@code --max-output-bytes}: a view of a few stored values can stand
+ * for terabytes, which safetensors would write out whole. Sparse tensors are kept in torch files; safetensors
+ * cannot hold them, so they are refused by name, or written dense with {@code --densify}.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Converts a checkpoint: to safetensors when OUT ends in .safetensors,",

@@ -28,7 +28,9 @@ import picocli.CommandLine.Parameters;
  * their dotted path ({@link Checkpoint#tensors()}); for each name the command reports whether it is only in one
  * file, whether its dtype or shape changed, and otherwise how many elements differ and by how much at most
  * ({@link TensorComparison}). Both files are mapped, and values are compared in bounded chunks, so checkpoints of
- * any size can be compared in little memory.
+ * any size can be compared in little memory. Sparse tensors ({@link Checkpoint#sparseTensors()}) are compared by
+ * layout, size, dtype and stored parts ({@link SparseParts}). The work is bounded before it starts: the elements
+ * to read are counted ({@link TensorComparison#elementsToRead}) and checked against {@code --max-elements}.
  *
  * <p>The exit status follows {@code diff(1)}, so that scripts can ask "did the weights change?": 0 identical, 1
  * different. A refused checkpoint is not "different": it exits with 3, after one line on standard error as

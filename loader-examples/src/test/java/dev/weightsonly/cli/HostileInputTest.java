@@ -19,6 +19,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +116,35 @@ class HostileInputTest {
         assertEquals(0, run("diff", tool("expanded_zeros.pt"), pt.toString()).status());
     }
 
+    @Test
+    void anInterruptedConversionLeavesNoFile() throws Exception {
+        // A conversion allowed to write 4 TB, stopped by SIGTERM as soon as its temporary file has bytes.
+        Path out = tmp.resolve("big.safetensors");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                WeightsOnlyCommand.class.getName(), "convert", "--shared", "copy", "--max-output-bytes", "4000000000000",
+                tool("expanded_zeros.pt"), out.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean writing = false;
+            while (!writing && p.isAlive() && System.nanoTime() < deadline) {
+                try (Stream<Path> files = Files.list(tmp)) {
+                    writing = files.anyMatch(f -> f.getFileName().toString().startsWith(".big.safetensors.")
+                            && f.toFile().length() > 0);
+                }
+                Thread.sleep(5);
+            }
+            assertTrue(writing, "the conversion never started writing");
+            p.destroy();                                          // SIGTERM, as kill(1) and service managers send
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(143, p.exitValue(), "stopped by SIGTERM");
+        assertNoFiles();
+    }
+
     private void assertNoFiles() throws IOException {
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(List.of(), files.toList());
@@ -147,6 +177,16 @@ class HostileInputTest {
             assertFalse(r.err().contains("Exception"), r.err());
             assertEquals(1, r.err().lines().count(), r.err());
         }
+    }
+
+    @Test
+    void aDeepTreeIsRefusedByTheWriterNotByAStackOverflow() {
+        // 100,000 nested lists: the loader allows them, the pickle writer stops at 1,000 levels, on a stack
+        // that holds them (it overflowed the caller's stack before).
+        Cli.Run r = run("convert", adversarial("C09a_nested_lists.pt"), tmp.resolve("deep.pt").toString());
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("values nested more than 1000 deep"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
     }
 
     // ---------------------------------------------------------------------------------------------
