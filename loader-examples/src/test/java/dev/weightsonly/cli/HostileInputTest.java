@@ -183,7 +183,16 @@ class HostileInputTest {
     void aDeepTreeIsRefusedByTheWriterNotByAStackOverflow() {
         // 100,000 nested lists: the loader allows them, the pickle writer stops at 1,000 levels, on a stack
         // that holds them (it overflowed the caller's stack before).
-        Cli.Run r = run("convert", adversarial("C09a_nested_lists.pt"), tmp.resolve("deep.pt").toString());
+        // On a thread with a small stack, so that the outcome does not depend on how much stack the caller has.
+        Cli.Run[] result = new Cli.Run[1];
+        Thread small = new Thread(null, () -> result[0] = Cli.run("convert", adversarial("C09a_nested_lists.pt"),
+                tmp.resolve("deep.pt").toString()), "small-stack", 256 << 10);
+        assertTimeoutPreemptively(QUICK, () -> {
+            small.start();
+            small.join();
+        });
+        Cli.Run r = result[0];
+        assertTrue(r != null, "the conversion threw instead of returning a status");
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains("values nested more than 1000 deep"), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
