@@ -9,6 +9,7 @@ import dev.weightsonly.pickle.PySet;
 import dev.weightsonly.pickle.PyTuple;
 import dev.weightsonly.pickle.PyValues;
 import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.torch.SparseTensor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -388,21 +389,46 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Every tensor in the checkpoint, by its dotted path from the root ({@code model.layer1.weight},
+     * Every dense tensor in the checkpoint, by its dotted path from the root ({@code model.layer1.weight},
      * {@code optimizer.state.0.exp_avg}), in depth-first order. Dict keys and list indices form the path.
-     * A container reached twice through shared references is listed once, under the first path.
+     * A container reached twice through shared references is listed once, under the first path. Sparse
+     * tensors are not dense tensors and are listed by {@link #sparseTensors()} instead, under the same paths.
      */
     public Map<String, Tensor> tensors() {
-        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        return walk(Tensor.class);
+    }
+
+    /**
+     * Every sparse tensor (COO, CSR, CSC, BSR, BSC) in the checkpoint, by its dotted path from the root, as
+     * {@link #tensors()} lists the dense ones: together the two maps hold every tensor of the checkpoint,
+     * and no path is in both. A tool that compares or converts tensors must look at both maps, or two
+     * checkpoints that differ only in a sparse tensor look the same.
+     */
+    public Map<String, SparseTensor> sparseTensors() {
+        return walk(SparseTensor.class);
+    }
+
+    /** One value met by the walk: the path is built only for the values listed (a deep chain stays linear). */
+    private record Node(Node parent, String key, Object value) {
+        String path() {
+            ArrayDeque<String> keys = new ArrayDeque<>();
+            for (Node n = this; n.parent != null; n = n.parent) {
+                keys.push(n.key);
+            }
+            return keys.isEmpty() ? "<root>" : String.join(".", keys);
+        }
+    }
+
+    private <T> Map<String, T> walk(Class<T> kind) {
+        LinkedHashMap<String, T> out = new LinkedHashMap<>();
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        ArrayDeque<Object[]> todo = new ArrayDeque<>();
-        todo.push(new Object[] {"", root});
+        ArrayDeque<Node> todo = new ArrayDeque<>();
+        todo.push(new Node(null, "", root));
         while (!todo.isEmpty()) {
-            Object[] item = todo.pop();
-            String path = (String) item[0];
-            Object value = item[1];
-            if (value instanceof Tensor t) {
-                out.putIfAbsent(path.isEmpty() ? "<root>" : path, t);
+            Node node = todo.pop();
+            Object value = node.value();
+            if (kind.isInstance(value)) {
+                out.putIfAbsent(node.path(), kind.cast(value));
                 continue;
             }
             if (!(value instanceof PyDict || value instanceof PyList || value instanceof PyTuple
@@ -410,34 +436,34 @@ public final class Checkpoint implements AutoCloseable {
                 continue;
             }
             // Children are pushed in reverse so that they pop in order.
-            List<Object[]> children = new ArrayList<>();
+            List<Node> children = new ArrayList<>();
             switch (value) {
-                case PyDict d -> d.forEach((k, v) -> children.add(new Object[] {join(path, keyName(k)), v}));
+                case PyDict d -> d.forEach((k, v) -> children.add(new Node(node, keyName(k), v)));
                 case PyList l -> {
                     for (int i = 0; i < l.size(); i++) {
-                        children.add(new Object[] {join(path, Integer.toString(i)), l.get(i)});
+                        children.add(new Node(node, Integer.toString(i), l.get(i)));
                     }
                 }
                 case PyTuple t -> {
                     for (int i = 0; i < t.size(); i++) {
-                        children.add(new Object[] {join(path, Integer.toString(i)), t.get(i)});
+                        children.add(new Node(node, Integer.toString(i), t.get(i)));
                     }
                 }
                 case PySet s -> {
                     int i = 0;
                     for (Object o : s) {
-                        children.add(new Object[] {join(path, Integer.toString(i++)), o});
+                        children.add(new Node(node, Integer.toString(i++), o));
                     }
                 }
                 case PyObject o -> {
                     // An object's attributes name its parts directly (a TorchScript module's lin.weight).
                     if (o.args().size() > 0) {
-                        children.add(new Object[] {join(path, "args"), o.args()});
+                        children.add(new Node(node, "args", o.args()));
                     }
                     if (o.state() instanceof PyDict attributes) {
-                        attributes.forEach((k, v) -> children.add(new Object[] {join(path, keyName(k)), v}));
+                        attributes.forEach((k, v) -> children.add(new Node(node, keyName(k), v)));
                     } else {
-                        children.add(new Object[] {join(path, "state"), o.state()});
+                        children.add(new Node(node, "state", o.state()));
                     }
                 }
                 default -> { }
@@ -447,10 +473,6 @@ public final class Checkpoint implements AutoCloseable {
             }
         }
         return Collections.unmodifiableMap(out);
-    }
-
-    private static String join(String parent, String key) {
-        return parent.isEmpty() ? key : parent + "." + key;
     }
 
     private static String keyName(Object key) {

@@ -19,6 +19,7 @@ import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.torch.TorchDevice;
 import dev.weightsonly.torch.TorchLayout;
 import dev.weightsonly.torch.TorchSize;
+import dev.weightsonly.torch.TorchStorage;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.security.MessageDigest;
@@ -160,6 +161,7 @@ public final class CanonicalDump {
             case QScheme q -> out.append("{\"qscheme\":\"").append(q.torchName()).append("\"}");
             case Tensor t -> tensor(t, out, depth);
             case SparseTensor s -> sparse(s, out, depth);
+            case TorchStorage s -> storage(s, out);
             case MetaTensor m -> {
                 out.append("{\"meta\":{\"dtype\":\"").append(m.dtype().torchName()).append("\",\"shape\":");
                 longs(m.shape(), out);
@@ -262,15 +264,7 @@ public final class CanonicalDump {
 
     private void tensor(Tensor t, StringBuilder out, int depth) {
         int start = out.length();
-        Storage storage = t.storage();
-        // PyTorch numbers storages by data address; zero-byte storages all have address 0.
-        Object key = storage.byteSize() == 0 ? EMPTY_STORAGE : storage.dataAddress();
-        Integer number = storageNumbers.get(key);
-        if (number == null) {
-            number = storageNumbers.size();
-            storageNumbers.put(key, number);
-            storageBytes += storage.byteSize();
-        }
+        int number = storageNumber(t.storage());
         out.append("{\"tensor\":{\"dtype\":\"").append(t.dtype().torchName()).append("\",\"shape\":");
         longs(t.shape(), out);
         out.append(",\"stride\":");
@@ -298,6 +292,35 @@ public final class CanonicalDump {
         }
         out.append("}}");
         reserve(out.length() - start);
+    }
+
+    /** The storage's number, given in the order storages are first met. */
+    private int storageNumber(Storage storage) {
+        // PyTorch numbers storages by data address; zero-byte storages all have address 0.
+        Object key = storage.byteSize() == 0 ? EMPTY_STORAGE : storage.dataAddress();
+        Integer number = storageNumbers.get(key);
+        if (number == null) {
+            number = storageNumbers.size();
+            storageNumbers.put(key, number);
+            storageBytes += storage.byteSize();
+        }
+        return number;
+    }
+
+    /**
+     * A bare storage (a legacy checkpoint can save one as its root or inside a container): its dtype
+     * ({@code uint8} for an untyped storage), its size in elements, its number among the storages (shared with
+     * the tensors that view it) and the SHA-256 of its bytes.
+     */
+    private void storage(TorchStorage s, StringBuilder out) {
+        DType dtype = s.untyped() ? DType.UINT8 : s.dtype();
+        long size = s.storage().byteSize() / dtype.elementSize();
+        int number = storageNumber(s.storage());
+        Tensor whole = Tensor.contiguousView(s.storage(), dtype, 0, size);
+        out.append("{\"storage\":{\"dtype\":\"").append(dtype.torchName()).append("\",\"size\":").append(size)
+                .append(",\"untyped\":").append(s.untyped())
+                .append(",\"storage\":").append(number)
+                .append(",\"sha256\":\"").append(hash(whole)).append("\"}}");
     }
 
     /** The tensor's hash, computed once per tensor and within the dump's budget of hashed bytes. */

@@ -9,8 +9,9 @@ import java.util.function.Supplier;
  * per level, and how many bytes a frame takes depends on whether the JIT has compiled it yet, so a walk
  * bounded at 1,000 levels can still overflow the caller's stack (1 MiB by default) while it runs
  * interpreted. A thread sized for the bound turns "no StackOverflowError" from likely into certain.
+ * The dump and the pickle writer ({@code dev.weightsonly.writer}) both walk on one.
  */
-final class DeepStack {
+public final class DeepStack {
 
     // Generous for five interpreted frames per level; reserved address space, committed only as it is used.
     private static final long BYTES_PER_LEVEL = 16 << 10;
@@ -21,7 +22,8 @@ final class DeepStack {
     private DeepStack() {
     }
 
-    static <T> T call(int maxDepth, Supplier<T> walk) {
+    /** The result of {@code walk}, run on a thread whose stack holds {@code maxDepth} levels of recursion. */
+    public static <T> T call(int maxDepth, Supplier<T> walk) {
         if (maxDepth <= SHALLOW) {
             return walk.get();
         }

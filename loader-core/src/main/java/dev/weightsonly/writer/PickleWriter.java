@@ -10,6 +10,7 @@ import dev.weightsonly.pickle.PyObject;
 import dev.weightsonly.pickle.PySet;
 import dev.weightsonly.pickle.PyTuple;
 import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.dump.DeepStack;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
@@ -70,6 +71,11 @@ final class PickleWriter {
 
     /** The pickle of {@code root}, and the storages it refers to, in key order. */
     static Result pickle(Object root) {
+        // The walk recurses a few frames per level, up to MAX_DEPTH levels: more than a default stack holds.
+        return DeepStack.call(MAX_DEPTH, () -> pickleOnThisStack(root));
+    }
+
+    private static Result pickleOnThisStack(Object root) {
         PickleWriter w = new PickleWriter();
         w.out.write(Opcode.PROTO.code); // PROTO
         w.out.write(2);

@@ -4,6 +4,7 @@ import dev.weightsonly.Checkpoint;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.dump.CanonicalDump;
 import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.torch.SparseTensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,8 +47,18 @@ final class InspectCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Checkpoint checkpoint = Checkpoint.load(file, options)) {
             if (json) {
-                out.println(CanonicalDump.toJson(checkpoint.root(), checkpoint.limits().maxNestingDepth(),
-                        10_000_000L));
+                String dump;
+                try {
+                    dump = CanonicalDump.toJson(checkpoint.root(), checkpoint.limits().maxNestingDepth(),
+                            10_000_000L);
+                } catch (IllegalArgumentException overBound) {
+                    // The dump's own bounds (nesting, size, hashing work, a cycle): the file loaded, but its
+                    // dump is refused, as a load over a limit is.
+                    spec.commandLine().getErr().println("weightsonly: " + TerminalText.oneLine(file + ": "
+                            + overBound.getMessage()));
+                    return WeightsOnlyCommand.REFUSED;
+                }
+                out.println(dump);
             } else {
                 printTable(checkpoint, out);
             }
@@ -64,10 +75,18 @@ final class InspectCommand implements Callable<Integer> {
         long elements = 0;
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            rows.add(new String[] {e.getKey(), t.dtype().torchName(), Arrays.toString(t.shape()),
+            rows.add(new String[] {TerminalText.escape(e.getKey()), t.dtype().torchName(), Arrays.toString(t.shape()),
                     Sizes.human(t.byteSize())});
             total += t.byteSize();
             elements += t.numel();
+        }
+        Map<String, SparseTensor> sparse = checkpoint.sparseTensors();
+        for (Map.Entry<String, SparseTensor> e : sparse.entrySet()) {
+            // A sparse tensor's bytes are its stored parts (indices and values), not its dense size.
+            long bytes = SparseParts.of(e.getValue()).values().stream().mapToLong(Tensor::byteSize).sum();
+            rows.add(new String[] {TerminalText.escape(e.getKey()), SparseParts.describe(e.getValue()),
+                    Arrays.toString(e.getValue().size()), Sizes.human(bytes)});
+            total += bytes;
         }
         int[] width = new int[header.length];
         for (int i = 0; i < header.length; i++) {
@@ -80,8 +99,8 @@ final class InspectCommand implements Callable<Integer> {
         for (String[] r : rows) {
             printRow(out, r, width);
         }
-        out.printf("%d tensors, %d storages, %,d elements, %s (%,d bytes)%s%n", tensors.size(),
-                checkpoint.storageCount(), elements, Sizes.human(total), total,
+        out.printf("%d tensors%s, %d storages, %,d elements, %s (%,d bytes)%s%n", tensors.size() + sparse.size(),
+                sparse.isEmpty() ? "" : " (" + sparse.size() + " sparse)", checkpoint.storageCount(), elements, Sizes.human(total), total,
                 checkpoint.isMapped() ? ", mapped" : "");
     }
 

@@ -83,7 +83,7 @@ final class ScanCommand implements Callable<Integer> {
             default -> {
                 for (FolderScan.FileResult f : result.files()) {
                     if (f.report() == null) {
-                        err.println("weightsonly: " + f.path() + ": " + f.error());
+                        err.println("weightsonly: " + TerminalText.oneLine(f.path() + ": " + f.error()));
                     } else {
                         print(f.report(), f.outcome().exitStatus(), out);
                     }
@@ -127,7 +127,7 @@ final class ScanCommand implements Callable<Integer> {
 
     private static void print(ScanReport report, int status, PrintWriter out) {
         Map<String, List<GlobalReference>> names = byName(report);
-        out.println(report.source() + ": " + verdictWord(report, status) + " (" + names.size() + " distinct globals)");
+        out.println(TerminalText.escape(report.source()) + ": " + verdictWord(report, status) + " (" + names.size() + " distinct globals)");
         int width = 0;
         for (List<GlobalReference> refs : names.values()) {
             width = Math.max(width, label(refs.get(0).verdict()).length());
@@ -136,20 +136,20 @@ final class ScanCommand implements Callable<Integer> {
             GlobalReference first = e.getValue().get(0);
             String label = label(first.verdict());
             StringBuilder line = new StringBuilder("  ").append(label).append(" ".repeat(width - label.length()))
-                    .append("  ").append(e.getKey());
+                    .append("  ").append(TerminalText.escape(e.getKey()));
             if (e.getValue().size() > 1) {
                 line.append("  (x").append(e.getValue().size()).append(')');
             }
             if (first.verdict() != Verdict.ALLOWED_BY_DEFAULT && first.verdict() != Verdict.ALLOWED_BY_USER) {
-                line.append("  [").append(first.record()).append(" @ ").append(first.offset()).append(']');
+                line.append("  [").append(TerminalText.escape(first.record())).append(" @ ").append(first.offset()).append(']');
             }
             if (first.reason() != null) {
-                line.append(": ").append(first.reason());
+                line.append(": ").append(TerminalText.oneLine(first.reason()));
             }
             out.println(line);
         }
         for (String problem : report.problems()) {
-            out.println("  problem: " + problem.replace('\n', ' '));
+            out.println("  problem: " + TerminalText.oneLine(problem));
         }
     }
 }

@@ -61,15 +61,68 @@ final class TensorComparison {
             throw new IllegalArgumentException("compare needs equal dtypes and shapes: " + a + ", " + b);
         }
         DType dtype = a.dtype();
-        Accumulator acc = switch (dtype.kind()) {
+        Accumulator acc = accumulator(dtype);
+        if (sameView(a, b)) {
+            return acc.result(a.numel());                   // the same elements: nothing to read
+        }
+        Reduced r = reduce(a, b);
+        forEachChunk(r.a(), r.b(), chunkElements, acc);
+        ValueDiff reduced = acc.result(r.a().numel());
+        return new ValueDiff(a.numel(), reduced.differing() * r.repeat(), reduced.maxAbsDiff());
+    }
+
+    /**
+     * {@code a} and {@code b} with every dimension along which both repeat their elements (stride 0 in both,
+     * as {@code expand} makes) cut to one index: each element of the reduced pair stands for {@code repeat}
+     * elements of the whole pair, all compared alike. An expanded view of 10^12 elements over one stored value
+     * compares in one step against another such view.
+     */
+    record Reduced(Tensor a, Tensor b, long repeat) {
+    }
+
+    static Reduced reduce(Tensor a, Tensor b) {
+        long[] shape = a.shape();
+        long[] sa = a.strides();
+        long[] sb = b.strides();
+        long repeat = 1;
+        long[] cut = shape.clone();
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] > 1 && sa[d] == 0 && sb[d] == 0) {
+                repeat *= shape[d];                          // a factor of numel: no overflow
+                cut[d] = 1;
+            }
+        }
+        if (repeat == 1 || a.numel() == 0) {
+            return new Reduced(a, b, 1);
+        }
+        return new Reduced(cutView(a, cut), cutView(b, cut), repeat);
+    }
+
+    private static Tensor cutView(Tensor t, long[] shape) {
+        return Tensor.view(t.storage(), t.dtype(), t.storageOffset(), shape, t.strides())
+                .withConj(t.isConj()).withNeg(t.isNeg());
+    }
+
+    /** True when {@code a} and {@code b} are the same view of the same storage: equal without reading them. */
+    static boolean sameView(Tensor a, Tensor b) {
+        return a.storage() == b.storage() && a.dtype() == b.dtype() && a.storageOffset() == b.storageOffset()
+                && Arrays.equals(a.shape(), b.shape()) && Arrays.equals(a.strides(), b.strides())
+                && a.isConj() == b.isConj() && a.isNeg() == b.isNeg();
+    }
+
+    /** How many elements comparing {@code a} with {@code b} reads from each: what the tool's limit counts. */
+    static long elementsToRead(Tensor a, Tensor b) {
+        return sameView(a, b) ? 0 : reduce(a, b).a().numel();
+    }
+
+    private static Accumulator accumulator(DType dtype) {
+        return switch (dtype.kind()) {
             case COMPLEX -> new ComplexAccumulator(component(dtype));
             case FLOAT -> scalarReadable(dtype) ? new FloatAccumulator() : new RawAccumulator();
             case INT, BOOL, QUANTIZED -> scalarReadable(dtype) ? new IntegerAccumulator(dtype == DType.UINT64)
                     : new RawAccumulator();
             default -> new RawAccumulator();
         };
-        forEachChunk(a, b, chunkElements, acc);
-        return acc.result(a.numel());
     }
 
     /** Whether every element holds exactly one value, so the tensor's scalar reads apply. */

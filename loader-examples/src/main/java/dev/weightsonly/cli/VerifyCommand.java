@@ -4,9 +4,11 @@ import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.writer.TensorBytes;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -64,6 +66,10 @@ final class VerifyCommand implements Callable<Integer> {
     Path manifest;
 
     private Path file;
+    @Option(names = "--max-elements", paramLabel = "N",
+            description = {"the most elements the check may read from each file, checked before it",
+                    "starts (default: 2^30 plus the two files' sizes in bytes)"})
+    Long maxElements;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -89,12 +95,19 @@ final class VerifyCommand implements Callable<Integer> {
         }
         List<String> differences = new ArrayList<>();
         int compared;
-        try (Checkpoint a = Checkpoint.load(file); Checkpoint b = Checkpoint.load(against)) {
-            Map<String, Tensor> left = a.tensors();
-            Map<String, Tensor> right = b.tensors();
+        long limit = maxElements != null ? maxElements : DiffCommand.defaultLimit(file, against);
+        boolean same = Files.isSameFile(file, against);
+        try (Checkpoint a = Checkpoint.load(file); Checkpoint b = same ? a : Checkpoint.load(against)) {
+            Map<String, Object> left = DiffCommand.allTensors(a);
+            Map<String, Object> right = DiffCommand.allTensors(b);
+            long work = DiffCommand.elementsToRead(left, right);
+            if (work > limit) {
+                spec.commandLine().getErr().println("weightsonly: " + DiffCommand.overLimit(work, limit));
+                return REFUSED;
+            }
             compared = left.size();
-            for (Map.Entry<String, Tensor> e : left.entrySet()) {
-                Tensor other = right.get(e.getKey());
+            for (Map.Entry<String, Object> e : left.entrySet()) {
+                Object other = right.get(e.getKey());
                 if (other == null) {
                     differences.add("only in " + file + ": " + e.getKey());
                 } else {
@@ -110,7 +123,7 @@ final class VerifyCommand implements Callable<Integer> {
                 }
             }
         } catch (CheckpointException refused) {
-            spec.commandLine().getErr().println("weightsonly: " + refused.getMessage().replace('\n', ' '));
+            spec.commandLine().getErr().println("weightsonly: " + TerminalText.oneLine(refused.getMessage()));
             return REFUSED;
         }
         if (differences.isEmpty()) {
@@ -121,9 +134,35 @@ final class VerifyCommand implements Callable<Integer> {
         }
         out.println("different: " + differences.size() + " difference" + (differences.size() == 1 ? "" : "s")
                 + (differences.size() > SHOWN ? ", the first " + SHOWN + ":" : ":"));
-        differences.stream().limit(SHOWN).forEach(d -> out.println("  " + d));
+        differences.stream().limit(SHOWN).forEach(d -> out.println("  " + TerminalText.escape(d)));
         out.flush();
         return DIFFERENT;
+    }
+
+    /** Null when equal; otherwise what differs first. Sparse tensors: layout, size, then each stored part. */
+    static String difference(String name, Object x, Object y) {
+        if (x instanceof Tensor u && y instanceof Tensor v) {
+            return difference(name, u, v);
+        }
+        if (!(x instanceof SparseTensor u && y instanceof SparseTensor v)) {
+            return "sparse and dense: " + name + ": " + kind(x) + " vs " + kind(y);
+        }
+        if (u.layout() != v.layout() || !Arrays.equals(u.size(), v.size())) {
+            return "layout or size differs: " + name + ": " + kind(u) + " " + Arrays.toString(u.size()) + " vs "
+                    + kind(v) + " " + Arrays.toString(v.size());
+        }
+        Map<String, Tensor> pv = SparseParts.of(v);
+        for (Map.Entry<String, Tensor> part : SparseParts.of(u).entrySet()) {
+            String d = difference(name + " (" + part.getKey() + ")", part.getValue(), pv.get(part.getKey()));
+            if (d != null) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    private static String kind(Object t) {
+        return t instanceof SparseTensor s ? SparseParts.describe(s) : "strided " + ((Tensor) t).dtype().torchName();
     }
 
     /** Null when equal; otherwise what differs first. */
@@ -134,11 +173,16 @@ final class VerifyCommand implements Callable<Integer> {
         if (!Arrays.equals(x.shape(), y.shape())) {
             return "shape differs: " + name + ": " + Arrays.toString(x.shape()) + " vs " + Arrays.toString(y.shape());
         }
+        if (TensorComparison.sameView(x, y)) {
+            return null;
+        }
+        // Dimensions both views repeat (stride 0) are read once; each element read stands for `repeat`.
+        TensorComparison.Reduced r = TensorComparison.reduce(x, y);
         int es = x.dtype().elementSize();
         long differing = 0;
         long first = -1;
-        Iterator<TensorBytes.Block> bx = TensorBytes.blocks(x);
-        Iterator<TensorBytes.Block> by = TensorBytes.blocks(y);
+        Iterator<TensorBytes.Block> bx = TensorBytes.blocks(r.a());
+        Iterator<TensorBytes.Block> by = TensorBytes.blocks(r.b());
         while (bx.hasNext()) {
             TensorBytes.Block p = bx.next();
             TensorBytes.Block q = by.next(); // same dtype and shape: the same blocks
@@ -160,7 +204,10 @@ final class VerifyCommand implements Callable<Integer> {
         if (differing == 0) {
             return null;
         }
-        long[] index = unravel(first, x.shape());
+        differing *= r.repeat();
+        // The first differing element of the reduced views, at index 0 of each repeated dimension, is the
+        // first of the whole views in row-major order.
+        long[] index = unravel(first, r.a().shape());
         return "values differ: " + name + ": " + differing + " of " + x.numel() + " elements, the first at "
                 + Arrays.toString(index) + ": " + value(x, index) + " vs " + value(y, index);
     }

@@ -53,25 +53,28 @@ public final class WeightsOnlyCommand implements Runnable {
         });
         cli.setExecutionExceptionHandler((e, c, parsed) -> {
             c.getErr().println("weightsonly: " + describe(e));
-            return e instanceof CheckpointException ? REFUSED : USAGE_OR_IO;
+            if (e instanceof IOException && !(e instanceof CheckpointException)) {
+                return USAGE_OR_IO;
+            }
+            // Anything else came from reading a file, whatever its class: the input is refused, never a
+            // usage error. diff, verify and scan give a refused file their own status (3).
+            return switch (c.getCommandName()) {
+                case "diff", "verify", "scan" -> DiffCommand.REFUSED;
+                default -> REFUSED;
+            };
         });
         return cli.execute(args);
     }
 
-    private static String describe(Exception e) {
-        if (e instanceof CheckpointException) {
-            return oneLine(e.getMessage());
-        }
+    /** The one-line reason, escaped for the terminal; never a Java class name or a stack trace. */
+    static String describe(Exception e) {
         if (e instanceof NoSuchFileException n) {
-            return n.getFile() + ": no such file";
+            return TerminalText.oneLine(n.getFile() + ": no such file");
         }
         if (e instanceof IOException) {
-            return oneLine(String.valueOf(e.getMessage()));
+            return TerminalText.oneLine(e.getMessage());
         }
-        return e.getClass().getSimpleName() + ": " + oneLine(String.valueOf(e.getMessage()));
-    }
-
-    private static String oneLine(String message) {
-        return message.replace("\r", "").replace('\n', ' ');
+        String message = e.getMessage() == null ? "no details" : e.getMessage();
+        return TerminalText.oneLine("could not process the input: " + message);
     }
 }
