@@ -32,7 +32,7 @@ import warnings
 
 import torch
 
-SECONDS_PER_FILE = 15
+SECONDS_PER_FILE = 30
 # Address space for the whole run: a decompression or allocation bomb gets MemoryError, as a verdict, instead
 # of swapping the machine.
 MEMORY_BYTES = 6 << 30

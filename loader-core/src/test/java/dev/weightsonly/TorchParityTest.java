@@ -99,6 +99,7 @@ class TorchParityTest {
             "quantization axis",
             "Can only SETITEMS for",                           // CVE-2026-24747: item assignment into a tensor
             "Trying to call reduce for unrecognized function TorchClass", // legacy tensor classes are not constructors
+            "COO indices claim",                               // expanded indices: validation work beyond their bytes
             "of a quantized storage",                          // a quantized storage rebuilt as a plain tensor
             "Couldn't parse the version",
             "unsupported pickle protocol",
@@ -275,9 +276,12 @@ class TorchParityTest {
         Map<String, String> now = new LinkedHashMap<>();
         for (Input in : INPUTS) {
             if (in.corpusRow() != null) {
+                String name = in.corpusRow().file();
                 String reason = torch.get(in.file()).reason();
-                // a crash or a time-out of PyTorch is its verdict, but "Timeout" depends on the machine's load
-                now.put(in.corpusRow().file(), reason.startsWith("Timeout") ? recorded.get(in.corpusRow().file()) : reason);
+                // A time-out is a verdict (a refusal), but whether PyTorch finishes a hostile file within the bound
+                // depends on the machine's load: a time-out on either side matches any answer.
+                boolean timeout = reason.startsWith("Timeout") || String.valueOf(recorded.get(name)).startsWith("Timeout");
+                now.put(name, timeout ? recorded.get(name) : reason);
             }
         }
         assertEquals(recorded, now, "rerun tools/torch26 python3 loader-core/src/test/resources/torch26/adversarial_verdicts.py");
