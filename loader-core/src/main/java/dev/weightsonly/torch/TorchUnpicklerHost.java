@@ -633,7 +633,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 boolean withState = function == TorchFunction.REBUILD_PARAMETER_WITH_STATE;
                 String name = withState ? "_rebuild_parameter_with_state" : "_rebuild_parameter";
                 requireArgs(args, withState ? 4 : 3, withState ? 4 : 3, name, site);
-                if (!(args.get(0) instanceof Tensor data)) {
+                if (!(args.get(0) instanceof Tensor) && !(args.get(0) instanceof MetaTensor)) {
                     throw site.malformed(name + " expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
                 requireNoHooks(args.get(2), site);
@@ -641,7 +641,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     throw site.unsupported("a Parameter with Python attributes (_rebuild_parameter_with_state with"
                             + " a non-empty state)");
                 }
-                return data.withRequiresGrad(bool(args.get(1), "requires_grad", site));
+                boolean requiresGrad = bool(args.get(1), "requires_grad", site);
+                // torch 2.x saves a Parameter of a meta tensor (a module built with device="meta") the same way
+                return args.get(0) instanceof MetaTensor m
+                        ? new MetaTensor(m.dtype(), m.shape(), m.strides(), requiresGrad)
+                        : ((Tensor) args.get(0)).withRequiresGrad(requiresGrad);
             }
             case PARAMETER -> {
                 // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class.

@@ -43,6 +43,11 @@ public final class Python {
         List<String> command = new ArrayList<>();
         command.add(PYTHON.toString());
         command.addAll(args);
+        return exec(command);
+    }
+
+    /** Runs a command (not only this Python: {@link Torch26} runs {@code tools/torch26} through it). */
+    public static Run exec(List<String> command) {
         try {
             Path out = Files.createTempFile("python-out", ".txt");
             Path err = Files.createTempFile("python-err", ".txt");
@@ -50,7 +55,7 @@ public final class Python {
                 Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
                 if (!p.waitFor(30, TimeUnit.MINUTES)) {
                     p.destroyForcibly();
-                    throw new AssertionError("python did not finish: " + command);
+                    throw new AssertionError("did not finish: " + command);
                 }
                 return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                         Files.readString(err, StandardCharsets.UTF_8));
@@ -59,7 +64,8 @@ public final class Python {
                 Files.deleteIfExists(err);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + PYTHON + " (install python3-torch; .ci/run does)", e);
+            throw new UncheckedIOException("cannot run " + command.get(0) + " (install python3-torch and run"
+                    + " tools/torch26 setup; .ci/run does)", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
