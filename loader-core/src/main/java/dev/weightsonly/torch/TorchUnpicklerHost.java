@@ -507,8 +507,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     throw site.malformed("quantization axis " + axis + " is outside a tensor of " + tensor.dim()
                             + " dimensions");
                 }
+                // ATen's make_per_channel_affine_quantizer picks the quantizer by the zero points' dtype, not by
+                // the tag: torch saves per_channel_affine_float_qparams under the per_channel_affine tag with
+                // floating zero points, and either tag with integer zero points is a per_channel_affine quantizer.
                 yield new Quantizer.PerChannelAffine(scales, zeroPoints, (int) axis,
-                        scheme == QScheme.PER_CHANNEL_AFFINE_FLOAT_QPARAMS);
+                        zeroPoints.dtype().kind() == DType.Kind.FLOAT);
             }
             default -> throw site.unsupported("Can't deserialize quantized tensor with qscheme " + scheme);
         };
