@@ -150,7 +150,7 @@ final class CheckpointReader {
             throws CheckpointException {
         SafetensorsHeader header = SafetensorsHeader.read(source, bytes, limits);
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
-        header.views(bytes).forEach(root::put);
+        header.views(bytes, limits.maxMaterializedBytes()).forEach(root::put);
         int count = header.tensors().size();
         return new Result(root.build(), count, count, header.metadata());
     }

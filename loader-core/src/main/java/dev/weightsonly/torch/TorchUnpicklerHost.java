@@ -237,7 +237,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (bigEndian && !declared.untyped() && declared.dtype().elementSize() > 1) {
             bytes = ByteSwap.toLittleEndian(bytes, declared.dtype());
         }
-        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location()), declared.dtype(),
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location(), limits.maxMaterializedBytes()),
+                declared.dtype(),
                 declared.untyped());
         storages.put(key, storage);
         return storage;
@@ -288,7 +289,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     + " lies outside storage '" + rootKey + "' of " + rootElements + " elements");
         }
         MemorySegment bytes = root.storage().bytes().asSlice(offset * es, size * es);
-        TorchStorage storage = new TorchStorage(Storage.of(bytes, viewKey, root.storage().location()), root.dtype(),
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, viewKey, root.storage().location(),
+                root.storage().maxMaterializedBytes()), root.dtype(),
                 root.untyped());
         storages.put(cacheKey, storage);
         return storage;
