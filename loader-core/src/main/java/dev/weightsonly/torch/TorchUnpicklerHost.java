@@ -19,6 +19,7 @@ import dev.weightsonly.tensors.InvalidViewException;
 import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +48,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     }
 
     private final StorageSource source;
+    private final Arena copies;
     private final boolean bigEndian;
     private final boolean torchScript;
     private final Set<String> allowedGlobals;
@@ -77,6 +79,17 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
      */
     public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits,
             boolean torchScript) {
+        this(source, bigEndian, allowedGlobals, limits, torchScript, null);
+    }
+
+    /**
+     * @param copies the memory that byte-swapped storages are copied into (a checkpoint's arena, so that they
+     *               are released and unreadable after its {@code close()} like every other storage); null for
+     *               memory managed by the garbage collector
+     */
+    public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits,
+            boolean torchScript, Arena copies) {
+        this.copies = copies;
         this.source = source;
         this.bigEndian = bigEndian;
         this.torchScript = torchScript;
@@ -235,7 +248,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         };
         // torch swaps typed storages of a big-endian file and leaves untyped (v3) ones as they are.
         if (bigEndian && !declared.untyped() && declared.dtype().elementSize() > 1) {
-            bytes = ByteSwap.toLittleEndian(bytes, declared.dtype());
+            bytes = ByteSwap.toLittleEndian(bytes, declared.dtype(), copies);
         }
         TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location(), limits.maxMaterializedBytes()),
                 declared.dtype(),
