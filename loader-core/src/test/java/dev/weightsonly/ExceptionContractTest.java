@@ -177,41 +177,45 @@ class ExceptionContractTest {
         }, threads);
     }
 
-    @Test
-    void closeDuringAWriteOnAnotherThreadWaitsForItAndReleasesTheMapping() throws Exception {
+    /** A mapped checkpoint whose tensor "big" another thread is writing to a full pipe. */
+    private record Blocked(Checkpoint c, Tensor big, Pipe pipe, CompletableFuture<Long> write) {
+    }
+
+    private Blocked blocked() throws Exception {
         Pipe pipe = Pipe.open();
         Checkpoint c = Checkpoint.load(oneMebibyte());
-        Tensor big = c.stateDict().tensor("big");
         CompletableFuture<Long> write = blockedWrite(c, pipe);
         Thread.sleep(300); // the write now blocks on the full pipe, inside the channel's use of the memory
         assertFalse(write.isDone());
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(c::close, threads);
+        return new Blocked(c, c.stateDict().tensor("big"), pipe, write);
+    }
+
+    @Test
+    void closeDuringAWriteOnAnotherThreadWaitsForItAndReleasesTheMapping() throws Exception {
+        Blocked b = blocked();
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(b.c()::close, threads);
         Thread.sleep(300);
         assertFalse(closing.isDone(), "close() waits for the write in flight");
-        assertEquals(1 << 20, drain(pipe).get(30, TimeUnit.SECONDS));
-        assertEquals(1 << 20, write.get(30, TimeUnit.SECONDS), "the write completes with every byte");
+        assertEquals(1 << 20, drain(b.pipe()).get(30, TimeUnit.SECONDS));
+        assertEquals(1 << 20, b.write().get(30, TimeUnit.SECONDS), "the write completes with every byte");
         closing.get(30, TimeUnit.SECONDS);
-        assertFalse(big.storage().bytes().scope().isAlive(), "the mapping is released, not leaked");
-        assertThrows(IllegalStateException.class, () -> big.getLong(0));
-        c.close(); // again: nothing to do
+        assertFalse(b.big().storage().bytes().scope().isAlive(), "the mapping is released, not leaked");
+        assertThrows(IllegalStateException.class, () -> b.big().getLong(0));
+        b.c().close(); // again: nothing to do
     }
 
     @Test
     void aCloseThatCannotWaitLongEnoughReleasesNothingAndCanBeRetried() throws Exception {
-        Pipe pipe = Pipe.open();
-        Checkpoint c = Checkpoint.load(oneMebibyte());
-        Tensor big = c.stateDict().tensor("big");
-        CompletableFuture<Long> write = blockedWrite(c, pipe);
-        Thread.sleep(300);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.close(Duration.ofMillis(200)));
+        Blocked b = blocked();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> b.c().close(Duration.ofMillis(200)));
         assertTrue(e.getMessage().contains("close() can be called again"), e.getMessage());
-        assertTrue(big.storage().bytes().scope().isAlive(), "nothing released");
-        assertEquals(0, big.getLong(0), "still readable");
-        assertEquals(1 << 20, drain(pipe).get(30, TimeUnit.SECONDS));
-        assertEquals(1 << 20, write.get(30, TimeUnit.SECONDS));
-        c.close();
-        assertFalse(big.storage().bytes().scope().isAlive(), "released by the retry");
-        assertThrows(IllegalStateException.class, () -> big.getLong(0));
+        assertTrue(b.big().storage().bytes().scope().isAlive(), "nothing released");
+        assertEquals(0, b.big().getLong(0), "still readable");
+        assertEquals(1 << 20, drain(b.pipe()).get(30, TimeUnit.SECONDS));
+        assertEquals(1 << 20, b.write().get(30, TimeUnit.SECONDS));
+        b.c().close();
+        assertFalse(b.big().storage().bytes().scope().isAlive(), "released by the retry");
+        assertThrows(IllegalStateException.class, () -> b.big().getLong(0));
     }
 
     @Test
@@ -224,5 +228,33 @@ class ExceptionContractTest {
         MalformedCheckpointException e = assertThrows(MalformedCheckpointException.class,
                 () -> Checkpoint.loadSharded(index));
         assertTrue(e.getMessage().contains("list.bin") && e.getMessage().contains("not a state dict"), e.getMessage());
+    }
+
+    @Test
+    void safeGlobalsAddIsAllOrNothing() {
+        String harmless = "exception_contract_test.Harmless";
+        try {
+            assertThrows(IllegalArgumentException.class, () -> SafeGlobals.add(harmless, "os.system"));
+            assertFalse(SafeGlobals.get().contains(harmless), "no name is added when one is refused");
+        } finally {
+            if (SafeGlobals.get().contains(harmless)) {
+                SafeGlobals.clear();
+            }
+        }
+    }
+
+    @Test
+    void stateDictMisuseAndHostileSizes() {
+        // Stride-0 views of 2^58 float64 elements (2^61 bytes) each, as a file loaded with a raised
+        // maxTensorElements may hold: the sum of their bytes overflows a long.
+        Storage one = Storage.of(MemorySegment.ofArray(new byte[8]), "0", "cpu");
+        LinkedHashMap<String, Tensor> huge = new LinkedHashMap<>();
+        for (int i = 0; i < 5; i++) {
+            huge.put("t" + i, Tensor.view(one, DType.FLOAT64, 0, new long[] {1L << 58}, new long[] {0}));
+        }
+        StateDict sd = new StateDict("huge views", huge);
+        assertEquals(Long.MAX_VALUE, sd.totalBytes());
+        assertThrows(NullPointerException.class, () -> sd.tensor(null));
+        assertThrows(java.util.NoSuchElementException.class, () -> sd.tensor("missing"));
     }
 }

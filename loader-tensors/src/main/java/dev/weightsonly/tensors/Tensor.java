@@ -579,6 +579,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException for complex, bits, packed and placeholder dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public double getDouble(long... index) {
         requireScalar("getDouble");
@@ -590,6 +592,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException for complex, bits, packed and placeholder dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public float getFloat(long... index) {
         requireScalar("getFloat");
@@ -603,6 +607,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException for floating and complex dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public long getLong(long... index) {
         requireInteger("getLong");
@@ -614,6 +620,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException unless the dtype is bool
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public boolean getBoolean(long... index) {
         requireBool("getBoolean");
@@ -625,6 +633,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException unless the dtype is complex
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public double getReal(long... index) {
         return complexPart("getReal", index, 0, neg);
@@ -636,6 +646,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException unless the dtype is complex
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public double getImag(long... index) {
         return complexPart("getImag", index, dtype.elementSize() / 2, neg != conj);
