@@ -171,10 +171,21 @@ public final class Checkpoint implements AutoCloseable {
         return load(file, LoadOptions.defaults());
     }
 
-    /** Loads {@code file}, mapping it (no tensor bytes copied). */
+    /**
+     * Loads {@code file}, mapping it (no tensor bytes copied).
+     *
+     * @throws CheckpointException if the file is refused: {@link UnsafeCheckpointException},
+     *     {@link MalformedCheckpointException}, {@link LimitExceededException} or
+     *     {@link UnsupportedCheckpointException}, naming the file, the record and the offset
+     * @throws IOException if the file system cannot give the file (missing, a directory, unreadable)
+     */
     public static Checkpoint load(Path file, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         String source = file.toString();
+        if (Files.isDirectory(file)) {
+            // Mapping a directory fails with the system's "No such device", which names nothing.
+            throw new java.nio.file.FileSystemException(source, null, "is a directory, not a checkpoint file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -323,7 +334,8 @@ public final class Checkpoint implements AutoCloseable {
 
     /**
      * The root as a state dict: the root must be a dict whose keys are all strings and whose values are
-     * all tensors, as {@code torch.save(model.state_dict())} writes it.
+     * all tensors, as {@code torch.save(model.state_dict())} writes it. Needs no tensor data, so it works
+     * after {@link #close()} too (the tensors are then unreadable).
      *
      * @throws IllegalStateException if the root is something else; the message says what it is and, for
      *                               a training checkpoint, under which key the state dict sits
@@ -335,6 +347,9 @@ public final class Checkpoint implements AutoCloseable {
     /**
      * The state dict under {@code path} ({@code stateDict("model")}, {@code stateDict("module", "state_dict")}):
      * each element is a dict key to descend into. There is no guessing: the path must name a state dict.
+     *
+     * @throws IllegalStateException if a step is not a dict or lacks the key, or the end is not a state dict;
+     *     the message says what is there
      */
     public StateDict stateDict(String... path) {
         Object node = root;

@@ -257,4 +257,11 @@ class ExceptionContractTest {
         assertThrows(NullPointerException.class, () -> sd.tensor(null));
         assertThrows(java.util.NoSuchElementException.class, () -> sd.tensor("missing"));
     }
+
+    @Test
+    void loadingADirectorySaysSo() {
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class,
+                () -> Checkpoint.load(tmp));
+        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+    }
 }
