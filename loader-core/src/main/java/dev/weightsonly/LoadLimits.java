@@ -15,7 +15,9 @@ import dev.weightsonly.tensors.Storage;
  * writes them cost 8 to 32 bytes each); and DEFLATED records at most
  * {@code maxInflationRatio} times the file. A service that loads untrusted files on a small heap lowers
  * {@code maxObjects} (heap / 120 bytes is a hard bound) and {@code maxPickleBytes}. Mapped tensor data is
- * never copied and costs no heap. See docs/SECURITY.md.
+ * never copied and costs no heap. After the load, what one operation materialises from the tensors (a copy, an
+ * array, dequantized values, a dense form) is bounded by {@code maxMaterializedBytes} and the heap, checked before
+ * allocating. See docs/SECURITY.md.
  *
  * <p>Immutable; build a different one with {@link #builder()}.
  *

@@ -106,7 +106,8 @@ class MaterializationBoundsTest {
             Tensor q = c.stateDict().tensor("q");
             assertEquals(Long.MAX_VALUE, q.storage().maxMaterializedBytes());
             MaterializationLimitException e = refused(q::contiguous, "contiguous()");
-            assertEquals(Runtime.getRuntime().maxMemory(), e.limitBytes());
+            assertTrue(e.getMessage().contains("the JVM's maximum heap (" + e.limitBytes() + " bytes)"), e.getMessage());
+            assertTrue(e.limitBytes() < 7_200_000_000L, "every heap a test runs on is smaller than the view");
         }
     }
 

@@ -10,7 +10,7 @@ import java.io.Serial;
  * <p>A tensor's size comes from an untrusted file: a few hundred bytes can describe a stride-0 view or a sparse
  * tensor whose dense form is terabytes. The bound on one materialisation is the smaller of the storage's
  * {@link Storage#maxMaterializedBytes()} (for a loaded checkpoint, {@code LoadLimits.maxMaterializedBytes}) and
- * the JVM's maximum heap ({@link Runtime#maxMemory()}), which no single allocation can exceed; the count
+ * the JVM's maximum heap ({@code -Xmx}, as the memory MXBean reports it), which no single allocation can exceed; the count
  * includes every buffer the operation holds at once, not only its result. Java arrays also hold at most
  * {@code Integer.MAX_VALUE - 8} elements. It extends {@link IllegalStateException}, which these methods
  * documented for results too large for an array before.
@@ -50,7 +50,7 @@ public final class MaterializationLimitException extends IllegalStateException {
      * @throws MaterializationLimitException if it does not fit
      */
     public static void check(String operation, Object subject, long bytes, long maxBytes) {
-        long heap = Runtime.getRuntime().maxMemory();
+        long heap = MaxHeap.BYTES;
         long limit = Math.min(maxBytes, heap);
         if (bytes > limit) {
             String which = maxBytes <= heap ? "maxMaterializedBytes (" + maxBytes + " bytes)"
@@ -71,6 +71,16 @@ public final class MaterializationLimitException extends IllegalStateException {
         if (length > MAX_ARRAY_LENGTH) {
             throw new MaterializationLimitException(operation + " of " + subject + " needs an array of " + length
                     + " entries, more than a Java array holds (" + MAX_ARRAY_LENGTH + ")", length, MAX_ARRAY_LENGTH);
+        }
+    }
+
+    /** The JVM's maximum heap, fixed for its life ({@code -Xmx}); {@link Long#MAX_VALUE} if it has none. */
+    private static final class MaxHeap {
+        static final long BYTES = maxHeap();
+
+        private static long maxHeap() {
+            long max = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax();
+            return max > 0 ? max : Long.MAX_VALUE;
         }
     }
 
