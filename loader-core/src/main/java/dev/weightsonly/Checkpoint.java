@@ -29,7 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +63,9 @@ public final class Checkpoint implements AutoCloseable {
     private final String source;
     private final Object root;
     private final Arena arena;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Guards {@link #closed} and the release of the memory: one close at a time. */
+    private final Object closeLock = new Object();
+    private boolean closed;
     private final boolean mapped;
     private final int tensorCount;
     private final int storageCount;
@@ -100,7 +103,13 @@ public final class Checkpoint implements AutoCloseable {
      * {@code model.safetensors.index.json}) as one state dict: every shard is loaded (mapped) as a state dict,
      * and the root is an ordered dict of every tensor, in the index's order. Shard names are taken only as
      * plain file names in the index's folder; every tensor the index names must be in the shard it names, and
-     * no tensor may be in two shards.
+     * no tensor may be in two shards. Closing the result closes every shard.
+     *
+     * @throws MalformedCheckpointException if the index is malformed, a shard's root is not a state dict (a dict
+     *     of str keys to tensors; the message names the shard file), a tensor is not where the index says, or
+     *     is in two shards
+     * @throws CheckpointException if a shard is refused as {@link #load(Path, LoadOptions)} refuses a file
+     * @throws IOException if the index or a shard cannot be read
      */
     public static Checkpoint loadSharded(Path index, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
@@ -123,7 +132,12 @@ public final class Checkpoint implements AutoCloseable {
             for (String shard : parsed.shards()) {
                 Checkpoint c = load(folder.resolve(shard), options);
                 loaded.add(c);
-                byShard.put(shard, c.stateDict());
+                try {
+                    byShard.put(shard, c.stateDict());
+                } catch (IllegalStateException notAStateDict) {
+                    throw CheckpointException.Location.of(c.source()).malformed("shard " + shard + " of "
+                            + index.getFileName() + " is not a state dict: " + notAStateDict.getMessage());
+                }
             }
             PyDict.Builder all = PyDict.builder(PyDict.Kind.ORDERED_DICT);
             Map<String, String> owner = new LinkedHashMap<>();
@@ -148,7 +162,7 @@ public final class Checkpoint implements AutoCloseable {
                 }
             }
             return new Checkpoint(index.toString(), all.build(), loaded, options.limits());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             loaded.forEach(Checkpoint::close);
             throw e;
         }
@@ -164,10 +178,21 @@ public final class Checkpoint implements AutoCloseable {
         return load(file, LoadOptions.defaults());
     }
 
-    /** Loads {@code file}, mapping it (no tensor bytes copied). */
+    /**
+     * Loads {@code file}, mapping it (no tensor bytes copied).
+     *
+     * @throws CheckpointException if the file is refused: {@link UnsafeCheckpointException},
+     *     {@link MalformedCheckpointException}, {@link LimitExceededException} or
+     *     {@link UnsupportedCheckpointException}, naming the file, the record and the offset
+     * @throws IOException if the file system cannot give the file (missing, a directory, unreadable)
+     */
     public static Checkpoint load(Path file, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         String source = file.toString();
+        if (Files.isDirectory(file)) {
+            // Mapping a directory fails with the system's "No such device", which names nothing.
+            throw new java.nio.file.FileSystemException(source, null, "is a directory, not a checkpoint file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -176,7 +201,7 @@ public final class Checkpoint implements AutoCloseable {
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             Sha256.check(source, bytes, options.expectedSha256());
             long start = System.nanoTime();
-            CheckpointReader.Result result = CheckpointReader.read(source, bytes, options);
+            CheckpointReader.Result result = CheckpointReader.read(source, bytes, options, arena);
             LOG.debug("{}: {} tensors over {} storages, mapped, in {} us", source, result.tensorCount(),
                     result.storageCount(), (System.nanoTime() - start) / 1000);
             return new Checkpoint(source, result.root(), arena, true, result, options.limits());
@@ -290,7 +315,8 @@ public final class Checkpoint implements AutoCloseable {
 
     private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options)
             throws CheckpointException {
-        CheckpointReader.Result result = CheckpointReader.read(Objects.requireNonNull(name, "name"), bytes, options);
+        CheckpointReader.Result result = CheckpointReader.read(Objects.requireNonNull(name, "name"), bytes, options,
+                arena);
         return new Checkpoint(name, result.root(), arena, false, result, options.limits());
     }
 
@@ -321,7 +347,8 @@ public final class Checkpoint implements AutoCloseable {
 
     /**
      * The root as a state dict: the root must be a dict whose keys are all strings and whose values are
-     * all tensors, as {@code torch.save(model.state_dict())} writes it.
+     * all tensors, as {@code torch.save(model.state_dict())} writes it. Needs no tensor data, so it works
+     * after {@link #close()} too (the tensors are then unreadable).
      *
      * @throws IllegalStateException if the root is something else; the message says what it is and, for
      *                               a training checkpoint, under which key the state dict sits
@@ -333,6 +360,9 @@ public final class Checkpoint implements AutoCloseable {
     /**
      * The state dict under {@code path} ({@code stateDict("model")}, {@code stateDict("module", "state_dict")}):
      * each element is a dict key to descend into. There is no guessing: the path must name a state dict.
+     *
+     * @throws IllegalStateException if a step is not a dict or lacks the key, or the end is not a state dict;
+     *     the message says what is there
      */
     public StateDict stateDict(String... path) {
         Object node = root;
@@ -499,17 +529,77 @@ public final class Checkpoint implements AutoCloseable {
         return limits;
     }
 
+    /** How long {@link #close()} waits for reads in flight on other threads. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
     /**
-     * Releases the mapping or the copied bytes; reading a tensor of this checkpoint afterwards throws
-     * {@link IllegalStateException}. Closing again does nothing.
+     * Releases the mapping or the copied bytes (every storage alike: mapped, copied, inflated or byte-swapped);
+     * reading a tensor of this checkpoint afterwards throws {@link IllegalStateException}, on any thread, and
+     * never touches released memory. Closing again does nothing.
+     *
+     * <p>Another thread may be reading the memory at that moment: a writer streaming a tensor to a file holds it
+     * for the length of each write. {@code close()} then waits for those reads to end (up to 30 seconds), after
+     * which that thread's next read throws {@link IllegalStateException}. If they are still in flight after the
+     * wait, or the closing thread is interrupted, nothing is released and the checkpoint stays open and usable:
+     * {@code close()} throws and can be called again.
+     *
+     * @throws IllegalStateException if reads in flight on other threads outlast the wait (nothing released;
+     *     retry)
      */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            if (arena != null) {
-                arena.close();
+        close(CLOSE_WAIT);
+    }
+
+    /** {@link #close()} waiting at most {@code wait} for reads in flight. */
+    void close(Duration wait) {
+        synchronized (closeLock) {
+            if (closed) {
+                return;
             }
-            shards.forEach(Checkpoint::close);
+            if (arena != null) {
+                release(arena, wait);
+            }
+            IllegalStateException failure = null;
+            for (Checkpoint shard : shards) {
+                try {
+                    shard.close(wait); // a shard already closed by an earlier attempt returns at once
+                } catch (IllegalStateException e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            closed = true;
+        }
+    }
+
+    /**
+     * Closes {@code memory}, retrying while another thread holds it: a shared arena refuses to close while a
+     * read is in flight, and a refused close leaves it open. Gives up after {@code wait}, or at once if
+     * interrupted, with the arena still open.
+     */
+    private void release(Arena memory, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        long pause = 100_000; // 0.1 ms, doubling up to 10 ms
+        while (true) {
+            try {
+                memory.close();
+                return;
+            } catch (IllegalStateException inUse) {
+                if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
+                    throw new IllegalStateException(source + ": cannot close while another thread is reading its"
+                            + " memory (a write or copy of a tensor in progress); nothing was released and the"
+                            + " checkpoint is still open, so close() can be called again", inUse);
+                }
+                LockSupport.parkNanos(pause);
+                pause = Math.min(pause * 2, 10_000_000);
+            }
         }
     }
 

@@ -51,10 +51,16 @@ final class CheckpointReader {
     private CheckpointReader() {
     }
 
-    static Result read(String source, MemorySegment bytes, LoadOptions options) throws CheckpointException {
+    /**
+     * @param owner the memory of the checkpoint being loaded: what the load must copy (an inflated DEFLATED
+     *              record, a byte-swapped storage) is copied into it, so that closing the checkpoint releases
+     *              every storage alike and none stays readable after {@code close()}
+     */
+    static Result read(String source, MemorySegment bytes, LoadOptions options, Arena owner)
+            throws CheckpointException {
         Location where = Location.of(source);
         if (ZipArchive.looksLikeZip(bytes)) {
-            return readZip(where, bytes, options);
+            return readZip(where, ZipArchive.open(bytes, where, options.limits()), options, owner, false);
         }
         if (SafetensorsHeader.looksLikeSafetensors(bytes) || source.toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
             return readSafetensors(source, bytes, options.limits());
@@ -88,16 +94,16 @@ final class CheckpointReader {
         if (archive.contains("constants.pkl")) {
             return null;
         }
-        return readZip(where, archive, options, copyInto);
+        return readZip(where, archive, options, copyInto, true);
     }
 
-    private static Result readZip(Location where, MemorySegment bytes, LoadOptions options) throws CheckpointException {
-        return readZip(where, ZipArchive.open(bytes, where, options.limits()), options, null);
-    }
-
-    /** {@code copyInto}: null to read the storages where they are, else the memory to copy them into. */
-    private static Result readZip(Location where, ZipArchive archive, LoadOptions options, Arena copyInto)
-            throws CheckpointException {
+    /**
+     * @param owner       the checkpoint's memory, into which what cannot stay where it is is copied
+     * @param copyStored  copy every storage into {@code owner} (the caller does not keep the archive's bytes),
+     *                    rather than reading stored records where they are
+     */
+    private static Result readZip(Location where, ZipArchive archive, LoadOptions options, Arena owner,
+            boolean copyStored) throws CheckpointException {
         LoadLimits limits = options.limits();
         Map<String, GlobalFactory> globals = options.effectiveGlobals();
         if (archive.contains("constants.pkl")) {
@@ -109,7 +115,7 @@ final class CheckpointReader {
                         + " LoadOptions.builder().torchScriptWeights(true).");
             }
             checkVersion(where, archive);
-            return readTorchScript(where, archive, byteOrderIsBig(where, archive), options);
+            return readTorchScript(where, archive, byteOrderIsBig(where, archive), options, owner);
         }
         checkVersion(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
@@ -117,8 +123,8 @@ final class CheckpointReader {
         MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
                         + String.join(", ", archive.recordNames().stream().limit(10).toList())));
-        Map<String, MemorySegment> copies = copyInto == null ? Map.of() : archive.copyStoredRecords("data/", copyInto);
-        TorchUnpicklerHost host = new TorchUnpicklerHost((key, site) -> {
+        Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner) : Map.of();
+        TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.ZipRecords((key, site) -> {
             String name = "data/" + key;
             MemorySegment copy = copies.get(ZipArchive.fold(name));
             if (copy != null) {
@@ -126,16 +132,24 @@ final class CheckpointReader {
             }
             MemorySegment record = archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key
                     + "' names record '" + archive.fullName(name) + "', which the archive does not have"));
-            // Not copied in advance (a DEFLATED record is inflated into memory of its own): never a slice of
-            // bytes the caller does not keep.
-            return copyInto == null || archive.bytes().asOverlappingSlice(record).isEmpty() ? record
-                    : copyInto.allocate(record.byteSize(), 64).copyFrom(record).asReadOnly();
-        }, bigEndian, globals.keySet(), limits);
+            return ownedRecord(archive, record, owner, copyStored);
+        }), bigEndian, globals.keySet(), limits, false, owner);
         Location pickleWhere = where.inRecord(archive.fullName(pickleName));
         Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
         nothingAfterStop(result, pickle.byteSize(), pickleWhere);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
         return new Result(root, host.tensorCount(), host.storageCount());
+    }
+
+    /**
+     * A storage record in memory the checkpoint owns: a stored record stays a slice of the archive's bytes
+     * unless {@code copyStored}; a DEFLATED one, inflated into a heap array of its own that {@code close()}
+     * could not release, is copied into {@code owner}, so that it becomes unreadable with every other storage.
+     */
+    private static MemorySegment ownedRecord(ZipArchive archive, MemorySegment record, Arena owner,
+            boolean copyStored) {
+        boolean slice = !archive.bytes().asOverlappingSlice(record).isEmpty();
+        return slice && !copyStored ? record : owner.allocate(record.byteSize(), 64).copyFrom(record).asReadOnly();
     }
 
     /**
@@ -154,7 +168,7 @@ final class CheckpointReader {
             throws CheckpointException {
         SafetensorsHeader header = SafetensorsHeader.read(source, bytes, limits);
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
-        header.views(bytes).forEach(root::put);
+        header.views(bytes, limits.maxMaterializedBytes()).forEach(root::put);
         int count = header.tensors().size();
         return new Result(root.build(), count, count, header.metadata());
     }
@@ -195,8 +209,8 @@ final class CheckpointReader {
      * {@code data/}) and {@code constants.pkl} (storages under {@code constants/}). The root is a dict
      * {@code {"data": module, "constants": tuple}}; the code records are never opened.
      */
-    private static Result readTorchScript(Location where, ZipArchive archive, boolean bigEndian, LoadOptions options)
-            throws CheckpointException {
+    private static Result readTorchScript(Location where, ZipArchive archive, boolean bigEndian, LoadOptions options,
+            Arena owner) throws CheckpointException {
         LoadLimits limits = options.limits();
         Map<String, GlobalFactory> globals = options.effectiveGlobals();
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
@@ -209,9 +223,10 @@ final class CheckpointReader {
             String folder = part + "/";
             TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.ZipRecords((key, site) -> {
                 String name = folder + key;
-                return archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key + "' names record '"
-                        + archive.fullName(name) + "', which the archive does not have"));
-            }), bigEndian, globals.keySet(), limits, true);
+                return ownedRecord(archive, archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key
+                        + "' names record '" + archive.fullName(name) + "', which the archive does not have")), owner,
+                        false);
+            }), bigEndian, globals.keySet(), limits, true, owner);
             Location pickleWhere = where.inRecord(archive.fullName(pickleName));
             Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
             nothingAfterStop(result, pickle.byteSize(), pickleWhere);

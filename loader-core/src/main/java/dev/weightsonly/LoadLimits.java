@@ -1,5 +1,7 @@
 package dev.weightsonly;
 
+import dev.weightsonly.tensors.Storage;
+
 /**
  * Bounds on what one load may cost, so that a hostile file gets an exception instead of exhausting the
  * heap, the stack or the CPU. The defaults are far above anything a real checkpoint needs (a 70B-parameter
@@ -13,7 +15,9 @@ package dev.weightsonly;
  * writes them cost 8 to 32 bytes each); and DEFLATED records at most
  * {@code maxInflationRatio} times the file. A service that loads untrusted files on a small heap lowers
  * {@code maxObjects} (heap / 120 bytes is a hard bound) and {@code maxPickleBytes}. Mapped tensor data is
- * never copied and costs no heap. See docs/SECURITY.md.
+ * never copied and costs no heap. After the load, what one operation materialises from the tensors (a copy, an
+ * array, dequantized values, a dense form) is bounded by {@code maxMaterializedBytes} and the heap, checked before
+ * allocating. See docs/SECURITY.md.
  *
  * <p>Immutable; build a different one with {@link #builder()}.
  *
@@ -47,6 +51,13 @@ package dev.weightsonly;
  *                            inflate to together, plus 1 MiB (zip bombs that stay under
  *                            {@code maxInflatedBytes} per record, and many records sharing one payload); a
  *                            checkpoint that {@code zip} re-compressed inflates to 1 to 3 times its size
+ * @param maxMaterializedBytes bytes one operation on the loaded tensors may hold in fresh memory to materialise
+ *                            values after the load ({@code Tensor.contiguous()}, {@code dequantize()}, the
+ *                            {@code toXxxArray()} copies, {@code SparseTensor.toDense()}): a 548-byte file can
+ *                            describe a sparse tensor whose dense form is 16 GiB, or a stride-0 view of
+ *                            terabytes. Checked before allocating, together with the JVM's maximum heap; past
+ *                            it the operation throws {@code MaterializationLimitException}. Every storage of the
+ *                            checkpoint carries it ({@code Storage.maxMaterializedBytes()})
  */
 public record LoadLimits(
         long maxPickleBytes,
@@ -63,7 +74,8 @@ public record LoadLimits(
         int maxArchiveEntries,
         int maxNestingDepth,
         int maxNameBytes,
-        int maxInflationRatio) {
+        int maxInflationRatio,
+        long maxMaterializedBytes) {
 
     private static final LoadLimits DEFAULTS = new LoadLimits(
             1L << 30,          // 1 GiB of pickle
@@ -80,7 +92,8 @@ public record LoadLimits(
             1_000_000,
             1_000,
             4_096,
-            200);          // DEFLATE alone reaches 1032:1 on zeros
+            200,           // DEFLATE alone reaches 1032:1 on zeros
+            Storage.DEFAULT_MAX_MATERIALIZED_BYTES); // 4 GiB
 
     public LoadLimits {
         requirePositive("maxPickleBytes", maxPickleBytes);
@@ -98,6 +111,7 @@ public record LoadLimits(
         requirePositive("maxNestingDepth", maxNestingDepth);
         requirePositive("maxNameBytes", maxNameBytes);
         requirePositive("maxInflationRatio", maxInflationRatio);
+        requirePositive("maxMaterializedBytes", maxMaterializedBytes);
     }
 
     /** The defaults: every real checkpoint fits, no hostile file gets far. */
@@ -136,6 +150,7 @@ public record LoadLimits(
         private int maxNestingDepth;
         private int maxNameBytes;
         private int maxInflationRatio;
+        private long maxMaterializedBytes;
 
         private Builder(LoadLimits from) {
             maxPickleBytes = from.maxPickleBytes;
@@ -153,6 +168,7 @@ public record LoadLimits(
             maxNestingDepth = from.maxNestingDepth;
             maxNameBytes = from.maxNameBytes;
             maxInflationRatio = from.maxInflationRatio;
+            maxMaterializedBytes = from.maxMaterializedBytes;
         }
 
         public Builder maxPickleBytes(long v) { maxPickleBytes = v; return this; }
@@ -170,11 +186,12 @@ public record LoadLimits(
         public Builder maxNestingDepth(int v) { maxNestingDepth = v; return this; }
         public Builder maxNameBytes(int v) { maxNameBytes = v; return this; }
         public Builder maxInflationRatio(int v) { maxInflationRatio = v; return this; }
+        public Builder maxMaterializedBytes(long v) { maxMaterializedBytes = v; return this; }
 
         public LoadLimits build() {
             return new LoadLimits(maxPickleBytes, maxStackDepth, maxMarkDepth, maxMemoEntries, maxContainerLength,
                     maxObjects, maxStringBytes, maxIntegerBytes, maxTensors, maxTensorElements, maxInflatedBytes,
-                    maxArchiveEntries, maxNestingDepth, maxNameBytes, maxInflationRatio);
+                    maxArchiveEntries, maxNestingDepth, maxNameBytes, maxInflationRatio, maxMaterializedBytes);
         }
     }
 }

@@ -48,14 +48,28 @@ public final class SafeGlobals {
     private SafeGlobals() {
     }
 
-    /** Allows {@code qualifiedNames} for every load in this process (torch's {@code add_safe_globals}). */
+    /**
+     * Allows {@code qualifiedNames} for every load in this process (torch's {@code add_safe_globals}). All or
+     * nothing: every name is checked before any is added.
+     *
+     * @throws IllegalArgumentException if a name is not a qualified name or can never be right for weights
+     *     (then none is added)
+     * @throws NullPointerException if the array or a name is null (then none is added)
+     */
     public static void add(String... qualifiedNames) {
+        List<String> checked = new java.util.ArrayList<>(qualifiedNames.length);
         for (String name : qualifiedNames) {
-            PROCESS.put(LoadOptions.checkAllowable(name), INERT);
+            checked.add(LoadOptions.checkAllowable(name));
         }
+        checked.forEach(name -> PROCESS.put(name, INERT));
     }
 
-    /** Allows {@code qualifiedName} for every load in this process, building its objects with {@code factory}. */
+    /**
+     * Allows {@code qualifiedName} for every load in this process, building its objects with {@code factory}.
+     *
+     * @throws IllegalArgumentException if the name is not a qualified name or can never be right for weights
+     * @throws NullPointerException if the name or the factory is null
+     */
     public static void add(String qualifiedName, GlobalFactory factory) {
         PROCESS.put(LoadOptions.checkAllowable(qualifiedName), Objects.requireNonNull(factory, "factory"));
     }
@@ -70,7 +84,12 @@ public final class SafeGlobals {
         PROCESS.clear();
     }
 
-    /** Opens a scope allowing {@code qualifiedNames} on this thread until it is closed. */
+    /**
+     * Opens a scope allowing {@code qualifiedNames} on this thread until it is closed.
+     *
+     * @throws IllegalArgumentException if a name is not a qualified name or can never be right for weights
+     *     (then no scope is opened)
+     */
     public static Scope scope(String... qualifiedNames) {
         Map<String, GlobalFactory> entries = new LinkedHashMap<>();
         for (String name : qualifiedNames) {
@@ -79,7 +98,13 @@ public final class SafeGlobals {
         return open(entries);
     }
 
-    /** Opens a scope allowing the given names, each built by its factory, on this thread until it is closed. */
+    /**
+     * Opens a scope allowing the given names, each built by its factory, on this thread until it is closed.
+     *
+     * @throws IllegalArgumentException if a name is not a qualified name or can never be right for weights
+     *     (then no scope is opened)
+     * @throws NullPointerException if a name or a factory is null (then no scope is opened)
+     */
     public static Scope scope(Map<String, GlobalFactory> factories) {
         Map<String, GlobalFactory> entries = new LinkedHashMap<>();
         factories.forEach((name, factory) ->

@@ -23,9 +23,14 @@ public final class StateDict {
         this.tensors = Collections.unmodifiableMap(tensors);
     }
 
-    /** The tensor called {@code name}; a missing name is an error that lists what is there. */
+    /**
+     * The tensor called {@code name}; a missing name is an error that lists what is there.
+     *
+     * @throws NoSuchElementException if there is no tensor of that name (the message lists similar names)
+     * @throws NullPointerException if {@code name} is null
+     */
     public Tensor tensor(String name) {
-        Tensor t = tensors.get(name);
+        Tensor t = tensors.get(java.util.Objects.requireNonNull(name, "name"));
         if (t == null) {
             throw new NoSuchElementException(source + ": no tensor '" + name + "' in the state dict"
                     + suggestions(name));
@@ -51,11 +56,18 @@ public final class StateDict {
         return tensors.size();
     }
 
-    /** Sum of the tensors' logical sizes in bytes (shared storages counted once per view). */
+    /**
+     * Sum of the tensors' logical sizes in bytes (shared storages counted once per view), {@link Long#MAX_VALUE}
+     * if it exceeds a long: a hostile file's stride-0 views can claim 2^44 bytes each, and a sum is no reason
+     * to throw.
+     */
     public long totalBytes() {
         long total = 0;
         for (Tensor t : tensors.values()) {
-            total = Math.addExact(total, t.byteSize());
+            total += t.byteSize();
+            if (total < 0) {
+                return Long.MAX_VALUE; // each term is at most Long.MAX_VALUE, so the overflow shows as negative
+            }
         }
         return total;
     }

@@ -462,6 +462,14 @@ public final class SafetensorsHeader {
      * @throws IllegalArgumentException if {@code file} is not as long as the validated file
      */
     public Map<String, Tensor> views(MemorySegment file) {
+        return views(file, Storage.DEFAULT_MAX_MATERIALIZED_BYTES);
+    }
+
+    /**
+     * As {@link #views(MemorySegment)}, each storage bounding what its views may materialise by
+     * {@code maxMaterializedBytes} ({@link Storage#maxMaterializedBytes()}).
+     */
+    public Map<String, Tensor> views(MemorySegment file, long maxMaterializedBytes) {
         if (file.byteSize() != fileLength) {
             throw new IllegalArgumentException("these views need the " + fileLength + "-byte file whose header"
                     + " was read, not " + file.byteSize() + " bytes");
@@ -469,7 +477,8 @@ public final class SafetensorsHeader {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
         for (Entry e : entries) {
             DType dtype = e.dtype.torchDType().orElseThrow();
-            Storage storage = Storage.of(file.asSlice(dataStart() + e.begin, e.end - e.begin), e.name, "cpu");
+            Storage storage = Storage.of(file.asSlice(dataStart() + e.begin, e.end - e.begin), e.name, "cpu",
+                    maxMaterializedBytes);
             try {
                 out.put(e.name, Tensor.contiguousView(storage, dtype, 0, e.shape));
             } catch (InvalidViewException ex) {

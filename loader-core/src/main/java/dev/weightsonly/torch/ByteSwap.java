@@ -11,11 +11,12 @@ final class ByteSwap {
     private ByteSwap() {
     }
 
-    static MemorySegment toLittleEndian(MemorySegment source, DType dtype) {
+    /** {@code into}: the arena to copy into (the checkpoint's, released by its close()); null for GC-managed memory. */
+    static MemorySegment toLittleEndian(MemorySegment source, DType dtype, Arena into) {
         int unit = dtype.kind() == DType.Kind.COMPLEX ? dtype.elementSize() / 2 : dtype.elementSize();
         long n = source.byteSize();
-        MemorySegment out = n < Integer.MAX_VALUE - 8
-                ? MemorySegment.ofArray(new byte[(int) n])
+        MemorySegment out = into != null ? into.allocate(n, 8)
+                : n < Integer.MAX_VALUE - 8 ? MemorySegment.ofArray(new byte[(int) n])
                 : Arena.ofAuto().allocate(n, 8);
         for (long i = 0; i + unit <= n; i += unit) {
             for (int k = 0; k < unit; k++) {

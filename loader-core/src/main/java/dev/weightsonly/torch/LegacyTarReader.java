@@ -114,7 +114,8 @@ public final class LegacyTarReader {
                 throw where.malformed("storage '" + key + "' claims " + count + " elements of " + type.dtype()
                         + " but the member has " + (m.byteSize() - data) + " bytes left");
             }
-            put(key, new TorchStorage(Storage.of(m.asSlice(data, nbytes), key, location), type.dtype(), false), where);
+            put(key, new TorchStorage(Storage.of(m.asSlice(data, nbytes), key, location,
+                    limits.maxMaterializedBytes()), type.dtype(), false), where);
             pos[0] = data + nbytes;
         }
         Unpickler.Result views = Unpickler.load(m, pos[0], m.byteSize(), where, namesOnly, limits);
@@ -140,7 +141,7 @@ public final class LegacyTarReader {
             }
             int es = root.dtype().elementSize();
             put(target, new TorchStorage(Storage.of(root.storage().bytes().asSlice(offset * es, numel * es), target,
-                    root.storage().location()), root.dtype(), false), where);
+                    root.storage().location(), limits.maxMaterializedBytes()), root.dtype(), false), where);
         }
     }
 

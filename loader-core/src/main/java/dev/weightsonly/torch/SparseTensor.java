@@ -1,9 +1,12 @@
 package dev.weightsonly.torch;
 
 import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.MaterializationLimitException;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -72,53 +75,60 @@ public final class SparseTensor {
 
     /**
      * The dense tensor, as {@code to_dense()} computes it: zeros everywhere else, and for COO duplicate
-     * indices summed in the order they are stored. Supported value dtypes: float32, float64, the signed
-     * integers, uint8 and bool.
+     * indices summed in the order they are stored (in the value dtype, as torch adds them). Supported value
+     * dtypes: float32, float64, the signed integers, uint8 and bool.
      *
-     * @throws UnsupportedOperationException for other value dtypes or too large a result
+     * <p>The work and the memory are bounded before anything is allocated: everything held at once (the
+     * result, the values and indices read into arrays) must fit the values' storage's
+     * {@link Storage#maxMaterializedBytes()} ({@code LoadLimits.maxMaterializedBytes} for a loaded checkpoint)
+     * and the heap, and the result a Java array. The loops then visit only what those arrays hold, so a tensor
+     * claiming 2^40 entries of nothing (COO values of shape {@code [2^40, 0]}) costs no time.
+     *
+     * @throws UnsupportedOperationException for other value dtypes
+     * @throws MaterializationLimitException if the result or what it is computed from does not fit
+     * @throws IllegalStateException if the checkpoint's memory was released (closed)
      */
     public Tensor toDense() {
         DType dtype = values.dtype();
+        switch (dtype) {
+            case FLOAT32, FLOAT64, INT8, INT16, INT32, INT64, UINT8, BOOL -> { }
+            default -> throw new UnsupportedOperationException("toDense() of " + dtype + " values: " + this);
+        }
         long total = 1;
         for (long s : size) {
-            total = Math.multiplyExact(total, s);
+            total = MaterializationLimitException.bytes(total, s); // saturates: sizes were checked at load
         }
-        if (total > Integer.MAX_VALUE - 8) {
-            throw new UnsupportedOperationException("a dense tensor of " + total + " elements does not fit an array");
-        }
-        double[] dense = new double[(int) total];
-        long[] strides = rowMajor(size);
-        Tensor v = values.contiguous();
-        double[] vals = switch (dtype) {
-            case FLOAT32, FLOAT64, INT8, INT16, INT32, INT64, UINT8, BOOL -> v.toDoubleArray();
-            default -> throw new UnsupportedOperationException("toDense() of " + dtype + " values");
-        };
-        if (dtype == DType.INT64) {
-            return denseLong(strides, total);
-        }
-        forEachNonZero(strides, (offset, valueIndex, block) -> {
-            for (int k = 0; k < block; k++) {
-                dense[(int) (offset[k])] = add(dtype, dense[(int) offset[k]], vals[valueIndex + k]);
+        long outBytes = MaterializationLimitException.bytes(total, dtype.elementSize());
+        long indexElements = layout == TorchLayout.SPARSE_COO ? indices.numel()
+                : compressedIndices.numel() + plainIndices.numel();
+        String subject = this + " (values in storage '" + values.storage().key() + "')";
+        MaterializationLimitException.check("toDense()", subject,
+                MaterializationLimitException.bytes(outBytes, 1, values.numel(), Long.BYTES, indexElements, Long.BYTES),
+                values.storage().maxMaterializedBytes());
+        MaterializationLimitException.checkArrayLength("toDense()", subject, outBytes);
+        MemorySegment out = MemorySegment.ofArray(new byte[(int) outBytes]);
+        if (total > 0 && values.numel() > 0) {
+            long[] strides = rowMajor(size);
+            if (dtype == DType.INT64) {
+                long[] vals = values.toLongArray();
+                forEachNonZero(strides, (offset, valueIndex, block) -> {
+                    for (int k = 0; k < block; k++) {
+                        out.setAtIndex(Codec.LE_LONG, offset[k], out.getAtIndex(Codec.LE_LONG, offset[k])
+                                + vals[valueIndex + k]);
+                    }
+                });
+            } else {
+                double[] vals = values.toDoubleArray();
+                forEachNonZero(strides, (offset, valueIndex, block) -> {
+                    for (int k = 0; k < block; k++) {
+                        Codec.write(out, dtype, offset[k], add(dtype, Codec.read(out, dtype, offset[k]),
+                                vals[valueIndex + k]));
+                    }
+                });
             }
-        });
-        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(Math.multiplyExact(total,
-                (long) dtype.elementSize()))]);
-        for (int i = 0; i < dense.length; i++) {
-            Codec.write(out, dtype, i, dense[i]);
         }
-        return Tensor.contiguousView(Storage.of(out.asReadOnly(), "dense", "cpu"), dtype, 0, size);
-    }
-
-    private Tensor denseLong(long[] strides, long total) {
-        long[] dense = new long[(int) total];
-        long[] vals = values.contiguous().toLongArray();
-        forEachNonZero(strides, (offset, valueIndex, block) -> {
-            for (int k = 0; k < block; k++) {
-                dense[(int) offset[k]] += vals[valueIndex + k];
-            }
-        });
-        MemorySegment out = MemorySegment.ofArray(dense);
-        return Tensor.contiguousView(Storage.copyOf(out, "dense", "cpu"), DType.INT64, 0, size);
+        return Tensor.contiguousView(Storage.of(out, "dense", "cpu", values.storage().maxMaterializedBytes()), dtype,
+                0, size);
     }
 
     private static double add(DType dtype, double a, double b) {
@@ -138,18 +148,19 @@ public final class SparseTensor {
         void accept(long[] denseOffsets, int firstValue, int count);
     }
 
+    /**
+     * Walks the stored entries. Called only when the values hold at least one element, so every count here is
+     * bounded by an array already read (the values, the indices): long counters, int positions in those arrays.
+     */
     private void forEachNonZero(long[] strides, Sink sink) {
         switch (layout) {
             case SPARSE_COO -> {
                 int sparseDim = (int) indices.size(0);
                 long nnz = indices.size(1);
-                long[] idx = indices.contiguous().toLongArray();
-                int block = 1;
-                for (int d = sparseDim; d < size.length; d++) {
-                    block = Math.multiplyExact(block, (int) size[d]);
-                }
+                long[] idx = indices.toLongArray();
+                int block = Math.toIntExact(values.numel() / nnz); // values are [nnz, dense dims...], numel > 0
                 long[] offsets = new long[block];
-                for (int j = 0; j < nnz; j++) {
+                for (long j = 0; j < nnz; j++) {
                     long base = 0;
                     for (int d = 0; d < sparseDim; d++) {
                         base += idx[(int) (d * nnz + j)] * strides[d];
@@ -157,16 +168,16 @@ public final class SparseTensor {
                     for (int k = 0; k < block; k++) {
                         offsets[k] = base + k;
                     }
-                    sink.accept(offsets, j * block, block);
+                    sink.accept(offsets, (int) (j * block), block);
                 }
             }
             default -> {
                 boolean rowsCompressed = layout == TorchLayout.SPARSE_CSR || layout == TorchLayout.SPARSE_BSR;
-                long[] compressed = compressedIndices.contiguous().toLongArray();
-                long[] plain = plainIndices.contiguous().toLongArray();
+                long[] compressed = compressedIndices.toLongArray();
+                long[] plain = plainIndices.toLongArray();
                 long bh = values.dim() == 3 ? values.size(1) : 1;
                 long bw = values.dim() == 3 ? values.size(2) : 1;
-                int block = (int) (bh * bw);
+                int block = Math.toIntExact(bh * bw); // at most the values' elements
                 long[] offsets = new long[block];
                 for (int c = 0; c + 1 < compressed.length; c++) {
                     for (long j = compressed[c]; j < compressed[c + 1]; j++) {
@@ -200,16 +211,36 @@ public final class SparseTensor {
         return "SparseTensor[" + layout + ", size=" + Arrays.toString(size) + ", " + values.dtype() + "]";
     }
 
-    /** Writes doubles back as elements of the few dtypes toDense supports. */
+    /** Reads and writes elements of the few dtypes toDense supports, as doubles (exact for each of them). */
     private static final class Codec {
+        static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfFloat LE_FLOAT =
+                ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfDouble LE_DOUBLE =
+                ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfShort LE_SHORT =
+                ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+        static double read(MemorySegment out, DType dtype, long i) {
+            return switch (dtype) {
+                case FLOAT32 -> out.getAtIndex(LE_FLOAT, i);
+                case FLOAT64 -> out.getAtIndex(LE_DOUBLE, i);
+                case INT32 -> out.getAtIndex(LE_INT, i);
+                case INT16 -> out.getAtIndex(LE_SHORT, i);
+                case INT8 -> out.get(ValueLayout.JAVA_BYTE, i);
+                case UINT8, BOOL -> out.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+                default -> throw new UnsupportedOperationException(dtype.toString());
+            };
+        }
+
         static void write(MemorySegment out, DType dtype, long i, double v) {
-            var le = java.nio.ByteOrder.LITTLE_ENDIAN;
             switch (dtype) {
-                case FLOAT32 -> out.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(le), i * 4, (float) v);
-                case FLOAT64 -> out.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(le), i * 8, v);
-                case INT32 -> out.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), i * 4, (int) v);
-                case INT16 -> out.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), i * 2, (short) v);
-                case INT8, UINT8, BOOL -> out.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (long) v);
+                case FLOAT32 -> out.setAtIndex(LE_FLOAT, i, (float) v);
+                case FLOAT64 -> out.setAtIndex(LE_DOUBLE, i, v);
+                case INT32 -> out.setAtIndex(LE_INT, i, (int) v);
+                case INT16 -> out.setAtIndex(LE_SHORT, i, (short) v);
+                case INT8, UINT8, BOOL -> out.set(ValueLayout.JAVA_BYTE, i, (byte) (long) v);
                 default -> throw new UnsupportedOperationException(dtype.toString());
             }
         }

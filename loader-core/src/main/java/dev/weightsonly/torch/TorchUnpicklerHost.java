@@ -19,6 +19,7 @@ import dev.weightsonly.tensors.InvalidViewException;
 import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     }
 
     private final StorageSource source;
+    private final Arena copies;
     private final boolean bigEndian;
     private final boolean torchScript;
     private final Set<String> allowedGlobals;
@@ -81,6 +83,17 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
      */
     public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits,
             boolean torchScript) {
+        this(source, bigEndian, allowedGlobals, limits, torchScript, null);
+    }
+
+    /**
+     * @param copies the memory that byte-swapped storages are copied into (a checkpoint's arena, so that they
+     *               are released and unreadable after its {@code close()} like every other storage); null for
+     *               memory managed by the garbage collector
+     */
+    public TorchUnpicklerHost(StorageSource source, boolean bigEndian, Set<String> allowedGlobals, LoadLimits limits,
+            boolean torchScript, Arena copies) {
+        this.copies = copies;
         this.source = source;
         this.bigEndian = bigEndian;
         this.torchScript = torchScript;
@@ -234,7 +247,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                         + " reading");
             }
             Storage whole = legacyRoots.computeIfAbsent(root.index(), i -> Storage.of(blocks.roots().get(i),
-                    root.key(), entry.location()));
+                    root.key(), entry.location(), limits.maxMaterializedBytes()));
             storage = entry.start() == 0 && entry.length() == whole.byteSize() ? whole
                     : Storage.slice(whole, entry.start(), entry.length(), entry.key());
         } else {
@@ -256,9 +269,10 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         }
         // torch swaps typed storages of a big-endian file and leaves untyped (v3) ones as they are.
         if (bigEndian && !declared.untyped() && declared.dtype().elementSize() > 1) {
-            bytes = ByteSwap.toLittleEndian(bytes, declared.dtype());
+            bytes = ByteSwap.toLittleEndian(bytes, declared.dtype(), copies);
         }
-        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location()), declared.dtype(),
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location(), limits.maxMaterializedBytes()),
+                declared.dtype(),
                 declared.untyped());
         storages.put(key, storage);
         return storage;
@@ -499,8 +513,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     throw site.malformed("quantization axis " + axis + " is outside a tensor of " + tensor.dim()
                             + " dimensions");
                 }
+                // ATen's make_per_channel_affine_quantizer picks the quantizer by the zero points' dtype, not by
+                // the tag: torch saves per_channel_affine_float_qparams under the per_channel_affine tag with
+                // floating zero points, and either tag with integer zero points is a per_channel_affine quantizer.
                 yield new Quantizer.PerChannelAffine(scales, zeroPoints, (int) axis,
-                        scheme == QScheme.PER_CHANNEL_AFFINE_FLOAT_QPARAMS);
+                        zeroPoints.dtype().kind() == DType.Kind.FLOAT);
             }
             default -> throw site.unsupported("Can't deserialize quantized tensor with qscheme " + scheme);
         };

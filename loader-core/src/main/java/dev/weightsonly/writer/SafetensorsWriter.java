@@ -80,13 +80,20 @@ public final class SafetensorsWriter {
      *     no code for (complex32, complex128, quantized, bits, packed and placeholder dtypes), the name
      *     {@code __metadata__}, a name or metadata string that is not valid Unicode, views that share memory
      *     under {@link SharedStorage#REFUSE}, or a header over the reference readers' 100,000,000 bytes
+     * @throws IllegalStateException if a tensor's memory is released (its checkpoint closed) before or while
+     *     it is written; the target is left as it was
      */
     public void write(Map<String, Tensor> tensors, Path file) throws IOException {
         Plan plan = plan(tensors);
         AtomicFile.write(file, channel -> write(plan, channel));
     }
 
-    /** Writes to a stream (left open), in one pass; same refusals as {@link #write(Map, Path)}. */
+    /**
+     * Writes to a stream (left open), in one pass; same refusals as {@link #write(Map, Path)}.
+     *
+     * @throws IllegalStateException if a tensor's memory is released (its checkpoint closed) before or while
+     *     it is written; the stream then holds a partial file
+     */
     public void write(Map<String, Tensor> tensors, OutputStream out) throws IOException {
         Plan plan = plan(tensors);
         write(plan, Channels.newChannel(out));

@@ -74,6 +74,8 @@ public final class TorchWriter {
      *     gives its path from the root, e.g. {@code root['model']['w']}), or views one storage as two
      *     storage classes; nothing is written then
      * @throws IOException if writing fails; the target is left as it was
+     * @throws IllegalStateException if a tensor's memory is released (its checkpoint closed) before or while
+     *     it is written; the target is left as it was
      */
     public void write(Object root, Path file) throws IOException {
         PickleWriter.Result pickled = PickleWriter.pickle(root);
@@ -84,7 +86,10 @@ public final class TorchWriter {
      * Writes {@code root} to a stream (left open) with the given archive folder name ({@code torch.save} to a
      * buffer uses {@code archive}). The stream receives the bytes in one pass.
      *
-     * @throws IllegalArgumentException as {@link #write(Object, Path)}, before anything is written
+     * @throws IllegalArgumentException as {@link #write(Object, Path)}, before anything is written, or for an
+     *     archive name that is not one non-empty path segment
+     * @throws IllegalStateException if a tensor's memory is released (its checkpoint closed) before or while
+     *     it is written; the stream then holds a partial archive
      */
     public void write(Object root, OutputStream out, String archiveName) throws IOException {
         checkArchiveName(archiveName);

@@ -16,7 +16,9 @@ public sealed interface Quantizer permits Quantizer.PerTensorAffine, Quantizer.P
     /**
      * {@code torch.per_channel_affine} (or {@code per_channel_affine_float_qparams}): one scale and zero
      * point per index along {@code axis}, as 1-D tensors (float64 scales and int64 zero points; float32
-     * both for float qparams).
+     * both for float qparams). As in ATen, {@code floatQParams} follows the zero points' dtype: torch saves
+     * {@code per_channel_affine_float_qparams} under the {@code per_channel_affine} tag with floating zero
+     * points, and dequantizes it as {@code ((float) q - zero_point) * scale} all in float.
      */
     record PerChannelAffine(Tensor scales, Tensor zeroPoints, int axis, boolean floatQParams) implements Quantizer {
         public PerChannelAffine {

@@ -15,10 +15,20 @@ import java.util.Objects;
  *
  * <p>{@link #of} does not copy: the storage is valid only as long as the segment's scope (for example a
  * mapped file's arena) is alive, and is usable from the threads that scope allows.
+ *
+ * <p>A storage also carries the bound on what one operation may materialise from its views in fresh memory
+ * ({@link #maxMaterializedBytes()}): a loaded checkpoint sets it from {@code LoadLimits.maxMaterializedBytes},
+ * copies inherit it, and operations past it throw {@link MaterializationLimitException} before allocating.
  */
 public final class Storage {
     /** Largest heap array the JVM reliably allocates; larger copies go off-heap. */
     private static final long MAX_HEAP_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * The default {@link #maxMaterializedBytes()}: 4 GiB, above any single real weight (a 128k x 8192 bfloat16
+     * embedding is 2 GiB) and far below what a few hundred bytes of hostile geometry can claim.
+     */
+    public static final long DEFAULT_MAX_MATERIALIZED_BYTES = 4L << 30;
 
     private final MemorySegment bytes;
     private final String key;
@@ -27,17 +37,23 @@ public final class Storage {
     // data address, which is how its printer (and the canonical dump) tells storages apart.
     private final Storage base;
     private final long baseOffset;
+    private final long maxMaterializedBytes;
 
-    private Storage(MemorySegment bytes, String key, String location, Storage base, long baseOffset) {
+    private Storage(MemorySegment bytes, String key, String location, Storage base, long baseOffset,
+            long maxMaterializedBytes) {
+        if (maxMaterializedBytes <= 0) {
+            throw new IllegalArgumentException("maxMaterializedBytes must be positive, got " + maxMaterializedBytes);
+        }
         this.bytes = bytes.asReadOnly();
         this.key = Objects.requireNonNull(key, "key");
         this.location = Objects.requireNonNull(location, "location");
         this.base = base == null ? this : base;
         this.baseOffset = baseOffset;
+        this.maxMaterializedBytes = maxMaterializedBytes;
     }
 
-    private Storage(MemorySegment bytes, String key, String location) {
-        this(bytes, key, location, null, 0);
+    private Storage(MemorySegment bytes, String key, String location, long maxMaterializedBytes) {
+        this(bytes, key, location, null, 0, maxMaterializedBytes);
     }
 
     /**
@@ -47,7 +63,17 @@ public final class Storage {
      * @param location the device the storage was saved on, e.g. {@code "cpu"} or {@code "cuda:0"}
      */
     public static Storage of(MemorySegment bytes, String key, String location) {
-        return new Storage(Objects.requireNonNull(bytes, "bytes"), key, location);
+        return of(bytes, key, location, DEFAULT_MAX_MATERIALIZED_BYTES);
+    }
+
+    /**
+     * Wraps {@code bytes} without copying, with the bound on what one operation may materialise from its views.
+     *
+     * @param maxMaterializedBytes see {@link #maxMaterializedBytes()}
+     * @throws IllegalArgumentException if {@code maxMaterializedBytes} is not positive
+     */
+    public static Storage of(MemorySegment bytes, String key, String location, long maxMaterializedBytes) {
+        return new Storage(Objects.requireNonNull(bytes, "bytes"), key, location, maxMaterializedBytes);
     }
 
     /**
@@ -56,7 +82,7 @@ public final class Storage {
      */
     public static Storage slice(Storage base, long offset, long length, String key) {
         MemorySegment bytes = base.bytes.asSlice(offset, length);
-        return new Storage(bytes, key, base.location, base.base, base.baseOffset + offset);
+        return new Storage(bytes, key, base.location, base.base, base.baseOffset + offset, base.maxMaterializedBytes);
     }
 
     /**
@@ -78,7 +104,7 @@ public final class Storage {
         Objects.requireNonNull(bytes, "bytes");
         MemorySegment copy = allocate(bytes.byteSize());
         MemorySegment.copy(bytes, 0, copy, 0, bytes.byteSize());
-        return new Storage(copy, key, location);
+        return new Storage(copy, key, location, DEFAULT_MAX_MATERIALIZED_BYTES);
     }
 
     /** Fresh zeroed memory of any size: heap when an array can hold it (cheap to free), else native. */
@@ -106,6 +132,15 @@ public final class Storage {
     /** The device string the storage was saved on. */
     public String location() {
         return location;
+    }
+
+    /**
+     * The most bytes one operation may hold in fresh memory to materialise values of this storage's views
+     * (contiguous copies, dequantized values, arrays, dense forms); the JVM's maximum heap bounds it too. See
+     * {@link MaterializationLimitException}.
+     */
+    public long maxMaterializedBytes() {
+        return maxMaterializedBytes;
     }
 
     @Override

@@ -22,7 +22,11 @@ import java.util.Objects;
  * arbitrarily large (possibly mapped) data. Compare {@link #storage()} identity and geometry, or
  * contents via the bulk accessors, explicitly.
  *
- * <p>Instances are immutable and thread-safe, within what the storage segment's scope allows.
+ * <p>Instances are immutable and thread-safe, within what the storage segment's scope allows: once a
+ * checkpoint is closed, every read of its tensors throws {@link IllegalStateException}. Operations that
+ * materialise values in fresh memory check the memory they need against the storage's
+ * {@link Storage#maxMaterializedBytes()} and the heap before allocating anything
+ * ({@link MaterializationLimitException}).
  */
 public final class Tensor {
     private static final ValueLayout.OfShort LE_SHORT = Float16.LE_SHORT;
@@ -34,8 +38,6 @@ public final class Tensor {
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble LE_DOUBLE =
             ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Largest array length the JVM reliably allocates. */
-    private static final long MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
     private static final MemorySegment EMPTY = MemorySegment.ofArray(new byte[0]).asReadOnly();
 
     private final Storage storage;
@@ -285,9 +287,14 @@ public final class Tensor {
      * The real values of a quantized tensor as a float32 tensor in fresh memory, computed as torch's CPU
      * kernels do, bit for bit: per tensor {@code ((float) q - zero_point) * (float) scale} in float; per
      * channel {@code (float) (((float) q - zero_point) * scale)} with the scale a double (float qparams:
-     * all in float). The two kernels round differently, and matching torch means following each.
+     * {@code ((float) q - zero_point) * scale} all in float, the parameters rounded to float as ATen's
+     * quantizer stores them). The two kernels round differently, and matching torch means following each.
      *
-     * @throws IllegalStateException if this tensor has no quantizer, or is too large for one array
+     * @throws IllegalStateException if this tensor has no quantizer or is packed, or after the storage's
+     *     memory was released (its checkpoint closed)
+     * @throws MaterializationLimitException if the codes, parameters and result held at once (12 bytes per
+     *     element, 8 or 16 per channel) exceed a Java array, the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap, checked before anything is read
      */
     public Tensor dequantize() {
         if (quantizer == null) {
@@ -296,17 +303,20 @@ public final class Tensor {
         if (!dtype.oneValuePerElement()) {
             throw new IllegalStateException("dequantize() of packed " + dtype + " is not supported");
         }
-        if (4 * numel > MAX_ARRAY_LENGTH) {
-            throw new IllegalStateException(4 * numel + " bytes of float32 do not fit a Java array: " + this);
-        }
+        // Held at once: the codes as longs, the float32 result, and the per-channel parameters.
+        long channels = quantizer instanceof Quantizer.PerChannelAffine pc ? shape[pc.axis()] : 0;
+        checkMaterialized("dequantize()", MaterializationLimitException.bytes(numel, Long.BYTES + Float.BYTES,
+                channels, 2 * Double.BYTES));
+        MaterializationLimitException.checkArrayLength("dequantize()", this, MaterializationLimitException.bytes(
+                numel, Float.BYTES));
         long[] q = toLongArray();
-        float[] out = new float[q.length];
+        MemorySegment out = MemorySegment.ofArray(new byte[Float.BYTES * q.length]);
         switch (quantizer) {
             case Quantizer.PerTensorAffine pt -> {
                 float zeroPoint = (float) pt.zeroPoint();
                 float scale = (float) pt.scale();
                 for (int i = 0; i < q.length; i++) {
-                    out[i] = ((float) q[i] - zeroPoint) * scale;
+                    out.setAtIndex(LE_FLOAT, i, ((float) q[i] - zeroPoint) * scale);
                 }
             }
             case Quantizer.PerChannelAffine pc -> {
@@ -315,27 +325,24 @@ public final class Tensor {
                 for (int d = pc.axis() + 1; d < shape.length; d++) {
                     inner *= shape[d];
                 }
-                long channels = shape[pc.axis()];
                 if (pc.floatQParams()) {
                     float[] scales = pc.scales().toFloatArray();
                     float[] zeroPoints = pc.zeroPoints().toFloatArray();
                     for (int i = 0; i < q.length; i++) {
                         int c = (int) (i / inner % channels);
-                        out[i] = ((float) q[i] - zeroPoints[c]) * scales[c];
+                        out.setAtIndex(LE_FLOAT, i, ((float) q[i] - zeroPoints[c]) * scales[c]);
                     }
                 } else {
                     double[] scales = pc.scales().toDoubleArray();
                     long[] zeroPoints = pc.zeroPoints().toLongArray();
                     for (int i = 0; i < q.length; i++) {
                         int c = (int) (i / inner % channels);
-                        out[i] = (float) (((float) q[i] - (float) zeroPoints[c]) * scales[c]);
+                        out.setAtIndex(LE_FLOAT, i, (float) (((float) q[i] - (float) zeroPoints[c]) * scales[c]));
                     }
                 }
             }
         }
-        MemorySegment bytes = MemorySegment.ofArray(new byte[4 * out.length]);
-        MemorySegment.copy(out, 0, bytes, LE_FLOAT, 0, out.length);
-        return new Tensor(freshStorage(bytes, "dequantized"), DType.FLOAT32, 0, shape, rowMajorStrides(shape), numel,
+        return new Tensor(freshStorage(out, "dequantized"), DType.FLOAT32, 0, shape, rowMajorStrides(shape), numel,
                 false, false, false);
     }
 
@@ -439,11 +446,16 @@ public final class Tensor {
 
     /**
      * This view if contiguous, else a row-major copy into a fresh storage with the same dtype and flags.
+     *
+     * @throws MaterializationLimitException if the copy ({@link #byteSize()}) exceeds the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap, checked before copying
+     * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
      */
     public Tensor contiguous() {
         if (contiguous) {
             return this;
         }
+        checkMaterialized("contiguous()", byteSize());
         return new Tensor(freshStorage(rowMajorCopy(), "contiguous copy"), dtype, 0, shape, rowMajorStrides(shape),
                 numel, requiresGrad, conj, neg, quantizer);
     }
@@ -453,11 +465,16 @@ public final class Tensor {
      * stored values are the logical ones (imaginary parts negated for conj, every value negated for
      * neg; bit-exact sign flips for floating point, wrapping negation for integers) with both bits
      * cleared.
+     *
+     * @throws MaterializationLimitException if the copy exceeds the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap, checked before copying
+     * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
      */
     public Tensor resolveConjAndNeg() {
         if (!conj && !neg) {
             return this;
         }
+        checkMaterialized("resolveConjAndNeg()", byteSize());
         MemorySegment bytes = rowMajorCopy();
         int es = dtype.elementSize();
         long end = byteSize();
@@ -489,19 +506,25 @@ public final class Tensor {
     }
 
     private Storage freshStorage(MemorySegment bytes, String what) {
-        return Storage.of(bytes, storage.key() + " (" + what + ")", storage.location());
+        return Storage.of(bytes, storage.key() + " (" + what + ")", storage.location(), storage.maxMaterializedBytes());
+    }
+
+    /** Refuses, before any allocation, an operation that would hold {@code bytes} of fresh memory at once. */
+    private void checkMaterialized(String operation, long bytes) {
+        MaterializationLimitException.check(operation, this, bytes, storage.maxMaterializedBytes());
     }
 
     /**
      * The stored bytes of the elements in row-major order of the shape, little-endian,
      * {@link #byteSize()} long. The conjugate and negative bits are not applied.
      *
-     * @throws IllegalStateException if {@link #byteSize()} exceeds what a Java array can hold
+     * @throws MaterializationLimitException if {@link #byteSize()} exceeds what a Java array can hold, the
+     *     storage's {@link Storage#maxMaterializedBytes()} or the heap
+     * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
      */
     public byte[] toByteArray() {
-        if (byteSize() > MAX_ARRAY_LENGTH) {
-            throw new IllegalStateException(byteSize() + " bytes do not fit a Java array: " + this);
-        }
+        checkMaterialized("toByteArray()", byteSize());
+        MaterializationLimitException.checkArrayLength("toByteArray()", this, byteSize());
         byte[] out = new byte[(int) byteSize()];
         copyRawTo(MemorySegment.ofArray(out));
         return out;
@@ -556,6 +579,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException for complex, bits, packed and placeholder dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public double getDouble(long... index) {
         requireScalar("getDouble");
@@ -567,6 +592,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException for complex, bits, packed and placeholder dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public float getFloat(long... index) {
         requireScalar("getFloat");
@@ -580,6 +607,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException for floating and complex dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public long getLong(long... index) {
         requireInteger("getLong");
@@ -591,6 +620,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException unless the dtype is bool
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public boolean getBoolean(long... index) {
         requireBool("getBoolean");
@@ -602,6 +633,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException unless the dtype is complex
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public double getReal(long... index) {
         return complexPart("getReal", index, 0, neg);
@@ -613,6 +646,8 @@ public final class Tensor {
      *
      * @throws IllegalStateException unless the dtype is complex
      * @throws IndexOutOfBoundsException if an index is outside its dimension
+     * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
+     * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public double getImag(long... index) {
         return complexPart("getImag", index, dtype.elementSize() / 2, neg != conj);
@@ -651,12 +686,14 @@ public final class Tensor {
      * All logical values as floats in row-major order; integers, bool and quantized codes converted as
      * by {@link #getFloat}.
      *
-     * @throws IllegalStateException if the dtype is not readable as scalars (see {@link #getDouble}) or
-     *     the tensor is too large for an array
+     * @throws IllegalStateException if the dtype is not readable as scalars (see {@link #getDouble}), or
+     *     after the storage's memory was released (its checkpoint closed)
+     * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
     public float[] toFloatArray() {
         requireScalar("toFloatArray");
-        float[] out = new float[arrayLength()];
+        float[] out = new float[arrayLength("toFloatArray()", Float.BYTES)];
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
@@ -691,12 +728,14 @@ public final class Tensor {
     /**
      * All logical values as doubles in row-major order, converted as by {@link #getDouble}.
      *
-     * @throws IllegalStateException if the dtype is not readable as scalars or the tensor is too large
-     *     for an array
+     * @throws IllegalStateException if the dtype is not readable as scalars, or after the storage's memory
+     *     was released (its checkpoint closed)
+     * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
     public double[] toDoubleArray() {
         requireScalar("toDoubleArray");
-        double[] out = new double[arrayLength()];
+        double[] out = new double[arrayLength("toDoubleArray()", Double.BYTES)];
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
@@ -717,11 +756,14 @@ public final class Tensor {
     /**
      * All values as longs in row-major order, as by {@link #getLong}.
      *
-     * @throws IllegalStateException for floating and complex dtypes or a tensor too large for an array
+     * @throws IllegalStateException for floating and complex dtypes, or after the storage's memory was
+     *     released (its checkpoint closed)
+     * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
     public long[] toLongArray() {
         requireInteger("toLongArray");
-        long[] out = new long[arrayLength()];
+        long[] out = new long[arrayLength("toLongArray()", Long.BYTES)];
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
@@ -743,7 +785,9 @@ public final class Tensor {
      * All values as ints in row-major order, as by {@link #getLong}; only for dtypes whose every value
      * fits an int (int32, qint32 and integer, bool, quantized or bits dtypes of at most 2 bytes).
      *
-     * @throws IllegalStateException for other dtypes or a tensor too large for an array
+     * @throws IllegalStateException for other dtypes, or after the storage's memory was released
+     * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
     public int[] toIntArray() {
         requireInteger("toIntArray");
@@ -751,7 +795,7 @@ public final class Tensor {
         if (es > Short.BYTES && !(es == Integer.BYTES && dtype.isSigned())) {
             throw unsuitable("toIntArray");
         }
-        int[] out = new int[arrayLength()];
+        int[] out = new int[arrayLength("toIntArray()", Integer.BYTES)];
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
             int at = (int) position;
@@ -771,11 +815,13 @@ public final class Tensor {
     /**
      * All bools in row-major order.
      *
-     * @throws IllegalStateException unless the dtype is bool, or if the tensor is too large for an array
+     * @throws IllegalStateException unless the dtype is bool, or after the storage's memory was released
+     * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
     public boolean[] toBooleanArray() {
         requireBool("toBooleanArray");
-        boolean[] out = new boolean[arrayLength()];
+        boolean[] out = new boolean[arrayLength("toBooleanArray()", 1)];
         forEachRun((first, length, stride, position) -> {
             int at = (int) position;
             for (int i = 0; i < (int) length; i++) {
@@ -785,10 +831,10 @@ public final class Tensor {
         return out;
     }
 
-    private int arrayLength() {
-        if (numel > MAX_ARRAY_LENGTH) {
-            throw new IllegalStateException(numel + " elements do not fit a Java array: " + this);
-        }
+    /** The length of a bulk copy into an array of {@code elementBytes}-byte elements, refused if too large. */
+    private int arrayLength(String operation, int elementBytes) {
+        checkMaterialized(operation, MaterializationLimitException.bytes(numel, elementBytes));
+        MaterializationLimitException.checkArrayLength(operation, this, numel);
         return (int) numel;
     }
 
