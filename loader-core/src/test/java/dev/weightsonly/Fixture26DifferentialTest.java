@@ -49,12 +49,27 @@ class Fixture26DifferentialTest {
         return names.stream();
     }
 
+    /** Fixtures PyTorch 2.6 loads that weightsonly refuses by name (docs/SECURITY.md, not-yet-supported). */
+    static final Set<String> NOT_YET_SUPPORTED = Set.of("sparse_batched26");
+
+    static Stream<String> loadable() {
+        return fixtures().filter(n -> !NOT_YET_SUPPORTED.contains(n));
+    }
+
+    @Test
+    void batchedCompressedSparseIsRefusedByNameNotMisread() {
+        UnsupportedCheckpointException e = org.junit.jupiter.api.Assertions.assertThrows(
+                UnsupportedCheckpointException.class, () -> Checkpoint.load(dir().resolve("sparse_batched26.pt")).close());
+        assertTrue(e.getMessage().contains("a torch.sparse_csr tensor of size [2, 4, 4] (batched or hybrid compressed"
+                + " layouts)"), e.getMessage());
+    }
+
     private static String dump(Checkpoint c) {
         return CanonicalDump.toJson(c.root(), 1000, 10_000_000);
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("fixtures")
+    @MethodSource("loadable")
     void loadsAsPyTorch26LoadsIt(String name) throws IOException {
         Path file = dir().resolve(name + ".pt");
         JsonNode expected = Json.parse(Files.readString(dir().resolve(name + ".expected.json")));

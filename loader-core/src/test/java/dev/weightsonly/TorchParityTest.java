@@ -70,7 +70,11 @@ class TorchParityTest {
         /** A bound of LoadLimits (documented, overridable) stops a file torch reads. */
         LIMITS("limits", false, (torch, ours) -> ours.kind().equals("LimitExceededException")),
         /** A structural inconsistency torch tolerates and we refuse (see SECURITY.md for each). */
-        STRICT_STRUCTURE("strict-structure", false, (torch, ours) -> STRICT.stream().anyMatch(ours.message()::contains));
+        STRICT_STRUCTURE("strict-structure", false, (torch, ours) -> STRICT.stream().anyMatch(ours.message()::contains)),
+        /** Layouts PyTorch 2.6 reads that weightsonly does not read yet, refused by name (never misread). */
+        NOT_YET_SUPPORTED("not-yet-supported", false,
+                (torch, ours) -> ours.kind().equals("UnsupportedCheckpointException")
+                        && NOT_YET.stream().anyMatch(ours.message()::contains));
 
         final String id;
         final boolean weLoad;
@@ -104,7 +108,11 @@ class TorchParityTest {
             "Couldn't parse the version",
             "unsupported pickle protocol",
             "bytes follow the last storage block",             // legacy stream: trailing data
-            "appears twice in the key list", "is used by the object pickle but");
+            "appears twice in the key list", "is used by the object pickle but",
+            "differ only in case");                            // case twins: torch reads one record for both
+
+    /** What weightsonly refuses by name because it cannot read it yet (docs/SECURITY.md, not-yet-supported). */
+    static final List<String> NOT_YET = List.of("(batched or hybrid compressed layouts)");
 
     /** What weightsonly made of a file. */
     record Outcome(String kind, String message, String dump, boolean safetensors) {
