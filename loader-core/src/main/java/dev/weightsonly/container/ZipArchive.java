@@ -129,7 +129,12 @@ public final class ZipArchive {
                         + " reaches past the end of the directory");
             }
             String name = ZipChecks.name(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
-            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX || disk == 0xFFFF) {
+            // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
+            if (disk != 0 && disk != 1) {
+                throw unreadable(where, "record '" + name + "' starts on disk " + disk
+                        + ": split (multi-disk) archives are not supported");
+            }
+            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX) {
                 long[] wide = zip64Extra(file, at + CENTRAL_HEADER_BYTES + nameLength, extraLength, size == U32_MAX,
                         compressed == U32_MAX, localHeader == U32_MAX, name, where);
                 size = wide[0] >= 0 ? wide[0] : size;
