@@ -196,11 +196,11 @@ class Allowlist:
         with open(path, encoding="utf-8") as f:
             self.rules = json.load(f)["rules"]
         for r in self.rules:
-            for k in ("our_error", "torch_error", "mutation"):
+            for k in ("our_error", "torch_error", "mutation", "difference"):
                 if k in r:
                     r[k + "_re"] = re.compile(r[k], re.S)
 
-    def match(self, ours, theirs, desc):
+    def match(self, ours, theirs, desc, difference=""):
         for r in self.rules:
             if r.get("ours", ours["verdict"]) != ours["verdict"] or r.get("torch", theirs["verdict"]) != theirs["verdict"]:
                 continue
@@ -209,6 +209,8 @@ class Allowlist:
             if "torch_error_re" in r and not r["torch_error_re"].search(theirs.get("error", "") + theirs.get("dump_error", "")):
                 continue
             if "mutation_re" in r and not r["mutation_re"].search(desc or ""):
+                continue
+            if "difference_re" in r and not r["difference_re"].search(difference or ""):
                 continue
             return ("open:" if r.get("open") else "") + r["id"]
         return None
@@ -234,7 +236,7 @@ def compare(ours, theirs, desc, allow):
             d = first_difference(normalize(ours["dump"]), normalize(theirs["dump"]))
             if d is None:
                 return None
-            rule = allow.match(ours, theirs, desc)
+            rule = allow.match(ours, theirs, desc, d)
             return ("allowed:" + rule if rule else "dump-differs"), d
         if "dump" in ours or "dump" in theirs:
             rule = allow.match(ours, theirs, desc)

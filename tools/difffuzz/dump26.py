@@ -59,8 +59,9 @@ def _element_bytes(t):
     t = t.detach().resolve_conj().resolve_neg()
     if t.dtype == torch.bool:
         t = t.to(torch.uint8)
-    t = t.contiguous()
-    data = bytes(t.reshape(-1).view(torch.uint8).numpy().tobytes()) if t.numel() else b""
+    # a fresh row-major copy: contiguous() keeps a stride-0 dimension of size 1, which view() then refuses
+    t = t.reshape(-1).clone(memory_format=torch.contiguous_format)
+    data = bytes(t.view(torch.uint8).numpy().tobytes()) if t.numel() else b""
     if len(data) != t.numel() * t.element_size():
         raise AssertionError("hashed %d bytes, expected %d" % (len(data), t.numel() * t.element_size()))
     return data

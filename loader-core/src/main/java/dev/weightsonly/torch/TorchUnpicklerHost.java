@@ -40,7 +40,12 @@ import java.util.regex.Pattern;
  */
 public final class TorchUnpicklerHost implements UnpicklerHost {
 
-    private static final Pattern DEVICE = Pattern.compile("[a-z_][a-z0-9_]*(:[0-9]{1,9})?");
+    /**
+     * What {@code torch.device} accepts: one of torch's device types, then an optional index without leading zeros
+     * (torch keeps it in an int8 and wraps 128 to -128; weightsonly refuses indices past 127 instead).
+     */
+    private static final Pattern DEVICE = Pattern.compile("(cpu|cuda|ipu|xpu|mkldnn|opengl|opencl|ideep|hip|ve|fpga"
+            + "|maia|xla|lazy|vulkan|mps|meta|hpu|mtia|privateuseone)(:(0|[1-9][0-9]?|1[01][0-9]|12[0-7]))?");
     private static final MemorySegment NO_BYTES = MemorySegment.ofArray(new byte[0]).asReadOnly();
 
     /** What a storage key was declared as. */
