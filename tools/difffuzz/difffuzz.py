@@ -200,8 +200,10 @@ class Allowlist:
                 if k in r:
                     r[k + "_re"] = re.compile(r[k], re.S)
 
-    def match(self, ours, theirs, desc, difference=""):
+    def match(self, ours, theirs, desc, difference="", cls=None):
         for r in self.rules:
+            if r.get("class") != cls:  # rules for the scanner's property name its class; the others, none
+                continue
             if r.get("ours", ours["verdict"]) != ours["verdict"] or r.get("torch", theirs["verdict"]) != theirs["verdict"]:
                 continue
             if "our_error_re" in r and not r["our_error_re"].search(ours.get("error", "") + ours.get("dump_error", "")):
@@ -226,7 +228,8 @@ def compare(ours, theirs, desc, allow):
     scan = ours.get("scan", "")
     if ov == "refuse" and scan == "clean" and ours.get("error", "").startswith("UnsupportedGlobalException"):
         # the scanner passed a file the loader refuses for a global (issue 12, class 2)
-        return "scan-clean-but-global-refused", ours.get("error", "")[:300]
+        rule = allow.match(ours, theirs, desc, cls="scan-clean-but-global-refused")
+        return ("allowed:" + rule if rule else "scan-clean-but-global-refused"), ours.get("error", "")[:300]
     if scan.startswith("crash"):
         return "scanner-crash", scan
     if ov == tv == "refuse":
