@@ -20,6 +20,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.HashMap;
@@ -118,6 +123,7 @@ final class CheckpointReader {
             return readTorchScript(where, archive, byteOrderIsBig(where, archive), options, owner);
         }
         checkVersion(where, archive);
+        checkSerializationId(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
         String pickleName = "data.pkl";
         MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
@@ -358,6 +364,41 @@ final class CheckpointReader {
         if (version < 1 || version > 10) {
             throw where.inRecord(archive.fullName(name)).unsupported("Attempted to read a PyTorch file with version "
                     + version + ", but the supported versions for reading are 1 to 10");
+        }
+    }
+
+    /**
+     * torch 2.6 hands the {@code .data/serialization_id} record to Python as a str after unpickling, so a record
+     * that is not strict UTF-8 makes its load fail ({@code UnicodeDecodeError}); weightsonly refuses it too
+     * (found by differential fuzzing: loader-core/src/test/resources/difffuzz). Validated in 4 KiB steps,
+     * never copied.
+     */
+    private static void checkSerializationId(Location where, ZipArchive archive) throws CheckpointException {
+        String name = ".data/serialization_id";
+        var record = archive.record(name);
+        if (record.isEmpty()) {
+            return;
+        }
+        Location at = where.inRecord(archive.fullName(name));
+        if (record.get().byteSize() > Integer.MAX_VALUE) {
+            throw at.malformed("a serialization id of " + record.get().byteSize() + " bytes");
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = record.get().asByteBuffer();
+        CharBuffer out = CharBuffer.allocate(4096);
+        CoderResult result;
+        do {
+            out.clear();
+            result = decoder.decode(in, out, true);
+        } while (result.isOverflow());
+        if (!result.isError()) {
+            out.clear();
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw at.malformed("the serialization id is not UTF-8 (byte " + in.position()
+                    + "); torch fails on it with UnicodeDecodeError");
         }
     }
 

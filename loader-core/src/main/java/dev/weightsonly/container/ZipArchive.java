@@ -122,6 +122,7 @@ public final class ZipArchive {
             int extraLength = u16(file, at + 30);
             int commentLength = u16(file, at + 32);
             int disk = u16(file, at + 34);
+            long externalAttributes = u32(file, at + 38);
             long localHeader = u32(file, at + 42);
             long next = at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
             if (next > end) {
@@ -129,7 +130,18 @@ public final class ZipArchive {
                         + " reaches past the end of the directory");
             }
             String name = ZipChecks.name(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
-            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX || disk == 0xFFFF) {
+            // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
+            if (disk != 0 && disk != 1) {
+                throw unreadable(where, "record '" + name + "' starts on disk " + disk
+                        + ": split (multi-disk) archives are not supported");
+            }
+            // miniz takes a record with the DOS directory attribute for a folder and extracts nothing for it:
+            // torch then reads the uninitialised buffer it allocated instead of the record's bytes.
+            if ((externalAttributes & 0x10) != 0) {
+                throw where.inRecord(name).malformed("the record is marked as a directory (DOS attribute 0x10);"
+                        + " torch would read no bytes for it");
+            }
+            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX) {
                 long[] wide = zip64Extra(file, at + CENTRAL_HEADER_BYTES + nameLength, extraLength, size == U32_MAX,
                         compressed == U32_MAX, localHeader == U32_MAX, name, where);
                 size = wide[0] >= 0 ? wide[0] : size;
@@ -204,6 +216,11 @@ public final class ZipArchive {
                         || file.get(U32, zip64End) != ZIP64_END_OF_CENTRAL_DIRECTORY) {
                     throw unreadable(where, "the ZIP64 end of central directory record is not at offset "
                             + Long.toUnsignedString(zip64End));
+                }
+                if (file.get(U32, locator + 16) != 1) {
+                    // miniz: the locator's total number of disks must be 1
+                    throw unreadable(where, "split (multi-disk) archives are not supported (the ZIP64 locator"
+                            + " counts " + Integer.toUnsignedString(file.get(U32, locator + 16)) + " disks)");
                 }
                 disk = file.get(U32, zip64End + 16);
                 directoryDisk = file.get(U32, zip64End + 20);

@@ -152,8 +152,16 @@ public enum PyBuiltin implements PyCallable, PyClass {
     }
 
     private PyBytes encode(PyTuple args, CallSite site) throws CheckpointException {
-        if (args.size() != 2 || !(args.get(0) instanceof String text) || !(args.get(1) instanceof String codec)) {
+        // _codecs.encode(obj, encoding='utf-8', errors='strict'), as Python (found by differential fuzzing:
+        // loader-core/src/test/resources/difffuzz)
+        if (args.size() < 1 || args.size() > 3 || !(args.get(0) instanceof String text)
+                || args.size() > 1 && !(args.get(1) instanceof String)) {
             throw site.malformed("_codecs.encode expects (str, encoding), got " + describe(args));
+        }
+        String codec = args.size() > 1 ? (String) args.get(1) : "utf-8";
+        if (args.size() > 2 && !"strict".equals(args.get(2))) {
+            throw site.unsupported("_codecs.encode with errors=" + PyValues.shortRepr(args.get(2))
+                    + " (only 'strict' is supported)");
         }
         String normalized = codec.toLowerCase(Locale.ROOT).replace('_', '-');
         return switch (normalized) {

@@ -23,6 +23,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -41,7 +42,12 @@ import java.util.regex.Pattern;
  */
 public final class TorchUnpicklerHost implements UnpicklerHost {
 
-    private static final Pattern DEVICE = Pattern.compile("[a-z_][a-z0-9_]*(:[0-9]{1,9})?");
+    /**
+     * What {@code torch.device} accepts: one of torch's device types, then an optional index without leading zeros
+     * (torch keeps it in an int8 and wraps 128 to -128; weightsonly refuses indices past 127 instead).
+     */
+    private static final Pattern DEVICE = Pattern.compile("(cpu|cuda|ipu|xpu|mkldnn|opengl|opencl|ideep|hip|ve|fpga"
+            + "|maia|xla|lazy|vulkan|mps|meta|hpu|mtia|privateuseone)(:(0|[1-9][0-9]?|1[01][0-9]|12[0-7]))?");
     private static final MemorySegment NO_BYTES = MemorySegment.ofArray(new byte[0]).asReadOnly();
 
     /** What a storage key was declared as. */
@@ -392,6 +398,9 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         long offset = nonNegative(offsetArg, "storage_offset", site);
         long[] shape = longs(sizeArg, "size", site);
         long[] strides = longs(strideArg, "stride", site);
+        if (strides.length == 0 && shape.length > 0) {
+            strides = contiguousStrides(shape, site);
+        }
         if (++tensors > limits.maxTensors()) {
             throw site.limit("maxTensors", limits.maxTensors(), "more than " + limits.maxTensors() + " tensors");
         }
@@ -412,6 +421,26 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         return tensor;
     }
 
+    /**
+     * The strides torch gives a view saved with an empty stride tuple: its {@code set_} passes no stride when the
+     * list is empty and lays the view out contiguously, {@code stride[i] = stride[i + 1] * max(size[i + 1], 1)}
+     * (found by differential fuzzing: loader-core/src/test/resources/difffuzz).
+     */
+    private static long[] contiguousStrides(long[] shape, CallSite site) throws CheckpointException {
+        long[] strides = new long[shape.length];
+        long stride = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            strides[i] = stride;
+            try {
+                stride = Math.multiplyExact(stride, Math.max(shape[i], 1));
+            } catch (ArithmeticException e) {
+                throw site.malformed("the contiguous strides of shape " + Arrays.toString(shape)
+                        + " overflow a 64-bit integer");
+            }
+        }
+        return strides;
+    }
+
     private Tensor rebuildTensor(PyTuple args, int dtypeIndex, int metadataIndex, String function, CallSite site)
             throws CheckpointException {
         if (!(args.get(0) instanceof TorchStorage storage)) {
@@ -430,7 +459,13 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         }
         Tensor tensor = view(storage, dtype, args.get(1), args.get(2), args.get(3), site);
         if (args.size() > 4) {
-            tensor = tensor.withRequiresGrad(bool(args.get(4), "requires_grad", site));
+            boolean requiresGrad = gradable(dtype, bool(args.get(4), "requires_grad", site), site);
+            if (requiresGrad && dtypeIndex >= 0) {
+                // torch 2.6's _rebuild_tensor_v3 makes an empty leaf that requires grad, then set_()s it in place
+                throw site.malformed(function + " of a tensor that requires grad: torch fails on it (a leaf"
+                        + " Variable that requires grad is being used in an in-place operation)");
+            }
+            tensor = tensor.withRequiresGrad(requiresGrad);
         }
         if (args.size() > 5) {
             requireNoHooks(args.get(5), site);
@@ -439,6 +474,19 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             tensor = applyMetadata(tensor, args.get(metadataIndex), site);
         }
         return tensor;
+    }
+
+    /**
+     * {@code requiresGrad}, after torch's rule that only floating-point and complex tensors can require
+     * gradients: torch refuses to rebuild any other tensor saved with requires_grad (found by differential
+     * fuzzing: loader-core/src/test/resources/difffuzz).
+     */
+    private static boolean gradable(DType dtype, boolean requiresGrad, CallSite site) throws CheckpointException {
+        if (requiresGrad && dtype.kind() != DType.Kind.FLOAT && dtype.kind() != DType.Kind.COMPLEX) {
+            throw site.malformed("only Tensors of floating point and complex dtype can require gradients (a "
+                    + dtype + " tensor saved with requires_grad=True)");
+        }
+        return requiresGrad;
     }
 
     private static void requireNoHooks(Object hooks, CallSite site) throws CheckpointException {
@@ -488,7 +536,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (!(args.get(4) instanceof PyTuple params) || params.size() == 0 || !(params.get(0) instanceof QScheme scheme)) {
             throw site.malformed("quantizer parameters must be (qscheme, ...), got " + PyValues.shortRepr(args.get(4)));
         }
-        tensor = tensor.withRequiresGrad(bool(args.get(5), "requires_grad", site));
+        tensor = tensor.withRequiresGrad(gradable(storage.dtype(), bool(args.get(5), "requires_grad", site), site));
         requireNoHooks(args.get(6), site);
         if (dryRun()) {
             return tensor;
@@ -631,7 +679,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                         throw site.malformed("meta tensor with a negative size or stride");
                     }
                 }
-                return new MetaTensor(dtype, shape, strides, bool(args.get(3), "requires_grad", site));
+                return new MetaTensor(dtype, shape, strides, gradable(dtype, bool(args.get(3), "requires_grad", site),
+                        site));
             }
             case REBUILD_DEVICE_TENSOR_FROM_CPU_TENSOR -> {
                 requireArgs(args, 4, 4, "_rebuild_device_tensor_from_cpu_tensor", site);
@@ -644,7 +693,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     throw site.unsupported("a device tensor saved as " + data.dtype() + " but cast to " + dtype);
                 }
                 // Everything loads to the host; the CPU copy torch saved is the data.
-                return data.withRequiresGrad(bool(args.get(3), "requires_grad", site));
+                return data.withRequiresGrad(gradable(dtype, bool(args.get(3), "requires_grad", site), site));
             }
             case REBUILD_PARAMETER, REBUILD_PARAMETER_WITH_STATE -> {
                 boolean withState = function == TorchFunction.REBUILD_PARAMETER_WITH_STATE;
@@ -660,9 +709,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 }
                 boolean requiresGrad = bool(args.get(1), "requires_grad", site);
                 // torch 2.x saves a Parameter of a meta tensor (a module built with device="meta") the same way
-                return args.get(0) instanceof MetaTensor m
-                        ? new MetaTensor(m.dtype(), m.shape(), m.strides(), requiresGrad)
-                        : ((Tensor) args.get(0)).withRequiresGrad(requiresGrad);
+                if (args.get(0) instanceof MetaTensor m) {
+                    return new MetaTensor(m.dtype(), m.shape(), m.strides(), gradable(m.dtype(), requiresGrad, site));
+                }
+                Tensor data = (Tensor) args.get(0);
+                return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
             case PARAMETER -> {
                 // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class.
@@ -670,7 +721,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 if (!(args.get(0) instanceof Tensor data)) {
                     throw site.malformed("Parameter expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
-                return data.withRequiresGrad(args.size() < 2 || bool(args.get(1), "requires_grad", site));
+                return data.withRequiresGrad(gradable(data.dtype(),
+                        args.size() < 2 || bool(args.get(1), "requires_grad", site), site));
             }
             case REBUILD_FROM_TYPE_V2 -> {
                 requireArgs(args, 4, 4, "_rebuild_from_type_v2", site);

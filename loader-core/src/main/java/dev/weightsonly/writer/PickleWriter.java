@@ -513,6 +513,20 @@ final class PickleWriter {
             throw fail("torch.save cannot save a plain tensor of dtype " + dtype + " (a placeholder dtype for tensor"
                     + " subclasses, with neither a legacy storage class nor a _rebuild_tensor_v3 form)");
         }
+        if (!legacy && t.requiresGrad()) {
+            // torch's _rebuild_tensor_v3 cannot rebuild a tensor that requires grad (it set_()s a leaf that requires
+            // grad, and fails): written as torch.save writes a Parameter, _rebuild_parameter(tensor, True, {})
+            global("torch._utils", "_rebuild_parameter");
+            out.write('(');
+            saveTensor(t.withRequiresGrad(false));
+            out.write(0x88);
+            emptyOrderedDict(); // backward hooks
+            out.write('t');
+            memoizeFresh();
+            out.write('R');
+            memoize(t);
+            return;
+        }
         global("torch._utils", legacy ? "_rebuild_tensor_v2" : "_rebuild_tensor_v3");
         out.write(Opcode.MARK.code);
         savePersistentId(t.storage(), legacy ? dtype : null, describe(t));

@@ -292,8 +292,11 @@ class UnpicklerRefusalTest {
                     b(global("_codecs", "encode"), str("abc"), str("base64"), 0x86, 'R', '.'));
             refuse(MalformedCheckpointException.class, "cannot be encoded as latin1",
                     b(global("_codecs", "encode"), str("\u0100"), str("latin1"), 0x86, 'R', '.'));
+            // _codecs.encode(str) alone is UTF-8, as in Python (difffuzz/codecs_encode_default_utf8.pt)
             refuse(MalformedCheckpointException.class, "_codecs.encode expects (str, encoding)",
-                    b(global("_codecs", "encode"), str("abc"), 0x85, 'R', '.'));
+                    b(global("_codecs", "encode"), ')', 'R', '.'));
+            refuse(UnsupportedCheckpointException.class, "only 'strict' is supported",
+                    b(global("_codecs", "encode"), str("abc"), str("utf-8"), str("ignore"), 0x87, 'R', '.'));
         }
 
         @Test
