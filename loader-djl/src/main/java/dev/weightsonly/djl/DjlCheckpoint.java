@@ -26,7 +26,8 @@ import java.util.Set;
  * <p>A tensor becomes an array over the mapping itself when its bytes already are what the engine reads: the
  * tensor is contiguous and not empty, has neither of PyTorch's lazy conjugate and negative bits, its dtype keeps its
  * bits in DJL (see {@link NDArrays#dataType}), and the platform is little-endian (as checkpoints are). Any other
- * tensor (a transpose or slice that is not contiguous, a widened dtype, a big-endian machine) is copied once.
+ * tensor (a transpose or slice that is not contiguous, a widened dtype, a record the file stores deflated, which
+ * is inflated into the heap, a big-endian machine) is copied once.
  * {@link #isZeroCopy(String)} says which. A tensor DJL cannot hold at all (a dtype it lacks, or over 2^31-1 bytes as
  * one array) makes {@link #open} fail, naming it.
  *
@@ -137,7 +138,10 @@ public final class DjlCheckpoint implements AutoCloseable {
     private static boolean sharesMemory(String name, Tensor tensor) {
         NDArrays.requireDataType(name, tensor);
         NDArrays.requireIntBytes(name, tensor);
-        return NDArrays.keepsBits(tensor.dtype()) && tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg() && tensor.numel() > 0
+        // Only off-heap bytes can be handed to the engine: a deflated zip record is inflated into a Java array, which
+        // DJL would copy anyway (and isZeroCopy would then be untrue).
+        return NDArrays.keepsBits(tensor.dtype()) && tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg()
+                && tensor.numel() > 0 && tensor.contiguousBytes().isNative()
                 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     }
 

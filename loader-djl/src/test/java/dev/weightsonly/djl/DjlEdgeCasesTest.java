@@ -15,6 +15,7 @@ import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.writer.TorchWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,6 +24,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,6 +91,29 @@ class DjlEdgeCasesTest {
         assertThrows(IllegalStateException.class, () -> DjlCheckpoint.open(file, manager));
         assertEquals(List.of(), Files.readAllLines(Path.of("/proc/self/maps")).stream()
                 .filter(line -> line.endsWith(" " + file)).toList());
+    }
+
+    @Test
+    void aDeflatedRecordIsCopiedAndSaysSo(@TempDir Path dir) throws IOException {
+        // torch.save stores records; a re-zipped checkpoint deflates them, and weightsonly inflates those into the
+        // heap: not memory the engine can share, so the array is a copy, and isZeroCopy must say so.
+        Path deflated = dir.resolve("views_deflated.pt");
+        try (ZipFile in = new ZipFile(Fixtures.file("views.pt").toFile());
+                ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(deflated))) {
+            for (ZipEntry entry : java.util.Collections.list(in.entries())) {
+                out.putNextEntry(new ZipEntry(entry.getName()));   // DEFLATED, ZipOutputStream's default
+                try (InputStream data = in.getInputStream(entry)) {
+                    data.transferTo(out);
+                }
+                out.closeEntry();
+            }
+        }
+        try (NDManager manager = NDManager.newBaseManager("PyTorch");
+                DjlCheckpoint weights = DjlCheckpoint.open(deflated, manager)) {
+            assertFalse(weights.isZeroCopy("whole"));
+            assertFalse(weights.isZeroCopy("rows"));
+            assertArrayEquals(new float[] {4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f}, weights.get("rows").toFloatArray());
+        }
     }
 
     private static Tensor tensor(DType dtype, byte[] bytes, long... shape) {
