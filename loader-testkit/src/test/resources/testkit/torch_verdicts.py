@@ -12,5 +12,5 @@ for path in sys.argv[1:]:
         torch.load(path, weights_only=True, map_location="cpu")
         print("%s\tloads\t" % path)
     except Exception as e:  # noqa: BLE001 - any refusal is the verdict
-        print("%s\trefused\t%s" % (path, (type(e).__name__ + ": " + str(e)).replace("\n", " ")[:300]))
+        print("%s\trefused\t%s" % (path, (type(e).__name__ + ": " + str(e)).replace("\n", " ")[:4000]))
 print("torch", torch.__version__, file=sys.stderr)

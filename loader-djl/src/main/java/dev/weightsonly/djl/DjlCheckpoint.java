@@ -24,17 +24,23 @@ import java.util.Set;
  * A mapped checkpoint's state dict as DJL arrays that share the file's memory: loading a model copies no weight.
  *
  * <p>A tensor becomes an array over the mapping itself when its bytes already are what the engine reads: the
- * tensor is contiguous, has neither of PyTorch's lazy conjugate and negative bits, its dtype keeps its bits in DJL
- * (see {@link NDArrays#dataType}),
- * it holds under 2 GiB, and the platform is little-endian (as checkpoints are). Any other tensor (a transpose or
- * slice that is not contiguous, a big-endian machine) is copied once. {@link #isZeroCopy(String)} says which.
+ * tensor is contiguous and not empty, has neither of PyTorch's lazy conjugate and negative bits, its dtype keeps its
+ * bits in DJL (see {@link NDArrays#dataType}), and the platform is little-endian (as checkpoints are). Any other
+ * tensor (a transpose or slice that is not contiguous, a widened dtype, a record the file stores deflated, which
+ * is inflated into the heap, a big-endian machine) is copied once.
+ * {@link #isZeroCopy(String)} says which. A tensor DJL cannot hold at all (a dtype it lacks, or over 2^31-1 bytes as
+ * one array) makes {@link #open} fail, naming it.
  *
  * <h2>Lifetime</h2>
  * An instance owns both the checkpoint (its mapping) and the arrays (a sub-manager of the manager it was opened
  * with). The checkpoint is not handed out, so it cannot be closed while arrays read its memory: {@link #close()}
- * closes the arrays first, then unmaps the file, and closing the parent manager closes the arrays too. Do not
- * {@code attach} a zero-copy array to another manager: it would outlive the mapping. Use
- * {@link NDArrays#copy} (or {@code array.duplicate()}) for arrays that must live longer.
+ * closes the arrays first, then unmaps the file. Closing the parent manager closes the arrays too (the mapping stays
+ * until this is closed). Do not {@code attach} a zero-copy array to another manager: it would outlive the mapping.
+ * Use {@link NDArrays#copy} (or {@code array.duplicate()}) for arrays that must live longer.
+ *
+ * <p>{@link #get} and {@link #arrays} may be called from any thread. {@link #close()} is not synchronised with
+ * engine operations in flight: close only when no thread is still computing with the arrays (an operation that
+ * reads an array while another thread closes it would read unmapped memory).
  *
  * <h2>Read-only</h2>
  * The mapping is read-only. Zero-copy arrays are for reading (inference): an in-place operation on one
@@ -73,7 +79,9 @@ public final class DjlCheckpoint implements AutoCloseable {
      * @param manager the manager whose sub-manager will own the arrays
      * @return the arrays, by PyTorch name
      * @throws IOException as {@link Checkpoint#load(Path, LoadOptions)} does
-     * @throws IllegalStateException when the root is not a state dict (the message says what it is)
+     * @throws IllegalStateException when the root is not a state dict (the message says what it is), or
+     *                               {@code manager} is closed
+     * @throws IllegalArgumentException as {@link #open(Path, NDManager, LoadOptions, String...)}
      */
     public static DjlCheckpoint open(Path file, NDManager manager) throws IOException {
         return open(file, manager, LoadOptions.defaults());
@@ -89,7 +97,8 @@ public final class DjlCheckpoint implements AutoCloseable {
      *                      the root is the state dict
      * @return the arrays, by PyTorch name
      * @throws IOException              as {@link Checkpoint#load(Path, LoadOptions)} does
-     * @throws IllegalStateException    when no state dict is at {@code stateDictPath} (the message says what is)
+     * @throws IllegalStateException    when no state dict is at {@code stateDictPath} (the message says what is),
+     *                                  or {@code manager} is closed (nothing stays open)
      * @throws IllegalArgumentException naming a tensor whose dtype DJL has no data type for, or that holds more
      *                                  than 2^31-1 bytes (nothing stays open)
      */
@@ -129,7 +138,10 @@ public final class DjlCheckpoint implements AutoCloseable {
     private static boolean sharesMemory(String name, Tensor tensor) {
         NDArrays.requireDataType(name, tensor);
         NDArrays.requireIntBytes(name, tensor);
-        return NDArrays.keepsBits(tensor.dtype()) && tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg() && tensor.numel() > 0
+        // Only off-heap bytes can be handed to the engine: a deflated zip record is inflated into a Java array, which
+        // DJL would copy anyway (and isZeroCopy would then be untrue).
+        return NDArrays.keepsBits(tensor.dtype()) && tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg()
+                && tensor.numel() > 0 && tensor.contiguousBytes().isNative()
                 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     }
 
@@ -174,7 +186,7 @@ public final class DjlCheckpoint implements AutoCloseable {
      * Whether the array of {@code name} is a view of the mapped file (else it is a copy).
      *
      * @param name a state dict key
-     * @return true for an array over the mapping
+     * @return true for an array over the mapping; false for a copy, or a name the state dict lacks
      */
     public boolean isZeroCopy(String name) {
         return zeroCopy.contains(name);

@@ -71,8 +71,8 @@ public final class NDArrays {
      * @param name    the tensor's name, for error messages
      * @param tensor  the tensor
      * @return a new array with the tensor's shape, data type and values
-     * @throws IllegalArgumentException if DJL has no data type for the tensor's dtype, or the tensor holds more
-     *                                  than 2^31-1 elements or bytes (DJL's limit for one array)
+     * @throws IllegalArgumentException if DJL has no data type for the tensor's dtype, or the array would hold more
+     *                                  than 2^31-1 bytes (DJL's limit for one array), counted after widening
      */
     public static NDArray copy(NDManager manager, String name, Tensor tensor) {
         DataType type = requireDataType(name, tensor);
@@ -128,10 +128,21 @@ public final class NDArrays {
         });
     }
 
+    /**
+     * The tensor's byte size, checked against DJL's limit for one array: a buffer (an int capacity) of at most
+     * 2^31-1 bytes, counted in the array's data type (a widened bfloat16, int16 or uint16 tensor takes twice its
+     * bytes, a uint32 one twice too), and so at most 2^31-1 elements.
+     */
     static int requireIntBytes(String name, Tensor tensor) {
-        if (tensor.numel() > Integer.MAX_VALUE || tensor.byteSize() > Integer.MAX_VALUE) {
+        DataType type = requireDataType(name, tensor);
+        // numel <= byteSize (no dtype is under one byte per element here), so the product cannot overflow a long
+        long arrayBytes = tensor.numel() <= Integer.MAX_VALUE ? tensor.numel() * type.getNumOfBytes() : Long.MAX_VALUE;
+        if (tensor.byteSize() > Integer.MAX_VALUE || arrayBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("tensor '" + name + "' holds " + tensor.numel() + " elements ("
-                    + tensor.byteSize() + " bytes); one DJL array holds at most 2^31-1 of either");
+                    + tensor.byteSize() + " bytes" + (keepsBits(tensor.dtype()) ? "" : ", "
+                    + (arrayBytes == Long.MAX_VALUE ? "more" : Long.toString(arrayBytes)) + " bytes as DJL's "
+                    + type) + "); one DJL array holds at most 2^31-1 bytes: keep it as a weightsonly Tensor, or"
+                    + " convert views of parts of it (Tensor.view) instead");
         }
         return (int) tensor.byteSize();
     }

@@ -45,17 +45,32 @@ public final class ParameterNames {
      *
      * @param block the root block (the model)
      * @return the names, in DJL's parameter order
+     * @throws IllegalArgumentException naming both DJL parameters when two of them would have the same PyTorch key
+     *                                  (children added under the same name, or the unnamed children of a block
+     *                                  other than a {@code SequentialBlock}, such as a {@code ParallelBlock})
      */
     public static ParameterNames of(Block block) {
         Map<String, Parameter> parameters = new LinkedHashMap<>();
+        Map<String, String> djlPaths = new LinkedHashMap<>();
         List<String> counters = new ArrayList<>();
-        walk(block, "", parameters, counters);
+        walk(block, "", "", parameters, djlPaths, counters);
         return new ParameterNames(parameters, counters);
     }
 
-    private static void walk(Block block, String prefix, Map<String, Parameter> out, List<String> counters) {
+    private static void walk(Block block, String prefix, String djlPrefix, Map<String, Parameter> out,
+            Map<String, String> djlPaths, List<String> counters) {
         for (Pair<String, Parameter> entry : block.getDirectParameters()) {
-            out.put(prefix + torchParameterName(block, entry.getKey()), entry.getValue());
+            String key = prefix + torchParameterName(block, entry.getKey());
+            String djlPath = djlPrefix + entry.getKey();
+            // Two parameters under one key would leave one of them silently unloaded (and not reported missing):
+            // DJL accepts two children of the same name ("01fc", "02fc"), PyTorch's module names are unique.
+            String other = djlPaths.putIfAbsent(key, djlPath);
+            if (other != null) {
+                throw new IllegalArgumentException("parameters " + other + " and " + djlPath + " of "
+                        + block.getClass().getSimpleName() + " would both be PyTorch's '" + key + "': give the"
+                        + " child blocks distinct names (addChildBlock), as the PyTorch module's attributes are");
+            }
+            out.put(key, entry.getValue());
         }
         if (block instanceof BatchNorm) {
             counters.add(prefix + "num_batches_tracked");
@@ -65,7 +80,7 @@ public final class ParameterNames {
             position++;
             String name = block instanceof SequentialBlock ? Integer.toString(position - 1)
                     : withoutPosition(child.getKey(), position);
-            walk(child.getValue(), prefix + name + ".", out, counters);
+            walk(child.getValue(), prefix + name + ".", djlPrefix + child.getKey() + ".", out, djlPaths, counters);
         }
     }
 

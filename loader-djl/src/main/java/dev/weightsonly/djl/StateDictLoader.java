@@ -48,6 +48,8 @@ public final class StateDictLoader {
      * @throws StateDictMismatchException if a shape differs, a dtype has no DJL counterpart, or (strict) a key is
      *                                    missing or unexpected; nothing was changed
      * @throws IllegalStateException      if the block is not initialised
+     * @throws IllegalArgumentException   if two parameters of the block would have the same PyTorch key (see
+     *                                    {@link ParameterNames#of}); nothing was changed
      */
     public static LoadReport load(Block block, Map<String, Tensor> stateDict, boolean strict) {
         Objects.requireNonNull(stateDict, "stateDict");

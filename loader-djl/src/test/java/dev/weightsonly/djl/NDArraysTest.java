@@ -14,6 +14,8 @@ import dev.weightsonly.Checkpoint;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
 import java.io.IOException;
+import dev.weightsonly.tensors.Storage;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -82,6 +84,23 @@ class NDArraysTest {
             assertTrue(e.getMessage().contains("Tensor.dequantize()"), e.getMessage());
             assertArrayEquals(new float[] {0f, 1f, 2f, 3f, 4f, 5f},
                     NDArrays.copy(manager, "w", q.dequantize()).toFloatArray());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"BFLOAT16", "INT16", "UINT16"})
+    void aTensorUnder2GiBThatWideningTakesOver2GiBIsRefusedByNameBeforeAnythingIsAllocated(String dtype) {
+        // 2^30 - 1 two-byte elements: 2 GiB - 2 bytes in the file, 4 GiB - 4 as DJL's float32 / int32. A stride-0
+        // view over one element stands for the tensor, so the test maps nothing large.
+        Tensor big = Tensor.view(Storage.copyOf(MemorySegment.ofArray(new byte[2]), "0", "cpu"),
+                DType.valueOf(dtype), 0, new long[] {(1L << 30) - 1}, new long[] {0});
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> NDArrays.copy(manager, "embed.weight", big));
+            assertTrue(e.getMessage().startsWith("tensor 'embed.weight' holds 1073741823 elements (2147483646 bytes, "
+                    + "4294967292 bytes as DJL's "), e.getMessage());
+            assertTrue(e.getMessage().contains("at most 2^31-1 bytes"), e.getMessage());
+            assertEquals(0, manager.getManagedArrays().size());
         }
     }
 

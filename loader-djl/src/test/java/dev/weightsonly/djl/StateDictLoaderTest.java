@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.tensors.Tensor;
 import java.io.IOException;
@@ -82,6 +87,41 @@ class StateDictLoaderTest {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> StateDictLoader.load(new SmallResNet(), weights.stateDict().asMap(), true));
             assertTrue(e.getMessage().contains("call block.initialize("), e.getMessage());
+        }
+    }
+
+    @Test
+    void twoParametersThatWouldShareAPyTorchKeyAreRefusedNotSilentlyHalfLoaded() {
+        // DJL accepts two children of one name (it stores them as "01fc" and "02fc"); PyTorch cannot have them, and
+        // one key would fill only one of the two parameters while the other is neither loaded nor reported missing.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ParameterNames.of(new TwoChildrenNamedFc()));
+        assertTrue(e.getMessage().contains("01fc.weight and 02fc.weight")
+                && e.getMessage().contains("'fc.weight'") && e.getMessage().contains("distinct names"),
+                e.getMessage());
+        // a ParallelBlock's children are named by class ("01Linear", "02Linear"): the same clash
+        IllegalArgumentException parallel = assertThrows(IllegalArgumentException.class, () -> ParameterNames.of(
+                new ParallelBlock(lists -> lists.get(0), List.of(Linear.builder().setUnits(2).build(),
+                        Linear.builder().setUnits(2).build()))));
+        assertTrue(parallel.getMessage().contains("'Linear.weight'"), parallel.getMessage());
+    }
+
+    /** A custom block whose two children were added under one name. */
+    private static final class TwoChildrenNamedFc extends AbstractBlock {
+        TwoChildrenNamedFc() {
+            addChildBlock("fc", Linear.builder().setUnits(2).build());
+            addChildBlock("fc", Linear.builder().setUnits(2).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
+                PairList<String, Object> params) {
+            return inputs;
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return inputs;
         }
     }
 

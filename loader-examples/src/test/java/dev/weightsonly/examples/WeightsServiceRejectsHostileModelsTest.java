@@ -8,6 +8,7 @@ import dev.weightsonly.testkit.Attack;
 import dev.weightsonly.testkit.HostileArbitraries;
 import dev.weightsonly.testkit.SideEffectGuard;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -29,17 +30,17 @@ import org.junit.jupiter.params.provider.EnumSource;
 // --- README: testing your service ---
 class WeightsServiceRejectsHostileModelsTest {
 
-    static final Path DATA = SideEffectGuardFolder.create();
+    static final Path UPLOADS = uploadsFolder();   // where the service takes models from
 
     @RegisterExtension
-    static SideEffectGuard guard = SideEffectGuard.watching(DATA);   // no process started, no file dropped
+    static SideEffectGuard guard = SideEffectGuard.watching(UPLOADS);   // no process started, no file dropped
 
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     @ParameterizedTest
     @EnumSource(Attack.class)
     void everyAttackKeepsTheServiceFromStarting(Attack attack) throws IOException {
-        Path upload = Files.write(Files.createTempFile("upload", ".pt"), attack.build());
+        Path upload = Files.write(UPLOADS.resolve("upload.pt"), attack.build());
         try {
             CheckpointException refused = assertThrows(CheckpointException.class,
                     () -> WeightsService.start(upload, LOOPBACK).close());
@@ -50,13 +51,16 @@ class WeightsServiceRejectsHostileModelsTest {
     }
 
     @Property(tries = 40)
-    void noHostileModelStartsTheService(@ForAll("hostile") byte[] model) throws IOException {
-        Path upload = Files.write(Files.createTempFile("upload", ".pt"), model);
-        try {
-            assertThrows(CheckpointException.class, () -> WeightsService.start(upload, LOOPBACK).close());
-        } finally {
-            Files.delete(upload);
-        }
+    void noHostileModelStartsTheService(@ForAll("hostile") byte[] model) throws Throwable {
+        // jqwik does not run JUnit extensions: the property guards its body itself
+        guard.during(() -> {
+            Path upload = Files.write(UPLOADS.resolve("upload.pt"), model);
+            try {
+                assertThrows(CheckpointException.class, () -> WeightsService.start(upload, LOOPBACK).close());
+            } finally {
+                Files.delete(upload);
+            }
+        });
     }
 
     @Provide
@@ -68,19 +72,13 @@ class WeightsServiceRejectsHostileModelsTest {
     void theRealModelStillStarts() throws IOException {
         WeightsService.start(CnnInferenceTest.MODEL, LOOPBACK).close();
     }
-}
-// --- end ---
 
-/** A fresh folder standing for the service's data directory. */
-final class SideEffectGuardFolder {
-    private SideEffectGuardFolder() {
-    }
-
-    static Path create() {
+    private static Path uploadsFolder() {
         try {
-            return Files.createTempDirectory("weights-service-data");
+            return Files.createTempDirectory("uploads");
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }
+// --- end ---

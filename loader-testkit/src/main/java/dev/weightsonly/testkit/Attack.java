@@ -91,7 +91,10 @@ public enum Attack {
      * Whether PyTorch 2.6's {@code torch.load(weights_only=True)} refuses the file too (checked by the kit's tests).
      * It does not for three: the resource attacks, which weightsonly's limits refuse and PyTorch loads given the
      * memory and time; the record-size mismatch, which 2.6 loads (CVE-2026-24747, fixed in 2.10); and the
-     * case-folded names, where 2.6 reads one of the two pickles without a word.
+     * case-folded names, where 2.6 reads the harmless {@code data.pkl} without a word. It refuses the 0.1.x tar
+     * files for their format, whatever their pickle calls (2.6 reads no tar under {@code weights_only}), and the
+     * TorchScript archive as TorchScript; every other file it refuses for the attack itself (the global it names,
+     * the sparse index).
      *
      * @return true when PyTorch refuses it
      */

@@ -55,7 +55,19 @@ public final class CheckpointAssertions {
      * @throws AssertionFailedError if the file loads, or fails with anything but a {@link CheckpointException}
      */
     public static Refusal assertRefused(Path file) {
-        return refusal(file.toString(), () -> Checkpoint.load(file));
+        return assertRefused(file, LoadOptions.defaults());
+    }
+
+    /**
+     * Asserts that loading the file at {@code file} (mapped) with {@code options} is refused.
+     *
+     * @param file    a file
+     * @param options the options the code under test loads with
+     * @return the refusal, for further checks
+     * @throws AssertionFailedError if the file loads, or fails with anything but a {@link CheckpointException}
+     */
+    public static Refusal assertRefused(Path file, LoadOptions options) {
+        return refusal(file.toString(), () -> Checkpoint.load(file, options));
     }
 
     /**
@@ -66,12 +78,20 @@ public final class CheckpointAssertions {
      * @throws AssertionFailedError naming the exception when the file is refused
      */
     public static int assertLoads(byte[] bytes) {
-        try (Checkpoint checkpoint = Checkpoint.load(bytes, "checkpoint")) {
-            return checkpoint.tensors().size();
-        } catch (IOException | RuntimeException e) {
-            throw new AssertionFailedError("expected the checkpoint (" + bytes.length + " bytes) to load, but it was"
-                    + " refused: " + e, e);
-        }
+        return assertLoads(bytes, LoadOptions.defaults());
+    }
+
+    /**
+     * Asserts that {@code bytes} load with {@code options} (for example the globals the code under test allows),
+     * and returns how many tensors they hold.
+     *
+     * @param bytes   a file's bytes
+     * @param options the options the code under test loads with
+     * @return the number of tensors ({@link Checkpoint#tensors()})
+     * @throws AssertionFailedError naming the exception when the file is refused
+     */
+    public static int assertLoads(byte[] bytes, LoadOptions options) {
+        return loads("the checkpoint (" + bytes.length + " bytes)", () -> Checkpoint.load(bytes, "checkpoint", options));
     }
 
     /**
@@ -82,10 +102,26 @@ public final class CheckpointAssertions {
      * @throws AssertionFailedError naming the exception when the file is refused
      */
     public static int assertLoads(Path file) {
-        try (Checkpoint checkpoint = Checkpoint.load(file)) {
+        return assertLoads(file, LoadOptions.defaults());
+    }
+
+    /**
+     * Asserts that the file at {@code file} loads with {@code options}.
+     *
+     * @param file    a file
+     * @param options the options the code under test loads with
+     * @return the number of tensors
+     * @throws AssertionFailedError naming the exception when the file is refused
+     */
+    public static int assertLoads(Path file, LoadOptions options) {
+        return loads(file.toString(), () -> Checkpoint.load(file, options));
+    }
+
+    private static int loads(String what, Load load) {
+        try (Checkpoint checkpoint = load.run()) {
             return checkpoint.tensors().size();
         } catch (IOException | RuntimeException e) {
-            throw new AssertionFailedError("expected " + file + " to load, but it was refused: " + e, e);
+            throw new AssertionFailedError("expected " + what + " to load, but it was refused: " + e, e);
         }
     }
 

@@ -25,7 +25,7 @@ public final class HostileArbitraries {
     }
 
     /** Dangerous globals a code-execution payload calls; every one is refused by weightsonly and by PyTorch. */
-    private static final List<String> CODE_EXECUTION_GLOBALS = List.of("posix.system", "os.system", "nt.system",
+    static final List<String> CODE_EXECUTION_GLOBALS = List.of("posix.system", "os.system", "nt.system",
             "builtins.eval", "builtins.exec", "builtins.__import__", "subprocess.Popen", "subprocess.check_output",
             "runpy._run_code", "pty.spawn", "pickle.loads", "marshal.loads", "code.InteractiveInterpreter.runcode",
             "webbrowser.open", "shutil.rmtree", "socket.create_connection", "importlib.import_module");

@@ -66,17 +66,29 @@ public final class HostileCheckpoints {
                 records("0", FOUR_FLOATS));
     }
 
-    /** {@code posix.system("id")} among valid weights: the most common exploit sample. */
+    /**
+     * {@code posix.system("id")} among valid weights: the most common exploit sample.
+     *
+     * @return the file's bytes
+     */
     public static byte[] osSystem() {
         return stateDictCallingGlobal("posix.system");
     }
 
-    /** {@code builtins.eval} of {@link #COMMAND}. */
+    /**
+     * {@code builtins.eval} of {@link #COMMAND}.
+     *
+     * @return the file's bytes
+     */
     public static byte[] builtinsEval() {
         return callingGlobal("builtins.eval", COMMAND);
     }
 
-    /** {@code runpy._run_code} of {@link #COMMAND}: a gadget scanners long missed. */
+    /**
+     * {@code runpy._run_code} of {@link #COMMAND}: a gadget scanners long missed.
+     *
+     * @return the file's bytes
+     */
     public static byte[] runpyRunCode() {
         return callingGlobal("runpy._run_code", COMMAND);
     }

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.function.Executable;
 import org.opentest4j.AssertionFailedError;
 
 /**
@@ -26,7 +27,10 @@ import org.opentest4j.AssertionFailedError;
  * <p>Processes are seen on Linux, from {@code /proc/self/stat}: a child that already ended and was reaped (the JVM
  * reaps its children) adds its page faults to the parent's {@code cminflt} and {@code cmajflt} counters, which never
  * decrease, and a child still running is a descendant ({@link ProcessHandle#descendants()}). On other systems only
- * running descendants are seen. Tests that start processes themselves must not use the guard.
+ * running descendants are seen. Tests that start processes themselves must not use the guard, and the counters are
+ * the JVM's: tests run in parallel in one JVM would see each other's processes.
+ *
+ * <p>jqwik properties are not JUnit 5 tests: guard their bodies with {@link #during}.
  */
 public final class SideEffectGuard implements BeforeEachCallback, AfterEachCallback {
 
@@ -53,12 +57,47 @@ public final class SideEffectGuard implements BeforeEachCallback, AfterEachCallb
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        context.getStore(NAMESPACE).put(context.getUniqueId(), new Before(childFaults(), descendants(), listings()));
+        context.getStore(NAMESPACE).put(context.getUniqueId(), snapshot());
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
         Before before = context.getStore(NAMESPACE).remove(context.getUniqueId(), Before.class);
+        failOnSideEffectsSince(before, context.getDisplayName());
+    }
+
+    /**
+     * Runs {@code action} under the guard, for code the JUnit 5 extension does not reach: the body of a jqwik
+     * {@code @Property} (jqwik runs properties on its own engine, which calls no JUnit 5 extension, so a registered
+     * guard does not see them), or one step of a longer test.
+     *
+     * @param action the code to guard
+     * @throws AssertionFailedError if, while {@code action} ran, a process was started or a watched folder gained a
+     *                              file (checked also when {@code action} throws; its exception is then suppressed
+     *                              into the failure)
+     * @throws Throwable            what {@code action} throws, when it had no side effect
+     */
+    public void during(Executable action) throws Throwable {
+        Before before = snapshot();
+        try {
+            action.execute();
+        } catch (Throwable thrown) {
+            try {
+                failOnSideEffectsSince(before, "the guarded action");
+            } catch (AssertionFailedError sideEffects) {
+                sideEffects.addSuppressed(thrown);
+                throw sideEffects;
+            }
+            throw thrown;
+        }
+        failOnSideEffectsSince(before, "the guarded action");
+    }
+
+    private Before snapshot() {
+        return new Before(childFaults(), descendants(), listings());
+    }
+
+    private void failOnSideEffectsSince(Before before, String what) {
         List<String> problems = new ArrayList<>();
         Set<Long> started = descendants();
         started.removeAll(before.descendants());
@@ -76,8 +115,7 @@ public final class SideEffectGuard implements BeforeEachCallback, AfterEachCallb
             }
         }
         if (!problems.isEmpty()) {
-            throw new AssertionFailedError("side effects during " + context.getDisplayName() + ": "
-                    + String.join("; ", problems));
+            throw new AssertionFailedError("side effects during " + what + ": " + String.join("; ", problems));
         }
     }
 

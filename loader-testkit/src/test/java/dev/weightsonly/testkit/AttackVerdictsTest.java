@@ -9,11 +9,15 @@ import dev.weightsonly.LoadLimits;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.MalformedCheckpointException;
 import dev.weightsonly.UnsafeCheckpointException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Arbitrary;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.opentest4j.AssertionFailedError;
@@ -44,6 +48,21 @@ class AttackVerdictsTest {
         LoadOptions limited = LoadOptions.builder().limits(LoadLimits.builder().maxMemoEntries(1000).build()).build();
         CheckpointAssertions.assertRefused(HostileCheckpoints.memoFlood(1001), limited).as(LimitExceededException.class);
         assertEquals(0, CheckpointAssertions.assertLoads(HostileCheckpoints.memoFlood(999)));
+    }
+
+    @Test
+    void filesAndBytesAreJudgedWithTheCallersOptions(@TempDir Path dir) throws IOException {
+        LoadOptions limited = LoadOptions.builder().limits(LoadLimits.builder().maxMemoEntries(1000).build()).build();
+        Path flood = Files.write(dir.resolve("flood.pt"), HostileCheckpoints.memoFlood(1001));
+        CheckpointAssertions.assertRefused(flood, limited).as(LimitExceededException.class);
+        assertEquals(0, CheckpointAssertions.assertLoads(flood));   // under the default limit it loads
+        AssertionFailedError refused = assertThrows(AssertionFailedError.class,
+                () -> CheckpointAssertions.assertLoads(flood, limited));
+        assertTrue(refused.getMessage().contains(flood + " to load, but it was refused: ")
+                && refused.getMessage().contains("LimitExceededException"), refused.getMessage());
+        assertThrows(AssertionFailedError.class,
+                () -> CheckpointAssertions.assertLoads(HostileCheckpoints.memoFlood(1001), limited));
+        assertEquals(0, CheckpointAssertions.assertLoads(HostileCheckpoints.memoFlood(1000), limited));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.weightsonly.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
+import org.opentest4j.AssertionFailedError;
 
 /** The guard fails a test that starts a process or drops a file, and passes one that does neither. */
 class SideEffectGuardTest {
@@ -89,6 +91,28 @@ class SideEffectGuardTest {
                 org.junit.platform.engine.TestExecutionResult.class).orElseThrow().getThrowable().orElseThrow()
                 .getMessage();
         assertTrue(message.contains("gained [dropped.sh]"), message);
+    }
+
+    @Test
+    void duringFailsForAProcessOrADroppedFileAndPassesCleanCode() throws Throwable {
+        SideEffectGuard guard = SideEffectGuard.watching(WATCHED);
+        AssertionFailedError process = assertThrows(AssertionFailedError.class,
+                () -> guard.during(() -> new ProcessBuilder("true").start().waitFor()));
+        assertTrue(process.getMessage().contains("a process was started and ended"), process.getMessage());
+        AssertionFailedError file = assertThrows(AssertionFailedError.class,
+                () -> guard.during(() -> Files.writeString(WATCHED.resolve("during.sh"), "id")));
+        assertTrue(file.getMessage().contains("gained [during.sh]"), file.getMessage());
+        // the action's own failure is kept, beside the side effect
+        AssertionFailedError both = assertThrows(AssertionFailedError.class, () -> guard.during(() -> {
+            Files.writeString(WATCHED.resolve("then-failed.sh"), "id");
+            throw new IllegalStateException("the action failed too");
+        }));
+        assertEquals("the action failed too", both.getSuppressed()[0].getMessage());
+        // without a side effect, the action's exception is what comes out
+        assertThrows(IllegalStateException.class, () -> guard.during(() -> {
+            throw new IllegalStateException("no side effect");
+        }));
+        guard.during(() -> CheckpointAssertions.assertRefused(HostileCheckpoints.osSystem()));
     }
 
     @Test
