@@ -138,8 +138,8 @@ public final class DjlCheckpoint implements AutoCloseable {
     private static boolean sharesMemory(String name, Tensor tensor) {
         NDArrays.requireDataType(name, tensor);
         NDArrays.requireIntBytes(name, tensor);
-        // Only off-heap bytes can be handed to the engine: a deflated zip record is inflated into a Java array, which
-        // DJL would copy anyway (and isZeroCopy would then be untrue).
+        // Only off-heap bytes can be handed to the engine (the mapping, or a compressed record's inflated copy in the
+        // checkpoint's arena); a storage on the Java heap would be copied by DJL anyway, and isZeroCopy then untrue.
         return NDArrays.keepsBits(tensor.dtype()) && tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg()
                 && tensor.numel() > 0 && tensor.contiguousBytes().isNative()
                 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
@@ -183,7 +183,9 @@ public final class DjlCheckpoint implements AutoCloseable {
     }
 
     /**
-     * Whether the array of {@code name} is a view of the mapped file (else it is a copy).
+     * Whether the array of {@code name} shares the checkpoint's memory (else it is a copy made for DJL): a view of
+     * the mapped file, or of the checkpoint's own off-heap copy of a record stored compressed (inflated once, at
+     * load, and released with the checkpoint).
      *
      * @param name a state dict key
      * @return true for an array over the mapping; false for a copy, or a name the state dict lacks
