@@ -78,6 +78,8 @@ public final class StateDictLoader {
             } else if (NDArrays.dataType(tensor.dtype()).isEmpty()) {
                 errors.add("dtype of " + key + ": the checkpoint's " + tensor.dtype().torchName()
                         + " has no DJL data type");
+            } else if (tooLargeForOneCopy(key, tensor) != null) {
+                errors.add(tooLargeForOneCopy(key, tensor));
             } else {
                 copies.put(parameter, tensor);
                 loaded.add(key);
@@ -115,6 +117,16 @@ public final class StateDictLoader {
         try (NDManager scratch = manager.newSubManager();
                 NDArray converted = NDArrays.copy(scratch, parameter.getName(), tensor).toType(type, false)) {
             target.set(converted.toByteBuffer());
+        }
+    }
+
+    /** Why {@code tensor} cannot be copied as one DJL buffer (checked before anything is copied), or null. */
+    private static String tooLargeForOneCopy(String key, Tensor tensor) {
+        try {
+            NDArrays.requireIntBytes(key, tensor);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
         }
     }
 

@@ -43,6 +43,12 @@ public enum Attack {
     /** Tuples nested 2,000 deep. */
     NESTING_BOMB("tuples nested 2,000 deep (stack exhaustion)", LimitExceededException.class,
             HostileCheckpoints::nestingBomb, false),
+    /**
+     * One more memo slot than the default {@code maxMemoEntries} allows (10,000,001 LONG_BINPUTs, about 50 MB: the
+     * heaviest file of the catalogue, and about a second to refuse).
+     */
+    MEMO_FLOOD("memo flooded past the default limit (memory exhaustion)", LimitExceededException.class,
+            () -> HostileCheckpoints.memoFlood(dev.weightsonly.LoadLimits.defaults().maxMemoEntries() + 1), false),
     /** 64 MiB of zeros deflated into a small record. */
     ZIP_BOMB("deflated record inflating 1,000-fold (memory exhaustion)", LimitExceededException.class,
             HostileCheckpoints::zipBomb, false);
