@@ -109,7 +109,8 @@ class TorchParityTest {
             "unsupported pickle protocol",
             "bytes follow the last storage block",             // legacy stream: trailing data
             "appears twice in the key list", "is used by the object pickle but",
-            "differ only in case");                            // case twins: torch reads one record for both
+            "differ only in case",
+            "inflates to more than the");                      // a DEFLATED record longer than its declared size                            // case twins: torch reads one record for both
 
     /** What weightsonly refuses by name because it cannot read it yet (docs/SECURITY.md, not-yet-supported). */
     static final List<String> NOT_YET = List.of("(batched or hybrid compressed layouts)");
@@ -287,8 +288,12 @@ class TorchParityTest {
                 String name = in.corpusRow().file();
                 String reason = torch.get(in.file()).reason();
                 // A time-out is a verdict (a refusal), but whether PyTorch finishes a hostile file within the bound
-                // depends on the machine's load: a time-out on either side matches any answer.
-                boolean timeout = reason.startsWith("Timeout") || String.valueOf(recorded.get(name)).startsWith("Timeout");
+                // depends on the machine's load, and a file that makes PyTorch read memory it does not own
+                // (C12b's lying inflated size) crashes it on one run and loads garbage on another: a time-out or a
+                // crash on either side matches any answer.
+                String was = String.valueOf(recorded.get(name));
+                boolean timeout = reason.startsWith("Timeout") || reason.startsWith("Crash")
+                        || was.startsWith("Timeout") || was.startsWith("Crash");
                 now.put(name, timeout ? recorded.get(name) : reason);
             }
         }
