@@ -55,10 +55,15 @@ final class ZipChecks {
         long size = file.byteSize();
         long found = -1;
         long last = -1;
-        for (long at = size - END_BYTES, stop = Math.max(0, size - END_BYTES - MAX_COMMENT); at >= stop; at--) {
-            if (file.get(U32, at) != END_OF_CENTRAL_DIRECTORY) {
+        // Every offset of the last 64 KiB is a candidate: one copy into an array and a byte compare per offset
+        // costs a fraction of a bounds-checked 4-byte read of the file at each (a fixed cost of every load).
+        long stop = Math.max(0, size - END_BYTES - MAX_COMMENT);
+        byte[] tail = file.asSlice(stop, size - stop).toArray(ValueLayout.JAVA_BYTE);
+        for (int i = tail.length - END_BYTES; i >= 0; i--) {
+            if (tail[i] != 0x50 || tail[i + 1] != 0x4B || tail[i + 2] != 0x05 || tail[i + 3] != 0x06) {
                 continue;
             }
+            long at = stop + i;
             if (last < 0) {
                 last = at;
             }

@@ -38,7 +38,11 @@ final class MemoReads {
         if (near == null) {
             return true;
         }
-        return index < near.size() && near.get((int) index) || far.contains(index);
+        if (index < near.size() && near.get((int) index)) {
+            return true;
+        }
+        // Most slots are never read back and far is almost always empty: asking it would box the index.
+        return !far.isEmpty() && far.contains(index);
     }
 
     /** The slots the pickle in {@code [start, end)} of {@code data} reads, up to its first STOP. */
