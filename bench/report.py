@@ -112,17 +112,6 @@ def kib(metric):
     return f"{metric['score'] / 1024:,.0f} KiB" if metric else "n/a"
 
 
-def gc_share(entry):
-    """The share of the measured time the collector took (JMH's gc.time over the measurement time), or None."""
-    metric = (entry or {}).get("secondaryMetrics", {}).get("gc.time")
-    if not metric:
-        return None
-    value, unit = entry["measurementTime"].split()
-    seconds = float(value) * {"s": 1, "ms": 1e-3, "min": 60}[unit]
-    # gc.time is the collector's total time in one iteration, in ms
-    return metric["score"] / 1000 / seconds
-
-
 def ratio(a, b, digits=1):
     return f"{a / b:,.{digits}f}x" if a and b else "n/a"
 
@@ -180,11 +169,12 @@ def main():
 
     p("### Mapped loads against PyTorch 2.6 `torch.load(f, mmap=True, weights_only=True)`, steady state\n")
     p("weightsonly: `Checkpoint.load(Path)` (JMH average); PyTorch: medians in a warm process. x: PyTorch time /"
-      " weightsonly time. Allocation per load from JMH's GC profiler; GC share: the collector's time over the"
-      " measured time.\n")
+      " weightsonly time. Allocation per load from JMH's GC profiler (bytes per tensor in brackets). The GC's"
+      " share of the time is measured with bench/profile.sh (JFR pauses), not here: JMH's gc.time counts G1's"
+      " concurrent work too.\n")
     p("| file | weightsonly mapped | 2.6 mmap=True | **x vs 2.6 mmap** | 2.6 no mmap | x | 1.13 | x"
-      " | allocated per load (per tensor) | GC share |")
-    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+      " | allocated per load (per tensor) |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     series = ["sd_1g.pt", "sd_4g.pt", "small_3000.pt", "optim_100k.pt"] + [f"count_{n}.pt" for n in COUNTS] \
         + [f for f, _ in SIZES[:3]] + [f for f in FILES if f not in ("sd_1g.pt", "sd_4g.pt", "small_3000.pt",
                                                                    "optim_100k.pt")]
@@ -200,12 +190,10 @@ def main():
             tensors = int(f[6:-3])
         if alloc and tensors:
             per = f" ({alloc['score'] / tensors:,.0f} B)"
-        share = gc_share(e)
         t26m, t26, t113 = median_s(ref26, f, "torch_mmap"), median_s(ref26, f, "torch"), median_s(ref, f, "torch")
         p(f"| {f} ({DESCRIPTION.get(f, 'series point')}) | {java_cell(jmh, 'MappedLoadBenchmark.mappedLoad', f)}"
           f" | {ms(t26m)} | **{ratio(t26m, mapped)}** | {ms(t26)} | {ratio(t26, mapped)} | {ms(t113)}"
-          f" | {ratio(t113, mapped)} | {kib(alloc)}{per}"
-          f" | {f'{100 * share:.1f}%' if share is not None else 'n/a'} |")
+          f" | {ratio(t113, mapped)} | {kib(alloc)}{per} |")
     p("")
 
     p("### Copying loads against `torch.load(f, weights_only=True)` without mmap\n")
