@@ -19,6 +19,12 @@ Existing files are kept unless --force; a NAME limits the run to those files. Th
                       Python float, so that PyTorch 1.13's weights_only=True (which has no BINFLOAT) can
                       load it: the hyperparameters are 0-dim float32 tensors, the epoch an int
     sd_1g_legacy.pt   sd_1g.pt's tensors saved with _use_new_zipfile_serialization=False (the legacy stream)
+
+The two series of the picture (load time against tensor count and against file size):
+
+    count_N.pt        N float32 tensors of [4, 4] in a flat state dict, N = 10, 100, 1000, 10000, 100000, 300000
+    size_M.pt         256 float32 tensors making M = 1m, 16m, 256m (sd_1g.pt and sd_4g.pt are the 1 GiB and
+                      4 GiB points: the same 256 tensors, only larger)
 """
 import argparse
 import collections
@@ -74,6 +80,18 @@ def small_3000():
     return sd
 
 
+def count(n):
+    sd = collections.OrderedDict()
+    for i in range(n):
+        sd[f"p.{i}"] = torch.full((4, 4), float(i % 1000))
+    return sd
+
+
+COUNTS = [10, 100, 1000, 10000, 100000, 300000]
+# name -> (rows, cols) of each of 256 float32 tensors
+SIZES = {"size_1m.pt": (32, 32), "size_16m.pt": (128, 128), "size_256m.pt": (512, 512)}
+
+
 def optim_100k():
     entries = 100_000
     model = collections.OrderedDict()
@@ -123,7 +141,8 @@ def main():
         ("llm_bf16.pt", llm_bf16, {}),
         ("small_3000.pt", small_3000, {}),
         ("optim_100k.pt", optim_100k, {}),
-    ]
+    ] + [(f"count_{n}.pt", (lambda n=n: count(n)), {}) for n in COUNTS] \
+      + [(name, (lambda rc=rc: state_dict(256, rc[0], rc[1], 9)), {}) for name, rc in SIZES.items()]
     unknown = set(args.names) - {name for name, _, _ in builders}
     if unknown:
         parser.error("unknown file names: " + ", ".join(sorted(unknown)))

@@ -1,17 +1,23 @@
 #!/usr/bin/python3
-"""Prints the benchmark table (Markdown) from the results bench/run.sh wrote:
+"""Prints the benchmark table (Markdown) from the results bench/run.sh wrote, and draws the picture:
 
-    /usr/bin/python3 bench/report.py RESULTS_DIR
+    /usr/bin/python3 bench/report.py RESULTS_DIR [--plot docs/bench-scaling.png]
 
 Times are medians of the repetitions (torch, cat, read, cold start) or JMH averages (Java, with their 99.9%
-error). A ratio "x faster" is reference time / Java time.
+error). A ratio "x faster" is reference time / Java time. The references: PyTorch 2.6 (reference-2.6.jsonl,
+torch.load with and without mmap=True) and PyTorch 1.13 (reference.jsonl, no mmap=).
 """
+import argparse
 import json
 import os
 import statistics
 import sys
 
 FILES = ["sd_1g.pt", "sd_4g.pt", "single_3g.pt", "llm_bf16.pt", "small_3000.pt", "optim_100k.pt", "sd_1g_legacy.pt"]
+COUNTS = [10, 100, 1000, 10000, 100000, 300000]
+# the size series: file, bytes of tensor data (256 float32 tensors each)
+SIZES = [("size_1m.pt", 1 << 20), ("size_16m.pt", 16 << 20), ("size_256m.pt", 256 << 20), ("sd_1g.pt", 1 << 30),
+         ("sd_4g.pt", 4 << 30)]
 DESCRIPTION = {
     "sd_1g.pt": "1 GiB state dict, 256 float32 tensors",
     "sd_4g.pt": "4 GiB state dict, 256 float32 tensors",
@@ -23,12 +29,19 @@ DESCRIPTION = {
 }
 
 
-def load_results(out):
+def read_reference(path):
     ref = {}
-    with open(os.path.join(out, "reference.jsonl")) as f:
-        for line in f:
-            r = json.loads(line)
-            ref.setdefault(r["file"], {})[r["what"]] = r
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line)
+                ref.setdefault(r["file"], {})[r["what"]] = r
+    return ref
+
+
+def load_results(out):
+    ref = read_reference(os.path.join(out, "reference.jsonl"))
+    ref26 = read_reference(os.path.join(out, "reference-2.6.jsonl"))
     jmh = {}
     for name in os.listdir(out):
         if name.startswith("jmh-") and name.endswith(".json"):
@@ -40,7 +53,10 @@ def load_results(out):
             for e in entries:
                 bench = e["benchmark"].rsplit(".", 2)
                 suffix = ".parallelgc" if "parallelgc" in name else ""
-                key = (bench[-2] + "." + bench[-1] + suffix, e["params"].get("file") or e["params"].get("elements"))
+                if bench[-2] == "ConcurrentLoadBenchmark":
+                    suffix = f".t{e['threads']}"
+                key = (bench[-2] + "." + bench[-1] + suffix,
+                       e["params"].get("file") or e["params"].get("elements") or e["params"].get("files"))
                 jmh[key] = e
     cold = {}
     if os.path.exists(os.path.join(out, "coldstart.jsonl")):
@@ -57,7 +73,7 @@ def load_results(out):
                 heap[os.path.basename(r["file"])] = r
     machine = open(os.path.join(out, "machine.txt")).read() if os.path.exists(os.path.join(out, "machine.txt")) else ""
     notes = open(os.path.join(out, "notes.txt")).read() if os.path.exists(os.path.join(out, "notes.txt")) else ""
-    return ref, jmh, cold, heap, machine, notes
+    return ref, ref26, jmh, cold, heap, machine, notes
 
 
 def median_s(ref, file, what):
@@ -92,13 +108,53 @@ def java_cell(jmh, bench, file):
     return ms(t) + (f" ± {ms(err)}" if err else "")
 
 
+def kib(metric):
+    return f"{metric['score'] / 1024:,.0f} KiB" if metric else "n/a"
+
+
+def ratio(a, b, digits=1):
+    return f"{a / b:,.{digits}f}x" if a and b else "n/a"
+
+
+def plot(path, ref, ref26, jmh):
+    """Load time against tensor count and against file size, log axes: weightsonly and PyTorch 2.6."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    series = [("weightsonly mapped", lambda f: java_s(jmh, "MappedLoadBenchmark.mappedLoad", f)[0], "o-"),
+              ("PyTorch 2.6 mmap=True", lambda f: median_s(ref26, f, "torch_mmap"), "s-"),
+              ("PyTorch 2.6 (no mmap)", lambda f: median_s(ref26, f, "torch"), "^--"),
+              ("PyTorch 1.13", lambda f: median_s(ref, f, "torch"), "v:")]
+    for ax, points, label in ((axes[0], [(f"count_{n}.pt", n) for n in COUNTS], "tensors (4x4 float32 each)"),
+                              (axes[1], [(f, b / (1 << 20)) for f, b in SIZES], "MiB of tensor data (256 tensors)")):
+        for name, get, style in series:
+            xy = [(x, get(f)) for f, x in points if get(f)]
+            if xy:
+                ax.plot([x for x, _ in xy], [y * 1000 for _, y in xy], style, label=name)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("load time, ms (median / JMH average)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_title("load time against tensor count")
+    axes[1].set_title("load time against file size")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
 def verdict(ok):
     return "n/a" if ok is None else ("**met**" if ok else "**missed**")
 
 
 def main():
-    out = sys.argv[1]
-    ref, jmh, cold, heap, machine, notes = load_results(out)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--plot", help="where to draw the picture (PNG)")
+    args = parser.parse_args()
+    out = args.results
+    ref, ref26, jmh, cold, heap, machine, notes = load_results(out)
     lines = []
     p = lines.append
     if machine:
@@ -106,68 +162,89 @@ def main():
         for m in machine.strip().splitlines():
             p(f"- {m}")
         p("")
-    torch_version = next((r["torch_version"]["value"] for r in ref.values() if "torch_version" in r), "?")
-    mmap = next((r["torch_mmap"] for r in ref.values() if "torch_mmap" in r), None)
     devnull = next((r["devnull"]["value"] for r in ref.values() if "devnull" in r), "?")
-    if mmap and "unavailable" in mmap:
-        p(f"`torch.load(mmap=True)`: {mmap['unavailable']}; not measured.\n")
     p(f"/dev/null here: {devnull}.\n")
     for note in notes.strip().splitlines():
         p(f"Note: {note}\n")
 
-    p("### Loads against torch.load(weights_only=True), steady state\n")
-    p("| file | Java mapped load | Java copying load (FileInputStream) | torch.load | mapped: x faster | copying: x faster"
-      " | `cat > /dev/null` | plain read |")
-    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for f in FILES:
-        t = median_s(ref, f, "torch")
-        tu = ref.get(f, {}).get("torch", {}).get("unavailable")
+    p("### Mapped loads against PyTorch 2.6 `torch.load(f, mmap=True, weights_only=True)`, steady state\n")
+    p("weightsonly: `Checkpoint.load(Path)` (JMH average); PyTorch: medians in a warm process. x: PyTorch time /"
+      " weightsonly time. Allocation per load from JMH's GC profiler (bytes per tensor in brackets). The GC's"
+      " share of the time is measured with bench/profile.sh (JFR pauses), not here: JMH's gc.time counts G1's"
+      " concurrent work too.\n")
+    p("| file | weightsonly mapped | 2.6 mmap=True | **x vs 2.6 mmap** | 2.6 no mmap | x | 1.13 | x"
+      " | allocated per load (per tensor) |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    series = ["sd_1g.pt", "sd_4g.pt", "small_3000.pt", "optim_100k.pt"] + [f"count_{n}.pt" for n in COUNTS] \
+        + [f for f, _ in SIZES[:3]] + [f for f in FILES if f not in ("sd_1g.pt", "sd_4g.pt", "small_3000.pt",
+                                                                   "optim_100k.pt")]
+    for f in series:
         mapped, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad", f)
-        copy, _ = java_s(jmh, "CopyingLoadBenchmark.streamLoad", f)
-        p(f"| {f} ({DESCRIPTION[f]}) | {java_cell(jmh, 'MappedLoadBenchmark.mappedLoad', f)}"
-          f" | {java_cell(jmh, 'CopyingLoadBenchmark.streamLoad', f)} | {ms(t) if t else ('refused: ' + tu if tu else 'n/a')}"
-          f" | {f'{t / mapped:,.0f}x' if t and mapped else 'n/a'} | {f'{t / copy:.2f}x' if t and copy else 'n/a'}"
-          f" | {ms(median_s(ref, f, 'cat'))} | {ms(median_s(ref, f, 'read'))} |")
+        if mapped is None:
+            continue
+        e = jmh.get(("MappedLoadBenchmark.mappedLoad", f), {})
+        alloc = e.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
+        tensors = next((r.get("tensors") for r in cold.get(f, [])), None)
+        per = ""
+        if alloc and f.startswith("count_"):
+            tensors = int(f[6:-3])
+        if alloc and tensors:
+            per = f" ({alloc['score'] / tensors:,.0f} B)"
+        t26m, t26, t113 = median_s(ref26, f, "torch_mmap"), median_s(ref26, f, "torch"), median_s(ref, f, "torch")
+        p(f"| {f} ({DESCRIPTION.get(f, 'series point')}) | {java_cell(jmh, 'MappedLoadBenchmark.mappedLoad', f)}"
+          f" | {ms(t26m)} | **{ratio(t26m, mapped)}** | {ms(t26)} | {ratio(t26, mapped)} | {ms(t113)}"
+          f" | {ratio(t113, mapped)} | {kib(alloc)}{per} |")
+    p("")
+
+    p("### Copying loads against `torch.load(f, weights_only=True)` without mmap\n")
+    p("| file | weightsonly | time | x vs 2.6 | x vs 1.13 | `cat > /dev/null` | plain read |")
+    p("| --- | --- | --- | --- | --- | --- | --- |")
+    for f in FILES:
+        t26, t113 = median_s(ref26, f, "torch"), median_s(ref, f, "torch")
+        for bench, label in (("CopyingLoadBenchmark.streamLoad", "FileInputStream"),
+                             ("CopyingLoadBenchmark.byteArrayLoad", "byte array"),
+                             ("CopyingLoadBenchmark.filesStreamLoad", "Files.newInputStream")):
+            c, _ = java_s(jmh, bench, f)
+            if c:
+                p(f"| {f} | {label} | {java_cell(jmh, bench, f)} | {ratio(t26, c, 2)} | {ratio(t113, c, 2)}"
+                  f" | {ms(median_s(ref, f, 'cat'))} | {ms(median_s(ref, f, 'read'))} |")
+    p("")
+
+    p("### Two threads loading different checkpoints\n")
+    p("| files | 1 thread | 2 threads | scaling |")
+    p("| --- | --- | --- | --- |")
+    for (bench, files), e in sorted(jmh.items()):
+        if bench == "ConcurrentLoadBenchmark.load.t1":
+            two = jmh.get(("ConcurrentLoadBenchmark.load.t2", files))
+            one = e["primaryMetric"]["score"]
+            p(f"| {files} | {one:,.1f} loads/s | {two['primaryMetric']['score'] if two else float('nan'):,.1f} loads/s"
+              f" | {ratio(two['primaryMetric']['score'] if two else None, one, 2)} |")
     p("")
 
     p("### Targets\n")
     p("| target | measured | met |")
     p("| --- | --- | --- |")
-    t1 = median_s(ref, "sd_1g.pt", "torch")
     m1, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad", "sd_1g.pt")
     m4, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad", "sd_4g.pt")
-    if t1 and m1:
-        p(f"| mapped load of the 1 GiB file >= 50x faster than torch.load | {t1 / m1:,.0f}x ({ms(m1)} vs {ms(t1)})"
-          f" | {verdict(t1 / m1 >= 50)} |")
-    if m1 and m4:
-        p(f"| 4 GiB mapped load within 1.2x the 1 GiB one | {m4 / m1:.2f}x ({ms(m4)} vs {ms(m1)}) | {verdict(m4 / m1 <= 1.2)} |")
+    for f, label, goal in (("sd_1g.pt", "1 GiB", 10), ("sd_4g.pt", "4 GiB", 10), ("small_3000.pt", "3,000 tensors", 30),
+                           ("optim_100k.pt", "300,000-tensor optimizer checkpoint", 40)):
+        t, m = median_s(ref26, f, "torch_mmap"), java_s(jmh, "MappedLoadBenchmark.mappedLoad", f)[0]
+        if t and m:
+            p(f"| mapped load, {label}: >= {goal}x faster than 2.6 mmap=True | {t / m:,.1f}x ({ms(m)} vs {ms(t)})"
+              f" | {verdict(t / m >= goal)} |")
+    t1 = median_s(ref26, "sd_1g.pt", "torch")
     c1, _ = java_s(jmh, "CopyingLoadBenchmark.streamLoad", "sd_1g.pt")
     b1, _ = java_s(jmh, "CopyingLoadBenchmark.byteArrayLoad", "sd_1g.pt")
-    cat1 = median_s(ref, "sd_1g.pt", "cat")
-    read1 = median_s(ref, "sd_1g.pt", "read")
-    jcat, _ = java_s(jmh, "ReadBaselineBenchmark.catToDevNull", "sd_1g.pt")
     f1, _ = java_s(jmh, "CopyingLoadBenchmark.filesStreamLoad", "sd_1g.pt")
-    for label, c in (("FileInputStream", c1), ("Files.newInputStream", f1), ("byte array", b1)):
+    for label, c, goal in (("FileInputStream", c1, 1.2), ("byte array", b1, 1.2), ("Files.newInputStream", f1, 1.0)):
         if c and t1:
-            p(f"| copying load ({label}) >= 2x faster than torch.load | {t1 / c:.2f}x ({ms(c)} vs {ms(t1)})"
-              f" | {verdict(t1 / c >= 2)} |")
-        if c and cat1:
-            p(f"| copying load ({label}) within 1.5x `cat FILE > /dev/null` | {c / cat1:.2f}x of cat ({ms(cat1)});"
-              f" {c / read1:.2f}x of a plain read ({ms(read1)}) | {verdict(c / cat1 <= 1.5)} against cat,"
-              f" {verdict(c / read1 <= 1.5)} against the plain read |")
-    if jcat:
-        p(f"| (reference) the same read from Java, 128 KiB buffer | {ms(jcat)} | |")
-    for f, label in (("small_3000.pt", "3,000-tensor file"), ("optim_100k.pt", "100,000-entry optimizer state")):
-        t = median_s(ref, f, "torch")
-        m, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad", f)
-        c, _ = java_s(jmh, "CopyingLoadBenchmark.streamLoad", f)
-        pg, _ = java_s(jmh, "MappedLoadBenchmark.mappedLoad.parallelgc", f)
-        if t and m:
-            p(f"| {label} >= 10x faster than torch.load | mapped {t / m:,.0f}x ({ms(m)} vs {ms(t)})"
-              + (f"; copying {t / c:,.1f}x ({ms(c)})" if c else "")
-              + (f"; mapped with -XX:+UseParallelGC {t / pg:,.0f}x ({ms(pg)})" if pg else "")
-              + f" | {verdict(t / m >= 10)}" + (f" (with the parallel collector: {verdict(t / pg >= 10)})" if pg else "")
-              + " |")
+            p(f"| copying load of the 1 GiB file ({label}) >= {goal}x 2.6 without mmap | {t1 / c:.2f}x ({ms(c)} vs"
+              f" {ms(t1)}) | {verdict(t1 / c >= goal)} |")
+    for (bench, files), e in sorted(jmh.items()):
+        two = jmh.get(("ConcurrentLoadBenchmark.load.t2", files))
+        if bench == "ConcurrentLoadBenchmark.load.t1" and two:
+            r = two["primaryMetric"]["score"] / e["primaryMetric"]["score"]
+            p(f"| two threads loading different checkpoints ({files}) >= 1.7x one | {r:.2f}x | {verdict(r >= 1.7)} |")
     g1 = jmh.get(("MappedLoadBenchmark.mappedLoad", "sd_1g.pt"), {}).get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
     g4 = jmh.get(("MappedLoadBenchmark.mappedLoad", "sd_4g.pt"), {}).get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
     h1, h4 = heap.get("sd_1g.pt"), heap.get("sd_4g.pt")
@@ -203,6 +280,8 @@ def main():
         p(f"| {f} | {ms(proc)} | {ms(first)} | {steady} |")
     p("")
     print("\n".join(lines))
+    if args.plot:
+        plot(args.plot, ref, ref26, jmh)
     return 0
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks weightsonly against PyTorch, in one run on one machine, and prints the table of
-# docs/BENCHMARKS.md. Takes about 10 minutes (plus about 2 to write the files the first time).
+# Benchmarks weightsonly against PyTorch 2.6 (torch.load with and without mmap=True, tools/torch26) and
+# PyTorch 1.13 (/usr/bin/python3), in one run on one machine, and prints the table of docs/BENCHMARKS.md and
+# draws docs/bench-scaling.png. Takes about 15 minutes (plus about 10 to write the files the first time).
 #
 #   bench/run.sh [--dir DIR] [--no-build] [--quick] [--clean]
 #
@@ -12,10 +13,11 @@
 #
 # ONLY="sd_1g.pt small_3000.pt" bench/run.sh measures those files only.
 # Per file, in this order so that the file is in the page cache while it is measured: `cat FILE > /dev/null`,
-# a plain read of the file, torch.load(FILE, weights_only=True) (and mmap=True where PyTorch has it), then the
-# Java loader (JMH: mapped load, copying loads), then the first load in a fresh JVM. Then the float16/bfloat16
-# conversions and the heap of mapped loads. Results go to DIR-results/<time>/ (RESULTS=... to choose);
-# bench/report.py prints the table from them.
+# a plain read of the file, torch.load(FILE, weights_only=True) with PyTorch 1.13, then with PyTorch 2.6 with
+# and without mmap=True, then the Java loader (JMH: mapped load, copying loads), then (some files) the first
+# load in a fresh JVM. Then two threads against one (ConcurrentLoadBenchmark), the heap of mapped loads and
+# (unless SKIP_CONVERSION=1) the float16/bfloat16 conversions. Results go to DIR-results/<time>/ (RESULTS=...
+# to choose); bench/report.py prints the table from them and draws the picture (PLOT=... to choose where).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +36,11 @@ while [ $# -gt 0 ]; do
 done
 
 PY=/usr/bin/python3
+# PyTorch 2.6: the project's tools/torch26 chroot, or the shared one beside the checkout.
+TORCH26=$ROOT/tools/torch26
+[ -x "$TORCH26" ] || TORCH26=$ROOT/../shared/tools/torch26
+PY26=("$TORCH26" python3)
+PLOT=${PLOT:-$ROOT/docs/bench-scaling.png}
 # A JDK 25: $JAVA_HOME if it is one, else the one the toolchain notes name.
 if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
@@ -47,8 +54,8 @@ mkdir -p "$OUT"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 if [ "$BUILD" = 1 ]; then
-  log "building loader-bench (mvn install -DskipTests)"
-  (cd "$ROOT" && { mvn -q -o install -DskipTests -pl loader-bench -am || mvn -q install -DskipTests -pl loader-bench -am; }) \
+  log "building loader-bench (mvn package -DskipTests)"
+  (cd "$ROOT" && ./with-jdk25 mvn -B -q -o package -DskipTests -pl loader-bench -am) \
     2>&1 | grep -v -E 'WARNING|^\[0m' >&2 || true
 fi
 [ -f "$JAR" ] || { echo "no $JAR: build failed" >&2; exit 1; }
@@ -61,10 +68,14 @@ if [ "$QUICK" = 1 ]; then
   JMH_BIG=(-wi 1 -i 1 -w 1s -r 1s)
   COLD=2
 else
-  REPEAT=5; JMH_MAPPED=(-wi 3 -i 5 -w 1s -r 1s); JMH_COPY=(-wi 3 -i 5 -w 2s -r 2s); JMH_CONV=(-wi 3 -i 5 -w 1s -r 1s)
+  REPEAT=5; JMH_MAPPED=(-wi 2 -i 4 -w 1s -r 1s); JMH_COPY=(-wi 2 -i 3 -w 2s -r 2s); JMH_CONV=(-wi 3 -i 5 -w 1s -r 1s)
   JMH_BIG=(-wi 1 -i 3 -w 1s -r 1s)
   COLD=5
 fi
+# Different files for the threads of ConcurrentLoadBenchmark: copies, so that they are other files.
+for f in small_3000.pt sd_1g.pt; do
+  if [ -f "$DIR/$f" ] && [ ! -f "$DIR/${f%.pt}_copy.pt" ]; then cp "$DIR/$f" "$DIR/${f%.pt}_copy.pt"; fi
+done
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -73,6 +84,7 @@ fi
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
   echo "python: $("$PY" --version 2>&1), torch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+  echo "python (PyTorch 2.6 chroot): $("${PY26[@]}" -c 'import sys, torch; print("Python", sys.version.split()[0] + ", torch", torch.__version__)' 2>&1 | tail -1)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine disturb the numbers)"
   echo "git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 } > "$OUT/machine.txt"
@@ -84,20 +96,31 @@ jmh() { # jmh NAME ARGS...: one JMH run, JSON results in $OUT/jmh-NAME.json
     || { echo "JMH $name failed, see $OUT/jmh-$name.log" >&2; tail -5 "$OUT/jmh-$name.log" >&2; }
 }
 
-# file, torch repeats, whether to run the byte-array and Files.newInputStream copying loads too, whether it is
-# big (fewer JMH iterations for its copying load: one load takes seconds), maxMemoEntries for the Java loads
-# (0: the default limits)
+# file, torch repeats, torch warm-up loads, copying loads (all: FileInputStream, byte array and
+# Files.newInputStream; stream: FileInputStream only; big: FileInputStream, fewer iterations; none), whether to
+# time the first load in a fresh JVM, maxMemoEntries for the Java loads (0: the default limits). The count_ and
+# size_ files are the points of the picture. A torch.load of 300,000 tensors takes about 15 s with mmap=True:
+# one warm-up would add a minute per file for nothing, so those are timed twice with no warm-up.
 FILES=(
-  "sd_1g.pt $REPEAT yes no 0"
-  "sd_1g_legacy.pt $REPEAT no no 0"
-  "llm_bf16.pt $REPEAT no no 0"
-  "small_3000.pt $REPEAT no no 0"
-  "optim_100k.pt 2 no no 0"
-  "single_3g.pt 3 no yes 0"
-  "sd_4g.pt 3 no yes 0"
+  "sd_1g.pt $REPEAT 1 all yes 0"
+  "small_3000.pt $REPEAT 1 stream yes 0"
+  "optim_100k.pt 2 0 stream yes 0"
+  "sd_4g.pt 3 1 big no 0"
+  "count_10.pt $REPEAT 1 none no 0"
+  "count_100.pt $REPEAT 1 none no 0"
+  "count_1000.pt $REPEAT 1 none no 0"
+  "count_10000.pt $REPEAT 1 none no 0"
+  "count_100000.pt 2 0 none no 0"
+  "count_300000.pt 2 0 none no 0"
+  "size_1m.pt $REPEAT 1 none no 0"
+  "size_16m.pt $REPEAT 1 none no 0"
+  "size_256m.pt $REPEAT 1 none no 0"
 )
+if [ "${ALL_FILES:-0}" = 1 ]; then  # the files of the earlier tables too
+  FILES+=("sd_1g_legacy.pt $REPEAT 1 stream yes 0" "llm_bf16.pt $REPEAT 1 stream yes 0" "single_3g.pt 3 1 big yes 0")
+fi
 for entry in "${FILES[@]}"; do
-  read -r file torch_repeat bytes big memo <<< "$entry"
+  read -r file torch_repeat torch_warmup copying cold memo <<< "$entry"
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $file "* ]]; then continue; fi
   path="$DIR/$file"
   [ "$QUICK" = 1 ] && torch_repeat=1
@@ -107,24 +130,30 @@ for entry in "${FILES[@]}"; do
     echo "$file: with the default LoadLimits: ${verdict:-loads}. The Java loads below use maxMemoEntries = $memo." \
       >> "$OUT/notes.txt"
   fi
-  log "$file: cat, read, torch.load"
-  "$PY" "$ROOT/bench/time_reference.py" "$path" --repeat "$REPEAT" --torch-repeat "$torch_repeat" --warmup 1 \
-    >> "$OUT/reference.jsonl"
+  [ -f "$path" ] || { echo "$file: missing (bench/make_files.py writes it), skipped" >&2; continue; }
+  log "$file: cat, read, torch.load (PyTorch 1.13)"
+  "$PY" "$ROOT/bench/time_reference.py" "$path" --repeat "$REPEAT" --torch-repeat "$torch_repeat" \
+    --warmup "$torch_warmup" >> "$OUT/reference.jsonl"
+  log "$file: torch.load with and without mmap=True (PyTorch 2.6)"
+  (cd "$ROOT" && "${PY26[@]}" "$ROOT/bench/time_reference.py" "$path" --repeat "$REPEAT" \
+    --torch-repeat "$torch_repeat" --warmup "$torch_warmup" --torch-only) >> "$OUT/reference-2.6.jsonl" \
+    || echo "$file: PyTorch 2.6 failed ($TORCH26)" >&2
   log "$file: Java mapped load (JMH, with the GC profiler)"
   jmh "mapped-$file" MappedLoadBenchmark -p file="$file" -p maxMemoEntries="$memo" "${JMH_MAPPED[@]}" -prof gc
-  log "$file: Java copying load from a stream (JMH)"
-  if [ "$bytes" = yes ]; then
-    jmh "copy-$file" 'CopyingLoadBenchmark|ReadBaselineBenchmark' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}"
-  elif [ "$big" = yes ]; then
-    jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_BIG[@]}"
-  else
-    jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}"
-  fi
+  case "$copying" in
+    all) log "$file: Java copying loads (JMH)"
+      jmh "copy-$file" 'CopyingLoadBenchmark|ReadBaselineBenchmark' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}" ;;
+    big) log "$file: Java copying load from a FileInputStream (JMH)"
+      jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_BIG[@]}" ;;
+    stream) log "$file: Java copying load from a FileInputStream (JMH)"
+      jmh "copy-$file" 'CopyingLoadBenchmark.streamLoad' -p file="$file" -p maxMemoEntries="$memo" "${JMH_COPY[@]}" ;;
+  esac
   if [ "$file" = optim_100k.pt ]; then
     log "$file: Java mapped load with the parallel collector instead of G1 (JMH)"
     jmh "mapped-parallelgc-$file" MappedLoadBenchmark -p file="$file" -p maxMemoEntries="$memo" "${JMH_MAPPED[@]}" \
       -jvmArgsAppend -XX:+UseParallelGC
   fi
+  [ "$cold" = yes ] || continue
   log "$file: first load in a fresh JVM, $COLD times"
   for _ in $(seq "$COLD"); do
     start=$(date +%s%N)
@@ -158,11 +187,21 @@ for file in sd_1g.pt sd_4g.pt; do
   "$JAVA" -Xmx32m -cp "$JAR" dev.weightsonly.bench.ColdStart --heap "$DIR/$file" >> "$OUT/heap.jsonl"
 done
 
-log "float16/bfloat16 to float32 (JMH, one thread)"
-jmh conversion ConversionBenchmark "${JMH_CONV[@]}"
+for pair in small_3000.pt+small_3000_copy.pt sd_1g.pt+sd_1g_copy.pt; do
+  [ -f "$DIR/${pair%%+*}" ] && [ -f "$DIR/${pair##*+}" ] || continue
+  for threads in 1 2; do
+    log "two different checkpoints ($pair), mapped loads from $threads thread(s) (JMH)"
+    jmh "threads$threads-${pair%%+*}" ConcurrentLoadBenchmark -p files="$pair" -t "$threads" "${JMH_MAPPED[@]}"
+  done
+done
+
+if [ "${SKIP_CONVERSION:-0}" != 1 ]; then
+  log "float16/bfloat16 to float32 (JMH, one thread)"
+  jmh conversion ConversionBenchmark "${JMH_CONV[@]}"
+fi
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
-"$PY" "$ROOT/bench/report.py" "$OUT" | tee "$OUT/table.md"
+"$PY" "$ROOT/bench/report.py" "$OUT" --plot "$PLOT" | tee "$OUT/table.md"
 log "results in $OUT"
 if [ "$CLEAN" = 1 ]; then
   log "deleting $DIR"

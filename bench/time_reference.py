@@ -12,6 +12,9 @@
 - torch_mmap: torch.load(FILE, mmap=True, weights_only=True) where this PyTorch has it (2.1 and later);
               otherwise a line saying it is not available
 
+With --torch-only, only the torch lines (bench/run.sh times cat and read once, with the system's Python, and
+torch.load again with PyTorch 2.6 in its chroot).
+
 Each line: {"file", "what", "times_s": [...]} or {"file", "what", "unavailable": reason}.
 """
 import argparse
@@ -53,6 +56,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--torch-repeat", type=int, default=None, help="repeats of torch.load (default --repeat)")
+    parser.add_argument("--torch-only", action="store_true", help="time torch.load only (not cat and read)")
     args = parser.parse_args()
     path = args.file
     name = os.path.basename(path)
@@ -60,13 +64,22 @@ def main():
 
     read_floor(path)  # into the page cache
     emit({"file": name, "what": "size_bytes", "value": os.path.getsize(path)})
+    if not args.torch_only:
+        measure_reads(path, name, args.repeat)
+    torch_loads(path, name, torch_repeat, args.warmup)
+    return 0
+
+
+def measure_reads(path, name, repeat):
     null = os.stat("/dev/null")
     emit({"file": name, "what": "devnull", "value": "character device" if stat.S_ISCHR(null.st_mode)
           else "not a character device (a regular file?): writes to it cost time"})
     emit({"file": name, "what": "cat", "times_s": timed(
-        lambda: subprocess.run(["sh", "-c", 'cat "$1" > /dev/null', "sh", path], check=True), args.repeat, 1)})
-    emit({"file": name, "what": "read", "times_s": timed(lambda: read_floor(path), args.repeat, 1)})
+        lambda: subprocess.run(["sh", "-c", 'cat "$1" > /dev/null', "sh", path], check=True), repeat, 1)})
+    emit({"file": name, "what": "read", "times_s": timed(lambda: read_floor(path), repeat, 1)})
 
+
+def torch_loads(path, name, torch_repeat, warmup):
     import torch
     emit({"file": name, "what": "torch_version", "value": torch.__version__})
 
@@ -76,16 +89,15 @@ def main():
         gc.collect()
 
     try:
-        emit({"file": name, "what": "torch", "times_s": timed(load, torch_repeat, args.warmup)})
+        emit({"file": name, "what": "torch", "times_s": timed(load, torch_repeat, warmup)})
     except Exception as e:  # noqa: BLE001 - reported, not hidden
         emit({"file": name, "what": "torch", "unavailable": f"{type(e).__name__}: {str(e)[:300]}"})
     if "mmap" in inspect.signature(torch.load).parameters:
         emit({"file": name, "what": "torch_mmap", "times_s": timed(lambda: load(mmap=True), torch_repeat,
-                                                                   args.warmup)})
+                                                                   warmup)})
     else:
         emit({"file": name, "what": "torch_mmap", "unavailable":
               f"torch {torch.__version__} has no mmap= in torch.load (added in PyTorch 2.1)"})
-    return 0
 
 
 if __name__ == "__main__":

@@ -55,10 +55,15 @@ final class ZipChecks {
         long size = file.byteSize();
         long found = -1;
         long last = -1;
-        for (long at = size - END_BYTES, stop = Math.max(0, size - END_BYTES - MAX_COMMENT); at >= stop; at--) {
-            if (file.get(U32, at) != END_OF_CENTRAL_DIRECTORY) {
+        // Every offset of the last 64 KiB is a candidate: one copy into an array and a byte compare per offset
+        // costs a fraction of a bounds-checked 4-byte read of the file at each (a fixed cost of every load).
+        long stop = Math.max(0, size - END_BYTES - MAX_COMMENT);
+        byte[] tail = file.asSlice(stop, size - stop).toArray(ValueLayout.JAVA_BYTE);
+        for (int i = tail.length - END_BYTES; i >= 0; i--) {
+            if (tail[i] != 0x50 || tail[i + 1] != 0x4B || tail[i + 2] != 0x05 || tail[i + 3] != 0x06) {
                 continue;
             }
+            long at = stop + i;
             if (last < 0) {
                 last = at;
             }
@@ -90,7 +95,8 @@ final class ZipChecks {
         if (length > limits.maxNameBytes()) {
             throw where.limit("maxNameBytes", limits.maxNameBytes(), "a record name of " + length + " bytes");
         }
-        byte[] raw = file.asSlice(at, length).toArray(ValueLayout.JAVA_BYTE);
+        byte[] raw = new byte[length];
+        MemorySegment.copy(file, ValueLayout.JAVA_BYTE, at, raw, 0, length);
         String name = decodeName(raw, where);
         String problem = nameProblem(name);
         if (problem != null) {
@@ -142,17 +148,22 @@ final class ZipChecks {
                 return "a control character";
             }
         }
-        String[] segments = name.split("/", -1);
-        for (int i = 0; i < segments.length; i++) {
-            String s = segments[i];
-            if (s.equals(".") || s.equals("..")) {
-                return "a '" + s + "' segment";
+        // Segment by segment without splitting: an archive of 300,000 records checks 300,000 names per load.
+        for (int start = 0; ; ) {
+            int slash = name.indexOf('/', start);
+            int end = slash < 0 ? name.length() : slash;
+            int length = end - start;
+            if (length > 0 && length <= 2 && name.charAt(start) == '.' && name.charAt(end - 1) == '.') {
+                return "a '" + name.substring(start, end) + "' segment";
             }
-            if (s.isEmpty() && i < segments.length - 1) {
+            if (length == 0 && slash >= 0) {
                 return "an empty segment";
             }
+            if (slash < 0) {
+                return null;
+            }
+            start = slash + 1;
         }
-        return null;
     }
 
     /** A name for a message: quoted, control characters escaped, bounded. */

@@ -1,6 +1,7 @@
 package dev.weightsonly.pickle;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.Set;
@@ -26,9 +27,10 @@ final class MemoReads {
     static final MemoReads ALL = new MemoReads(null, null);
 
     private final BitSet near;
-    private final Set<Long> far;
+    // sorted: a binary search per memo put, with no boxing (a load of 300,000 tensors puts millions of slots)
+    private final long[] far;
 
-    private MemoReads(BitSet near, Set<Long> far) {
+    private MemoReads(BitSet near, long[] far) {
         this.near = near;
         this.far = far;
     }
@@ -38,7 +40,10 @@ final class MemoReads {
         if (near == null) {
             return true;
         }
-        return index < near.size() && near.get((int) index) || far.contains(index);
+        if (index < near.size() && near.get((int) index)) {
+            return true;
+        }
+        return far.length > 0 && Arrays.binarySearch(far, index) >= 0;
     }
 
     /** The slots the pickle in {@code [start, end)} of {@code data} reads, up to its first STOP. */
@@ -59,7 +64,7 @@ final class MemoReads {
                 long index;
                 switch (op) {
                     case STOP -> {
-                        return new MemoReads(near, far);
+                        return new MemoReads(near, far.stream().mapToLong(Long::longValue).sorted().toArray());
                     }
                     case BINGET, LONG_BINGET -> index = in.integer(op);
                     case GET, EXT1, EXT2, EXT4, NEXT_BUFFER -> {
