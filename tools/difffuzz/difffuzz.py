@@ -138,7 +138,9 @@ def java_worker(timeout):
     if not os.path.isfile(jar):
         subprocess.run([os.path.join(ROOT, "with-jdk25"), "mvn", "-B", "-q", "-o", "-DskipTests", "package",
                         "-pl", "loader-examples", "-am"], cwd=ROOT, check=True, stdout=sys.stderr)
-    return Worker("weightsonly", [os.path.join(ROOT, "with-jdk25"), "java", "-Xmx1g", "-Xss8m", "-cp", jar,
+    # the heap the default LoadLimits allow (maxObjects: about 1.2 GB, LoadLimits): with 1 GiB, files the limits
+    # stop (adversarial C19c: OrderedDict() copying a 20,000-entry dict 1,000 times) ran out of memory first
+    return Worker("weightsonly", [os.path.join(ROOT, "with-jdk25"), "java", "-Xmx2g", "-Xss8m", "-cp", jar,
                                   "dev.weightsonly.examples.BatchDump"], timeout)
 
 

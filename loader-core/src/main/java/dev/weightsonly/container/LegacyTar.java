@@ -41,6 +41,12 @@ public final class LegacyTar {
                 if (++count > maxEntries) {
                     throw where.limit("maxArchiveEntries", maxEntries, "more than " + maxEntries + " tar members");
                 }
+                // Python's tarfile (torch's reader) refuses a header whose checksum is wrong: the first one makes
+                // the file no tar at all, a later one ends the archive. Commons Compress reads on regardless, so a
+                // bit flip would load here what torch refuses (difffuzz tar_header_checksum.pt).
+                if (!entry.isCheckSumOK()) {
+                    throw where.malformed("tar header of member '" + entry.getName() + "' has a wrong checksum");
+                }
                 if (!entry.isFile()) {
                     continue;
                 }

@@ -366,7 +366,10 @@ public final class CanonicalDump {
     private static void update(MessageDigest digest, Tensor t) {
         if (t.isContiguous() && !t.isConj() && !t.isNeg()) {
             MemorySegment bytes = t.contiguousBytes();
-            if (bytes.isNative()) {
+            // bool elements are hashed as 0 or 1 (canonical-dump.md), as torch's .to(uint8) gives them: a stored
+            // byte of 2 or 0xff is true, and must not give another hash than a 1 (difffuzz bool_bytes_not_0_or_1.pt)
+            boolean bool = t.dtype() == DType.BOOL;
+            if (bytes.isNative() && !bool) {
                 long chunk = 1L << 26;
                 for (long at = 0; at < bytes.byteSize(); at += chunk) {
                     digest.update(bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer());
@@ -377,6 +380,11 @@ public final class CanonicalDump {
                 for (long at = 0; at < bytes.byteSize(); at += buffer.length) {
                     int n = (int) Math.min(buffer.length, bytes.byteSize() - at);
                     MemorySegment.copy(bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, at, buffer, 0, n);
+                    if (bool) {
+                        for (int i = 0; i < n; i++) {
+                            buffer[i] = (byte) (buffer[i] != 0 ? 1 : 0);
+                        }
+                    }
                     digest.update(buffer, 0, n);
                 }
             }

@@ -457,6 +457,13 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             throw site.malformed(function + " of a quantized storage (" + dtype + "); quantized tensors are saved"
                     + " with _rebuild_qtensor");
         }
+        if (dtype.kind() == DType.Kind.INT && dtype.valueBits() < 8 * dtype.elementSize()) {
+            // uint1..7 and int1..7 are dtype values only (README): torch.save writes no plain tensor of them (nor
+            // does TorchWriter), and torch 2.6's weights-only loader refuses their names, so a rebuild of one is
+            // a forged file, not a checkpoint to read (difffuzz placeholder_dtype_tensor.pt)
+            throw site.malformed(function + " of a tensor of dtype " + dtype + ": a placeholder dtype for tensor"
+                    + " subclasses, which torch.save never writes as a plain tensor");
+        }
         Tensor tensor = view(storage, dtype, args.get(1), args.get(2), args.get(3), site);
         if (args.size() > 4) {
             boolean requiresGrad = gradable(dtype, bool(args.get(4), "requires_grad", site), site);
@@ -506,12 +513,15 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         }
         Tensor t = tensor;
         for (Map.Entry<Object, Object> e : dict.entrySet()) {
-            boolean on = bool(e.getValue(), "tensor metadata '" + e.getKey() + "'", site);
+            // torch 2.6's _set_tensor_metadata sets the bit whenever its key is present, whatever the value
+            // ({'conj': False} gives a conjugate view: checked with PyTorch 2.6, difffuzz conj_metadata_false.pt);
+            // the value must still be a bool, as torch.save writes it.
+            bool(e.getValue(), "tensor metadata '" + e.getKey() + "'", site);
             try {
                 if ("conj".equals(e.getKey())) {
-                    t = t.withConj(on);
+                    t = t.withConj(true);
                 } else if ("neg".equals(e.getKey())) {
-                    t = t.withNeg(on);
+                    t = t.withNeg(true);
                 } else {
                     throw site.unsupported("tensor metadata key " + PyValues.shortRepr(e.getKey())
                             + " (known keys: conj, neg)");
