@@ -8,7 +8,7 @@ canonical dumps differ and the difference is not on the allowlist of documented 
 (tools/difffuzz/allowlist.json, mirroring docs/SECURITY.md). Runs on the host's python3, standard library only;
 nothing is ever unpickled here (torch loads with weights_only=True only).
 
-    tools/difffuzz/difffuzz.py --seconds 180 --seed 1          # what .ci/run does
+    tools/difffuzz/difffuzz.py --inputs 3000 --seed 1           # what .ci/run does
     tools/difffuzz/difffuzz.py --inputs 100000 --seed 7 --out /tmp/difffuzz-run
     tools/difffuzz/difffuzz.py --replay loader-core/src/test/resources/difffuzz   # regression files
 
