@@ -516,10 +516,14 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             // torch 2.6's _set_tensor_metadata sets the bit whenever its key is present, whatever the value
             // ({'conj': False} gives a conjugate view: checked with PyTorch 2.6, difffuzz conj_metadata_false.pt);
             // the value must still be a bool, as torch.save writes it.
-            bool(e.getValue(), "tensor metadata '" + e.getKey() + "'", site);
+            boolean value = bool(e.getValue(), "tensor metadata '" + e.getKey() + "'", site);
             try {
                 if ("conj".equals(e.getKey())) {
-                    t = t.withConj(true);
+                    // A real tensor's conjugate is itself: {'conj': False} on one changes no value, and a view here
+                    // carries the bit on complex dtypes only ({'conj': True} on a real dtype is refused as before).
+                    if (value || t.dtype().kind() == DType.Kind.COMPLEX) {
+                        t = t.withConj(true);
+                    }
                 } else if ("neg".equals(e.getKey())) {
                     t = t.withNeg(true);
                 } else {
