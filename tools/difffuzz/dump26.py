@@ -92,6 +92,14 @@ class _Walker:
             raise DumpError("the checkpoint's tensors hold too many bytes to hash")
         return hashlib.sha256(_element_bytes(t)).hexdigest()
 
+    def storage(self, s):
+        """A bare storage (docs/canonical-dump.md): viewed whole by a 1-d tensor, which gives its number and bytes."""
+        untyped = isinstance(s, torch.UntypedStorage)
+        dtype = torch.uint8 if untyped else s.dtype
+        t = torch.empty(0, dtype=dtype).set_(s if untyped else s._untyped_storage)
+        return {"dtype": _dtype_name(dtype), "size": t.numel(), "untyped": bool(untyped),
+                "storage": self.storage_number(t), "sha256": self.sha256(t)}
+
     def tensor(self, t):
         if t.layout != torch.strided:
             return {"sparse": self.sparse(t)}
@@ -173,6 +181,8 @@ class _Walker:
                 return {"meta": {"dtype": _dtype_name(x.dtype), "shape": list(x.shape), "stride": list(x.stride()),
                                  "requires_grad": bool(x.requires_grad)}}
             return {"tensor": self.tensor(x)}
+        if isinstance(x, (torch.storage.TypedStorage, torch.UntypedStorage)):
+            return {"storage": self.storage(x)}
         if tp in (list, tuple, set, frozenset) or tp in _DICT_TYPES:
             if id(x) in self.on_path:
                 raise DumpError("the checkpoint contains a reference cycle")
