@@ -136,8 +136,7 @@ public final class DjlCheckpoint implements AutoCloseable {
     }
 
     private static boolean sharesMemory(String name, Tensor tensor) {
-        NDArrays.requireDataType(name, tensor);
-        NDArrays.requireIntBytes(name, tensor);
+        NDArrays.requireIntBytes(name, tensor);   // checks the data type too
         // Only off-heap bytes can be handed to the engine (the mapping, or a compressed record's inflated copy in the
         // checkpoint's arena); a storage on the Java heap would be copied by DJL anyway, and isZeroCopy then untrue.
         return NDArrays.keepsBits(tensor.dtype()) && tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg()

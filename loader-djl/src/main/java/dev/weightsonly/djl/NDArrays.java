@@ -86,8 +86,7 @@ public final class NDArrays {
         } else if (type == DataType.FLOAT32) {
             array = manager.create(tensor.toFloatArray(), shape);            // bfloat16, exactly
         } else if (type == DataType.INT32) {
-            array = manager.create(java.util.Arrays.stream(tensor.toLongArray()).mapToInt(Math::toIntExact)
-                    .toArray(), shape);                                     // int16, uint16, exactly
+            array = manager.create(tensor.toIntArray(), shape);              // int16, uint16, exactly
         } else {
             array = manager.create(tensor.toLongArray(), shape);             // uint32, exactly
         }

@@ -78,8 +78,8 @@ public final class StateDictLoader {
             } else if (NDArrays.dataType(tensor.dtype()).isEmpty()) {
                 errors.add("dtype of " + key + ": the checkpoint's " + tensor.dtype().torchName()
                         + " has no DJL data type");
-            } else if (tooLargeForOneCopy(key, tensor) != null) {
-                errors.add(tooLargeForOneCopy(key, tensor));
+            } else if (tooLargeForOneCopy(key, tensor) instanceof String tooLarge) {
+                errors.add(tooLarge);
             } else {
                 copies.put(parameter, tensor);
                 loaded.add(key);
