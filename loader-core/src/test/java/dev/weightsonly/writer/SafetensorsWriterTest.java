@@ -1,5 +1,6 @@
 package dev.weightsonly.writer;
 
+import dev.weightsonly.internal.writer.TensorBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.safetensors.SafetensorsDType;
+import dev.weightsonly.internal.safetensors.SafetensorsDType;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
