@@ -419,6 +419,6 @@ public final class CanonicalDump {
     }
 
     private static Tensor slice(Tensor t, long offset, long[] shape, long[] strides) {
-        return Tensor.view(t.storage(), t.dtype(), offset, shape, strides).withConj(t.isConj()).withNeg(t.isNeg());
+        return Tensor.of(t.storage(), t.dtype(), offset, shape, strides).withConj(t.isConj()).withNeg(t.isNeg());
     }
 }

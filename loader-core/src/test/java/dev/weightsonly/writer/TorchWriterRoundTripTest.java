@@ -121,7 +121,7 @@ class TorchWriterRoundTripTest {
         Storage s = Trees.storage(random, dtype, 30, "s");
         PyDict root = PyDict.builder(PyDict.Kind.ORDERED_DICT)
                 .put("whole", Tensor.contiguousView(s, dtype, 0, 5, 6))
-                .put("view", Tensor.view(s, dtype, 7, new long[] {3, 2}, new long[] {1, 6}))
+                .put("view", Tensor.of(s, dtype, 7, new long[] {3, 2}, new long[] {1, 6}))
                 .put("other", Trees.randomView(random, dtype, new long[] {2, 3}, "o"))
                 .build();
         Path out = tmp.resolve("t.pt");

@@ -176,7 +176,7 @@ public final class LegacyTarReader {
             }
             Tensor tensor;
             try {
-                tensor = Tensor.view(storage.storage(), storage.dtype(), offset, shape, strides);
+                tensor = Tensor.of(storage.storage(), storage.dtype(), offset, shape, strides);
             } catch (InvalidViewException e) {
                 throw where.malformed("tensor '" + key + "': " + e.getMessage());
             }

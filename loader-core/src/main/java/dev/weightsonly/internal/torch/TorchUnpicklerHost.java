@@ -412,11 +412,11 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         }
         if (dryRun()) {
             // The legacy stream's first pass only learns what storages are declared.
-            return Tensor.view(storage.storage(), dtype, 0, new long[] {0}, new long[] {1});
+            return Tensor.of(storage.storage(), dtype, 0, new long[] {0}, new long[] {1});
         }
         Tensor tensor;
         try {
-            tensor = Tensor.view(storage.storage(), dtype, offset, shape, strides);
+            tensor = Tensor.of(storage.storage(), dtype, offset, shape, strides);
         } catch (InvalidViewException e) {
             throw site.malformed(e.getMessage());
         }

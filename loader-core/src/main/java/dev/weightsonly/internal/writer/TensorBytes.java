@@ -106,7 +106,7 @@ public final class TensorBytes {
             subStrides[0] = strides[split];
             System.arraycopy(shape, split + 1, subShape, 1, shape.length - split - 1);
             System.arraycopy(strides, split + 1, subStrides, 1, shape.length - split - 1);
-            Tensor part = Tensor.view(t.storage(), t.dtype(), offset, subShape, subStrides)
+            Tensor part = Tensor.of(t.storage(), t.dtype(), offset, subShape, subStrides)
                     .withConj(t.isConj()).withNeg(t.isNeg());
             Block block = new Block(nextElement, bytesOf(part));
             nextElement += n * suffixElements;

@@ -189,8 +189,8 @@ class TorchZipLayoutTest {
             Tensor small = Tensor.contiguousView(Storage.of(MemorySegment.ofArray(floats.array()), "s", "cpu"),
                     DType.FLOAT32, 0, 3);
             PyDict root = PyDict.builder(PyDict.Kind.ORDERED_DICT)
-                    .put("tail", Tensor.view(big, DType.UINT8, bigBytes - 12, new long[] {12}, new long[] {1}))
-                    .put("head", Tensor.view(big, DType.UINT8, 0, new long[] {2, 2}, new long[] {1, 2}))
+                    .put("tail", Tensor.of(big, DType.UINT8, bigBytes - 12, new long[] {12}, new long[] {1}))
+                    .put("head", Tensor.of(big, DType.UINT8, 0, new long[] {2, 2}, new long[] {1, 2}))
                     .put("small", small)
                     .build();
             before = CanonicalDump.toJson(root, 100, 1000);
