@@ -21,6 +21,4 @@ module dev.weightsonly.core {
     exports dev.weightsonly.internal.dump to dev.weightsonly.examples;
     // - Sha256: the digest that LoadOptions.expectSha256 checks, for verify's --sha256;
     exports dev.weightsonly.internal.io to dev.weightsonly.examples;
-    // - TensorBytes: the writers' block walk over a tensor's bytes, for verify's digests of tensors.
-    exports dev.weightsonly.internal.writer to dev.weightsonly.examples;
 }

@@ -4,6 +4,7 @@ import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.io.Sha256;
 import dev.weightsonly.internal.io.StreamBytes;
 import dev.weightsonly.internal.load.CheckpointReader;
+import dev.weightsonly.internal.load.ShardedReader;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;
@@ -121,54 +122,8 @@ public final class Checkpoint implements AutoCloseable {
             throw new IllegalArgumentException("expectSha256 is one file's digest, and " + index + " names several"
                     + " shards: check them with their own digests (weightsonly verify --manifest SHA256SUMS)");
         }
-        CheckpointException.Location where = CheckpointException.Location.of(index.toString());
-        long size = Files.size(index);
-        if (size > dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES) {
-            throw where.limit("maxIndexBytes", dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES,
-                    "a shard index of " + size + " bytes");
-        }
-        var parsed = dev.weightsonly.internal.safetensors.ShardIndex.parse(Files.readAllBytes(index), where);
-        Path folder = index.toAbsolutePath().getParent();
-        List<Checkpoint> loaded = new ArrayList<>();
-        try {
-            Map<String, StateDict> byShard = new LinkedHashMap<>();
-            for (String shard : parsed.shards()) {
-                Checkpoint c = load(folder.resolve(shard), options);
-                loaded.add(c);
-                try {
-                    byShard.put(shard, c.stateDict());
-                } catch (IllegalStateException notAStateDict) {
-                    throw CheckpointException.Location.of(c.source()).malformed("shard " + shard + " of "
-                            + index.getFileName() + " is not a state dict: " + notAStateDict.getMessage());
-                }
-            }
-            PyDict.Builder all = PyDict.builder(PyDict.Kind.ORDERED_DICT);
-            Map<String, String> owner = new LinkedHashMap<>();
-            for (Map.Entry<String, String> e : parsed.weightMap().entrySet()) {
-                StateDict sd = byShard.get(e.getValue());
-                if (!sd.contains(e.getKey())) {
-                    throw where.malformed("the index puts tensor '" + e.getKey() + "' in " + e.getValue()
-                            + ", which does not hold it");
-                }
-                all.put(e.getKey(), sd.tensor(e.getKey()));
-                owner.put(e.getKey(), e.getValue());
-            }
-            for (Map.Entry<String, StateDict> shard : byShard.entrySet()) {
-                for (Map.Entry<String, Tensor> t : shard.getValue().asMap().entrySet()) {
-                    String first = owner.putIfAbsent(t.getKey(), shard.getKey());
-                    if (first == null) {
-                        all.put(t.getKey(), t.getValue()); // in a shard but not in the index: kept, not dropped
-                    } else if (!first.equals(shard.getKey())) {
-                        throw where.malformed("tensor '" + t.getKey() + "' is in both " + first + " and "
-                                + shard.getKey());
-                    }
-                }
-            }
-            return new Checkpoint(index.toString(), all.build(), loaded, options.limits());
-        } catch (IOException | RuntimeException | Error e) {
-            loaded.forEach(Checkpoint::close);
-            throw e;
-        }
+        ShardedReader.Result sharded = ShardedReader.read(index, options);
+        return new Checkpoint(index.toString(), sharded.root(), sharded.shards(), options.limits());
     }
 
     /** {@link #loadSharded(Path, LoadOptions)} with the default options. */

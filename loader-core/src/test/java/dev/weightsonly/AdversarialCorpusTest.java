@@ -66,7 +66,7 @@ public class AdversarialCorpusTest {
         }
     }
 
-    static Path dir() {
+    public static Path dir() {
         Path p = Paths.get("src/test/resources/adversarial");
         if (!Files.isDirectory(p)) {
             p = Paths.get("loader-core/src/test/resources/adversarial");

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weightsonly.internal.pickle.Unpickler;
 import dev.weightsonly.testing.Fixtures;
+import dev.weightsonly.internal.torch.PlainDataHost;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -40,5 +42,37 @@ class LegacyStreamPickleLimitTest {
         assertEquals("maxPickleBytes", e.limitName());
         assertEquals(500, e.limit());
         assertTrue(e.getMessage().contains("pickle 4 (the saved object)"), e.getMessage());
+    }
+
+    @Test
+    void aStreamCutInsideAPickleIsTruncatedNotOverTheLimit() {
+        byte[] cut = java.util.Arrays.copyOf(Fixtures.bytes(FIXTURE), 600); // inside the object pickle
+        MalformedCheckpointException e = assertThrows(MalformedCheckpointException.class,
+                () -> Checkpoint.load(cut, FIXTURE, maxPickleBytes(500)));
+        assertTrue(e.getMessage().contains("pickle data was truncated"), e.getMessage());
+    }
+
+    /** Running out of the bytes read is what decides, by its type, never the message's words. */
+    @Test
+    void onlyRunningOutOfTheBoundedBytesExceedsTheLimit() throws CheckpointException {
+        LoadLimits limits = LoadLimits.builder().maxPickleBytes(8).build();
+        CheckpointException.Location where = CheckpointException.Location.of("t");
+        byte[] nones = new byte[64];
+        java.util.Arrays.fill(nones, (byte) 'N'); // no STOP within 8 bytes, and more bytes after them
+        LimitExceededException over = assertThrows(LimitExceededException.class, () -> Unpickler.loadPrefix(
+                java.lang.foreign.MemorySegment.ofArray(nones), 0, 64, where, PlainDataHost.INSTANCE, limits));
+        assertEquals("maxPickleBytes", over.limitName());
+        MalformedCheckpointException truncated = assertThrows(MalformedCheckpointException.class,
+                () -> Unpickler.loadPrefix(java.lang.foreign.MemorySegment.ofArray(nones), 0, 8, where,
+                        PlainDataHost.INSTANCE, limits));
+        assertTrue(truncated.getMessage().contains("pickle data was truncated"), truncated.getMessage());
+        byte[] unknown = nones.clone();
+        unknown[3] = (byte) 0xFF; // not an opcode, within the bound: malformed, whatever follows
+        assertThrows(MalformedCheckpointException.class, () -> Unpickler.loadPrefix(
+                java.lang.foreign.MemorySegment.ofArray(unknown), 0, 64, where, PlainDataHost.INSTANCE, limits));
+        byte[] fits = nones.clone();
+        fits[1] = '.';
+        assertEquals(2, Unpickler.loadPrefix(java.lang.foreign.MemorySegment.ofArray(fits), 0, 64, where,
+                PlainDataHost.INSTANCE, limits).end());
     }
 }

@@ -24,6 +24,7 @@ import dev.weightsonly.torch.TorchLayout;
 import dev.weightsonly.torch.TorchSize;
 import dev.weightsonly.torch.TorchStorage;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -46,7 +47,8 @@ import java.util.Set;
  * tensors holding more than 1 GiB plus four times the bytes of their storages (stride-0 views can claim
  * terabytes over a few bytes, and a million views can cover one storage) stop it with an
  * {@link IllegalArgumentException} rather than exhausting the stack, the heap or the CPU. A tensor reached
- * twice is hashed once, and a non-contiguous one is hashed in bounded slices, never copied whole.
+ * twice is hashed once, and a non-contiguous one is hashed in bounded blocks ({@link Tensor#blocks(long)}), never
+ * copied whole.
  */
 public final class CanonicalDump {
 
@@ -55,7 +57,7 @@ public final class CanonicalDump {
 
     private static final Object EMPTY_STORAGE = new Object();
     private static final long FREE_HASH_BYTES = 1L << 30;
-    private static final long SLICE_BYTES = 16L << 20;
+    private static final long BLOCK_BYTES = 16L << 20;
 
     private final int maxDepth;
     private final long maxNodes;
@@ -365,60 +367,32 @@ public final class CanonicalDump {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    /** Feeds the logical elements of {@code t} in row-major order, copying at most {@link #SLICE_BYTES} at once. */
+    /** Feeds the logical elements of {@code t} in row-major order, holding at most {@link #BLOCK_BYTES} of copies. */
     private static void update(MessageDigest digest, Tensor t) {
-        if (t.isContiguous() && !t.isConj() && !t.isNeg()) {
-            MemorySegment bytes = t.contiguousBytes();
-            // bool elements are hashed as 0 or 1 (canonical-dump.md), as torch's .to(uint8) gives them: a stored
-            // byte of 2 or 0xff is true, and must not give another hash than a 1 (difffuzz bool_bytes_not_0_or_1.pt)
-            boolean bool = t.dtype() == DType.BOOL;
-            if (bytes.isNative() && !bool) {
-                long chunk = 1L << 26;
-                for (long at = 0; at < bytes.byteSize(); at += chunk) {
-                    digest.update(bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer());
-                }
-            } else {
-                // A heap segment over a long[] or float[] has no ByteBuffer view: copy through a byte[].
-                byte[] buffer = new byte[(int) Math.min(1 << 20, Math.max(1, bytes.byteSize()))];
-                for (long at = 0; at < bytes.byteSize(); at += buffer.length) {
-                    int n = (int) Math.min(buffer.length, bytes.byteSize() - at);
-                    MemorySegment.copy(bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, at, buffer, 0, n);
-                    if (bool) {
-                        for (int i = 0; i < n; i++) {
-                            buffer[i] = (byte) (buffer[i] != 0 ? 1 : 0);
-                        }
+        // bool elements are hashed as 0 or 1 (canonical-dump.md), as torch's .to(uint8) gives them: a stored byte
+        // of 2 or 0xff is true, and must not give another hash than a 1 (difffuzz bool_bytes_not_0_or_1.pt)
+        boolean bool = t.dtype() == DType.BOOL;
+        byte[] buffer = null;
+        for (Tensor.Block block : t.blocks(BLOCK_BYTES)) {
+            MemorySegment bytes = block.bytes();
+            if (!bool && (bytes.isNative() || bytes.heapBase().orElse(null) instanceof byte[])) {
+                digest.update(bytes.asByteBuffer());
+                continue;
+            }
+            // A heap segment over a long[] or float[] has no ByteBuffer view: copy through a byte[].
+            if (buffer == null) {
+                buffer = new byte[(int) Math.min(1 << 20, bytes.byteSize())];
+            }
+            for (long at = 0; at < bytes.byteSize(); at += buffer.length) {
+                int n = (int) Math.min(buffer.length, bytes.byteSize() - at);
+                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, at, buffer, 0, n);
+                if (bool) {
+                    for (int i = 0; i < n; i++) {
+                        buffer[i] = (byte) (buffer[i] != 0 ? 1 : 0);
                     }
-                    digest.update(buffer, 0, n);
                 }
+                digest.update(buffer, 0, n);
             }
-            return;
         }
-        if (t.byteSize() <= SLICE_BYTES || t.dim() == 0) {
-            update(digest, t.resolveConjAndNeg().contiguous());
-            return;
-        }
-        // Row-major order is the order of consecutive slices along the first dimension.
-        long[] shape = t.shape();
-        long[] strides = t.strides();
-        long rows = shape[0];
-        long rowBytes = t.byteSize() / rows; // byteSize > 0, so rows >= 1
-        long[] restShape = java.util.Arrays.copyOfRange(shape, 1, shape.length);
-        long[] restStrides = java.util.Arrays.copyOfRange(strides, 1, strides.length);
-        if (rowBytes > SLICE_BYTES && t.dim() > 1) {
-            for (long i = 0; i < rows; i++) {
-                update(digest, slice(t, t.storageOffset() + i * strides[0], restShape, restStrides));
-            }
-            return;
-        }
-        long k = Math.max(1, SLICE_BYTES / rowBytes);
-        for (long i = 0; i < rows; i += k) {
-            long[] sliceShape = shape.clone();
-            sliceShape[0] = Math.min(k, rows - i);
-            update(digest, slice(t, t.storageOffset() + i * strides[0], sliceShape, strides));
-        }
-    }
-
-    private static Tensor slice(Tensor t, long offset, long[] shape, long[] strides) {
-        return Tensor.of(t.storage(), t.dtype(), offset, shape, strides).withConj(t.isConj()).withNeg(t.isNeg());
     }
 }

@@ -221,51 +221,16 @@ public final class GlobalScanner {
     /**
      * A zip the strict reader refuses (two records of one name, names equal but for case, a local header that
      * disagrees with the directory, ...) is still one other readers may read: every STORED {@code .pkl} record the
-     * central directory lists is walked, so that its globals are named (PyTorch's own scan names them). Best
-     * effort over bytes already known to be malformed: an entry whose fields do not fit the file is skipped.
+     * central directory lists is walked ({@link ZipArchive#forEachStoredRecordOfAnyArchive}), so that its globals
+     * are named (PyTorch's own scan names them).
      */
-    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort LE_SHORT =
-            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-
     private static void walkPicklesOfARefusedZip(MemorySegment bytes, Collector c) {
-        long size = bytes.byteSize();
-        long eocd = -1;
-        for (long at = size - 22; at >= Math.max(0, size - 22 - 0xFFFF); at--) {
-            if (bytes.get(LE_INT, at) == 0x06054B50) {
-                eocd = at;
-                break;
-            }
-        }
-        if (eocd < 0) {
-            return;
-        }
-        int entries = Short.toUnsignedInt(bytes.get(LE_SHORT, eocd + 10));
-        long at = Integer.toUnsignedLong(bytes.get(LE_INT, eocd + 16));
-        for (int i = 0; i < entries && at + 46 <= size && bytes.get(LE_INT, at) == 0x02014B50; i++) {
-            int method = Short.toUnsignedInt(bytes.get(LE_SHORT, at + 10));
-            long csize = Integer.toUnsignedLong(bytes.get(LE_INT, at + 20));
-            int nameLength = Short.toUnsignedInt(bytes.get(LE_SHORT, at + 28));
-            int skip = nameLength + Short.toUnsignedInt(bytes.get(LE_SHORT, at + 30))
-                    + Short.toUnsignedInt(bytes.get(LE_SHORT, at + 32));
-            long local = Integer.toUnsignedLong(bytes.get(LE_INT, at + 42));
-            if (at + 46 + nameLength > size) {
-                return;
-            }
-            String name = new String(bytes.asSlice(at + 46, nameLength).toArray(ValueLayout.JAVA_BYTE),
-                    java.nio.charset.StandardCharsets.UTF_8);
-            at += 46 + skip;
+        ZipArchive.forEachStoredRecordOfAnyArchive(bytes, (name, record) -> {
             String folded = ZipArchive.fold(name);
-            if (method != 0 || !(folded.endsWith(".pkl") || folded.endsWith("_pkl")) || local + 30 > size
-                    || bytes.get(LE_INT, local) != 0x04034B50) {
-                continue;
+            if (folded.endsWith(".pkl") || folded.endsWith("_pkl")) {
+                walkPickles(record, 0, name + " (in an archive a load refuses)", false, c);
             }
-            long data = local + 30 + Short.toUnsignedInt(bytes.get(LE_SHORT, local + 26))
-                    + Short.toUnsignedInt(bytes.get(LE_SHORT, local + 28));
-            if (data <= size && csize <= size - data) {
-                walkPickles(bytes.asSlice(data, csize), 0, name + " (in an archive a load refuses)", false, c);
-            }
-        }
+        });
     }
 
     /**

@@ -4,7 +4,6 @@ import dev.weightsonly.internal.dump.JsonText;
 import dev.weightsonly.internal.safetensors.SafetensorsDType;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
 import dev.weightsonly.internal.writer.AtomicFile;
-import dev.weightsonly.internal.writer.TensorBytes;
 import dev.weightsonly.internal.writer.TorchZipWriter;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
@@ -21,7 +20,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +34,7 @@ import java.util.Objects;
  *
  * <p>Safetensors has no strides, views or lazy bits: a non-contiguous view is written as its elements in
  * row-major order, and a view with the conjugate or negative bit as its logical values. Each tensor is
- * streamed in blocks of a few megabytes ({@link TensorBytes}), straight from its storage when it is
+ * streamed in blocks of a few megabytes ({@link Tensor#blocks(long)}), straight from its storage when it is
  * contiguous, so memory does not grow with the file. Tensors whose bytes overlap in one storage are refused
  * unless {@link SharedStorage#COPY_EACH_VIEW} is chosen (see {@link SharedStorage}), as the reference Python
  * tools refuse them.
@@ -44,6 +42,9 @@ import java.util.Objects;
  * <p>Immutable and thread-safe.
  */
 public final class SafetensorsWriter {
+
+    /** The most bytes of a tensor held in memory at once while it is written. */
+    private static final long BLOCK_BYTES = 8L << 20;
 
     private final Map<String, String> metadata;
     private final SharedStorage shared;
@@ -181,8 +182,7 @@ public final class SafetensorsWriter {
         progress.progress(0, plan.dataBytes);
         writeFully(out, ByteBuffer.wrap(plan.header));
         for (Item i : plan.items) {
-            for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(i.tensor); it.hasNext(); ) {
-                TensorBytes.Block block = it.next();
+            for (Tensor.Block block : i.tensor.blocks(BLOCK_BYTES)) {
                 writeFully(out, TorchZipWriter.buffer(block.bytes()));
                 done += block.bytes().byteSize();
                 progress.progress(done, plan.dataBytes);

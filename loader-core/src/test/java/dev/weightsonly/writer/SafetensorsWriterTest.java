@@ -1,6 +1,5 @@
 package dev.weightsonly.writer;
 
-import dev.weightsonly.internal.writer.TensorBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,7 +19,6 @@ import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.Json;
 import dev.weightsonly.testing.Python;
 import dev.weightsonly.testing.Trees;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -32,7 +30,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,11 +52,7 @@ class SafetensorsWriterTest {
 
     /** A tensor's logical bytes: row-major, conjugate and negative bits applied. */
     static byte[] logical(Tensor t) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(t); it.hasNext(); ) {
-            out.writeBytes(it.next().bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
-        }
-        return out.toByteArray();
+        return t.resolveConjAndNeg().toByteArray();
     }
 
     static String sha256(byte[] bytes) {
@@ -336,34 +329,5 @@ class SafetensorsWriterTest {
             checked++;
         }
         assertEquals(written.size(), checked);
-    }
-
-    // ---- blocks -----------------------------------------------------------------------------------------
-
-    @Test
-    void blocksCoverTheTensorInOrderWhateverTheStrides() {
-        Random random = new Random(5);
-        for (int i = 0; i < 200; i++) {
-            DType dtype = Trees.LEGACY.get(random.nextInt(Trees.LEGACY.size()));
-            long[] shape = Trees.shape(random, true);
-            Tensor t = Trees.randomView(random, dtype, shape, "t");
-            Tensor c = Tensor.contiguousView(Trees.storage(random, dtype, Math.max(t.numel(), 1), "c"), dtype, 0, shape);
-            long blockBytes = dtype.elementSize() * (1L + random.nextInt(7));
-            List<Long> starts = new ArrayList<>();
-            List<Long> cStarts = new ArrayList<>();
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(t, blockBytes); it.hasNext(); ) {
-                TensorBytes.Block b = it.next();
-                assertTrue(b.bytes().byteSize() <= Math.max(blockBytes, dtype.elementSize()));
-                assertEquals(all.size() / dtype.elementSize(), b.firstElement());
-                starts.add(b.firstElement());
-                all.writeBytes(b.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
-            }
-            for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(c, blockBytes); it.hasNext(); ) {
-                cStarts.add(it.next().firstElement());
-            }
-            assertArrayEquals(t.toByteArray(), all.toByteArray(), t.toString());
-            assertEquals(starts, cStarts, "blocks depend on the shape only");
-        }
     }
 }

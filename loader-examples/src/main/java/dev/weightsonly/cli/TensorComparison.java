@@ -1,18 +1,20 @@
 package dev.weightsonly.cli;
 
 import dev.weightsonly.tensors.DType;
+import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import java.math.BigInteger;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.function.BiConsumer;
 
 /**
  * Compares the values of two tensors of the same dtype and shape, element by element in row-major order, for
  * {@code weightsonly diff}.
  *
- * <p>The tensors are walked in chunks of at most {@link #CHUNK_ELEMENTS} elements, each a strided sub-view of the
- * mapped checkpoint, so comparing two multi-gigabyte tensors needs two small arrays rather than two huge ones (or
- * more than a Java array can hold). Views are compared by their logical values: strides, offsets and PyTorch's
+ * <p>The tensors are walked in chunks of at most {@link #CHUNK_ELEMENTS} elements ({@link Tensor#blocks(long)}:
+ * slices of the mapped checkpoint where a view is contiguous, one small copy at a time otherwise), so comparing two
+ * multi-gigabyte tensors needs two small arrays rather than two huge ones (or more than a Java array can hold). Views are compared by their logical values: strides, offsets and PyTorch's
  * conjugate and negative bits are honoured, so a transposed copy and its original compare equal element for
  * element.
  *
@@ -143,61 +145,28 @@ final class TensorComparison {
     // Chunking
 
     /**
-     * Calls {@code visitor} with matching sub-views of {@code a} and {@code b} that together cover every element
-     * once, in row-major order, each of at most {@code maxElements} elements. A chunk is a block of consecutive
-     * indices along one dimension {@code d} (the outermost whose inner block fits), at fixed indices of the
-     * dimensions before it; the dimensions after it are whole.
+     * Calls {@code visitor} with matching chunks of {@code a} and {@code b} that together cover every element
+     * once, in row-major order, each of at most {@code maxElements} elements: the tensors' blocks
+     * ({@link Tensor#blocks(long)}, equal in both since the dtypes and shapes are), each seen as a contiguous
+     * one-dimensional tensor of its logical values (no conjugate or negative bit left to apply).
      */
     static void forEachChunk(Tensor a, Tensor b, int maxElements, BiConsumer<Tensor, Tensor> visitor) {
         if (maxElements < 1) {
             throw new IllegalArgumentException("maxElements must be positive: " + maxElements);
         }
-        if (a.numel() == 0) {
-            return;
-        }
-        if (a.numel() <= maxElements) {
-            visitor.accept(a, b);
-            return;
-        }
-        long[] shape = a.shape();
-        int rank = shape.length;
-        int d = rank - 1;
-        long inner = 1;                                   // elements in one index of dimension d
-        while (d > 0 && inner * shape[d] <= maxElements) { // bounded by maxElements, no overflow
-            inner *= shape[d];
-            d--;
-        }
-        long rows = Math.max(1, maxElements / inner);
-        long[] outer = new long[d];                        // odometer over dimensions 0 .. d-1
-        while (true) {
-            for (long start = 0; start < shape[d]; start += rows) {
-                long count = Math.min(rows, shape[d] - start);
-                visitor.accept(block(a, outer, d, start, count), block(b, outer, d, start, count));
-            }
-            int i = d - 1;
-            while (i >= 0 && ++outer[i] == shape[i]) {
-                outer[i] = 0;
-                i--;
-            }
-            if (i < 0) {
-                return;
-            }
+        long blockBytes = (long) maxElements * a.dtype().elementSize();
+        Iterator<Tensor.Block> x = a.blocks(blockBytes).iterator();
+        Iterator<Tensor.Block> y = b.blocks(blockBytes).iterator();
+        while (x.hasNext()) {
+            visitor.accept(values(a, x.next()), values(b, y.next()));
         }
     }
 
-    /** The sub-view at {@code outer} indices, {@code count} indices of dimension {@code d} from {@code start}. */
-    private static Tensor block(Tensor t, long[] outer, int d, long start, long count) {
-        long[] shape = t.shape();
-        long[] strides = t.strides();
-        long offset = t.storageOffset() + start * strides[d];
-        for (int i = 0; i < d; i++) {
-            offset += outer[i] * strides[i];             // stays inside the view, which was validated
-        }
-        long[] subShape = Arrays.copyOfRange(shape, d, shape.length);
-        subShape[0] = count;
-        long[] subStrides = Arrays.copyOfRange(strides, d, strides.length);
-        return Tensor.of(t.storage(), t.dtype(), offset, subShape, subStrides)
-                .withConj(t.isConj()).withNeg(t.isNeg());
+    /** One block of {@code t} as a contiguous tensor of its logical values. */
+    private static Tensor values(Tensor t, Tensor.Block block) {
+        Storage s = t.storage();
+        return Tensor.contiguousView(Storage.of(block.bytes(), s.key(), s.location(), s.maxMaterializedBytes()),
+                t.dtype(), 0, block.bytes().byteSize() / t.dtype().elementSize());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -274,11 +243,9 @@ final class TensorComparison {
             }
         }
 
-        /** Real and imaginary parts, interleaved: the logical values, reinterpreted as the component dtype. */
-        private double[] parts(Tensor t) {
-            Tensor dense = t.resolveConjAndNeg().contiguous();
-            return Tensor.contiguousView(dense.storage(), component, dense.storageOffset() * 2, dense.numel() * 2)
-                    .toDoubleArray();
+        /** Real and imaginary parts, interleaved: a chunk's values, reinterpreted as the component dtype. */
+        private double[] parts(Tensor chunk) {
+            return Tensor.contiguousView(chunk.storage(), component, 0, chunk.numel() * 2).toDoubleArray();
         }
 
         @Override

@@ -2,7 +2,6 @@ package dev.weightsonly.cli;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
-import dev.weightsonly.internal.writer.TensorBytes;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
@@ -29,7 +28,7 @@ import picocli.CommandLine.Parameters;
  * so a NaN payload or the sign of a zero that changed is a difference. {@code diff} is the tool for "how
  * different"; this one answers "identical or not" and shows where not.
  *
- * <p>Both files are mapped and compared block by block ({@link TensorBytes}), so memory does not grow with
+ * <p>Both files are mapped and compared block by block ({@link Tensor#blocks(long)}), so memory does not grow with
  * the files.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
@@ -49,6 +48,8 @@ final class VerifyCommand implements Callable<Integer> {
     static final int DIFFERENT = 1;
     static final int REFUSED = 3;
     static final int SHOWN = 10;
+    /** The most bytes of each tensor compared at once (two blocks are held: one of each file). */
+    private static final long BLOCK_BYTES = 8L << 20;
 
     @Parameters(paramLabel = "FILE", arity = "0..*",
             description = "a torch checkpoint or safetensors file (--manifest: the listed files to check, default all)")
@@ -181,11 +182,11 @@ final class VerifyCommand implements Callable<Integer> {
         int es = x.dtype().elementSize();
         long differing = 0;
         long first = -1;
-        Iterator<TensorBytes.Block> bx = TensorBytes.blocks(r.a());
-        Iterator<TensorBytes.Block> by = TensorBytes.blocks(r.b());
+        Iterator<Tensor.Block> bx = r.a().blocks(BLOCK_BYTES).iterator();
+        Iterator<Tensor.Block> by = r.b().blocks(BLOCK_BYTES).iterator();
         while (bx.hasNext()) {
-            TensorBytes.Block p = bx.next();
-            TensorBytes.Block q = by.next(); // same dtype and shape: the same blocks
+            Tensor.Block p = bx.next();
+            Tensor.Block q = by.next(); // same dtype and shape: the same blocks
             MemorySegment u = p.bytes();
             MemorySegment v = q.bytes();
             long at = u.mismatch(v);
@@ -246,8 +247,7 @@ final class VerifyCommand implements Callable<Integer> {
     /** The logical bytes of element {@code flat} (row-major), for dtypes without a scalar reading. */
     private static byte[] elementBytes(Tensor t, long flat) {
         int es = t.dtype().elementSize();
-        for (Iterator<TensorBytes.Block> it = TensorBytes.blocks(t); it.hasNext(); ) {
-            TensorBytes.Block b = it.next();
+        for (Tensor.Block b : t.blocks(BLOCK_BYTES)) {
             if (flat < b.firstElement() + b.bytes().byteSize() / es) {
                 return b.bytes().asSlice((flat - b.firstElement()) * es, es)
                         .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);

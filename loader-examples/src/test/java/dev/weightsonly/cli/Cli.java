@@ -1,9 +1,9 @@
 package dev.weightsonly.cli;
 
+import dev.weightsonly.testing.SharedFixtures;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 
 /** Runs the tool in-process with captured streams (no terminal, as under Maven). */
 final class Cli {
@@ -22,6 +22,6 @@ final class Cli {
     }
 
     static Path fixture(String name) {
-        return Paths.get("../loader-core/src/test/resources/fixtures", name).toAbsolutePath().normalize();
+        return SharedFixtures.path("fixtures/" + name);
     }
 }

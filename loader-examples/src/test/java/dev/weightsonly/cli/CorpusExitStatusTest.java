@@ -3,6 +3,7 @@ package dev.weightsonly.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weightsonly.testing.SharedFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class CorpusExitStatusTest {
 
     static List<Path> corpus() throws IOException {
         List<Path> files = new ArrayList<>();
-        for (Path dir : List.of(Paths.get("../loader-core/src/test/resources/adversarial"),
+        for (Path dir : List.of(SharedFixtures.path("adversarial"),
                 Paths.get("../../shared/corpus/external"))) {
             Path d = dir.toAbsolutePath().normalize();
             assertTrue(Files.isDirectory(d), "missing corpus " + d);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.testing.SharedFixtures;
 import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.torch.TorchLayout;
 import java.io.IOException;
@@ -45,7 +46,7 @@ class HostileInputTest {
     }
 
     static String adversarial(String name) {
-        return Paths.get("../loader-core/src/test/resources/adversarial", name).toAbsolutePath().normalize().toString();
+        return SharedFixtures.path("adversarial/" + name).toString();
     }
 
     static Cli.Run run(String... args) {

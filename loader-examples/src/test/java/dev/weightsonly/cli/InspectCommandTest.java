@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weightsonly.testing.SharedFixtures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import org.junit.jupiter.api.Test;
 
 class InspectCommandTest {
@@ -24,7 +24,7 @@ class InspectCommandTest {
     }
 
     static Path fixture(String name) {
-        return Paths.get("../loader-core/src/test/resources/fixtures", name).toAbsolutePath().normalize();
+        return SharedFixtures.path("fixtures/" + name);
     }
 
     static Run run(String... args) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weightsonly.testing.SharedFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ class CnnInferenceTest {
     static final Path SAMPLES = Path.of("src/test/resources/inference/cnn_reference.pt").toAbsolutePath();
 
     static Path fixture(String name) {
-        return Path.of("../loader-core/src/test/resources/fixtures", name).toAbsolutePath().normalize();
+        return SharedFixtures.path("fixtures/" + name);
     }
 
     @Test

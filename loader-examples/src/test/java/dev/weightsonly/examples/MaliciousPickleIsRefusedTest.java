@@ -9,6 +9,7 @@ import dev.weightsonly.LoadOptions;
 import dev.weightsonly.SafeGlobals;
 import dev.weightsonly.UnsafeCheckpointException;
 import dev.weightsonly.UnsupportedGlobalException;
+import dev.weightsonly.testing.SharedFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class MaliciousPickleIsRefusedTest {
 
-    private static final Path MALICIOUS = Path.of("../loader-core/src/test/resources/fixtures/malicious");
+    private static final Path MALICIOUS = SharedFixtures.path("fixtures/malicious");
 
     @Test
     void osSystemIsRefusedAndNamed() {

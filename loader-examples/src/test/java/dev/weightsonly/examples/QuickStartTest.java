@@ -2,10 +2,10 @@ package dev.weightsonly.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.weightsonly.testing.SharedFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Paths;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +13,7 @@ class QuickStartTest {
 
     @Test
     void printsEveryTensorAndTheFirstKernelValue() throws Exception {
-        String file = Paths.get("../loader-core/src/test/resources/fixtures/sd_conv_bn.pt").toString();
+        String file = SharedFixtures.path("fixtures/sd_conv_bn.pt").toString();
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         PrintStream original = System.out;
         System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));

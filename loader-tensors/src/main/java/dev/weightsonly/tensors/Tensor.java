@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 
 /**
@@ -15,7 +17,8 @@ import java.util.Objects;
  * ({@link #of}), so element reads can never leave the storage. Reads return torch's <em>logical</em>
  * values: the negative bit negates every value and the conjugate bit negates imaginary parts. The raw
  * byte accessors ({@link #contiguousBytes()}, {@link #toByteArray()}) return the stored bytes, bits not
- * applied; {@link #resolveConjAndNeg()} materialises the logical values.
+ * applied; {@link #resolveConjAndNeg()} materialises the logical values, and {@link #blocks(long)} walks their
+ * bytes in bounded blocks (zero-copy where the view is contiguous).
  *
  * <p>{@code equals} and {@code hashCode} are identity: a view is not a value. Two views with equal
  * geometry over two storages are different tensors, and comparing contents would mean reading
@@ -482,9 +485,22 @@ public final class Tensor {
             return this;
         }
         checkMaterialized("resolveConjAndNeg()", byteSize());
-        MemorySegment bytes = rowMajorCopy();
+        return new Tensor(freshStorage(logicalCopy(0, numel), "resolved copy"), dtype, 0, shape,
+                rowMajorStrides(shape), numel, requiresGrad, false, false);
+    }
+
+    /**
+     * The logical elements {@code [from, to)} in row-major order, in fresh writable memory: the stored bytes
+     * with the negative bit (every value negated) and the conjugate bit (imaginary parts negated) applied.
+     */
+    private MemorySegment logicalCopy(long from, long to) {
+        MemorySegment bytes = Storage.allocate((to - from) * dtype.elementSize());
+        copyRawTo(from, to, bytes);
+        if (!conj && !neg) {
+            return bytes;
+        }
         int es = dtype.elementSize();
-        long end = byteSize();
+        long end = bytes.byteSize();
         if (dtype.kind() == DType.Kind.COMPLEX) {
             DType component = componentType(dtype);
             int half = es / 2;
@@ -501,14 +517,13 @@ public final class Tensor {
                 write(bytes, at, es, negateRaw(dtype, read(bytes, at, es)));
             }
         }
-        return new Tensor(freshStorage(bytes, "resolved copy"), dtype, 0, shape, rowMajorStrides(shape), numel,
-                requiresGrad, false, false);
+        return bytes;
     }
 
     /** The stored elements, row-major, in fresh writable memory. */
     private MemorySegment rowMajorCopy() {
         MemorySegment fresh = Storage.allocate(byteSize());
-        copyRawTo(fresh);
+        copyRawTo(0, numel, fresh);
         return fresh;
     }
 
@@ -519,6 +534,73 @@ public final class Tensor {
     /** Refuses, before any allocation, an operation that would hold {@code bytes} of fresh memory at once. */
     private void checkMaterialized(String operation, long bytes) {
         MaterializationLimitException.check(operation, this, bytes, storage.maxMaterializedBytes());
+    }
+
+    /**
+     * One block of {@link #blocks(long)}: the logical bytes of consecutive elements in row-major order.
+     *
+     * @param firstElement the row-major index of the block's first element
+     * @param bytes        the elements' bytes, little-endian at the dtype's element size, read-only
+     */
+    public record Block(long firstElement, MemorySegment bytes) {
+    }
+
+    /**
+     * The view's logical bytes in row-major order, little-endian at the dtype's element size, in consecutive
+     * blocks of at most {@code maxBlockBytes} (and at least one element): what a format without strides
+     * (safetensors) stores, what a digest of the values reads, and what two tensors with equal values have in
+     * common whatever their strides. The conjugate and negative bits are applied, as
+     * {@link #resolveConjAndNeg()} applies them; every other dtype gives its stored bytes (quantized codes,
+     * packed and bits dtypes).
+     *
+     * <p>Where the view is contiguous and has neither bit, every block is a slice of the storage, not a copy;
+     * otherwise each block is copied into fresh memory when the iterator reaches it, so a tensor of any size is
+     * walked holding one block at a time. Block {@code k} starts at element {@code k * max(1, maxBlockBytes /
+     * elementSize)}: the blocks depend on the element count, the dtype and {@code maxBlockBytes} only, never on
+     * the strides, so two tensors of one dtype and shape can be compared block by block. An empty tensor has no
+     * blocks. Each call of {@link Iterable#iterator()} walks the view afresh.
+     *
+     * <p>The iterator's {@code next()} throws {@link MaterializationLimitException} if a block to copy exceeds
+     * the storage's {@link Storage#maxMaterializedBytes()} or the heap, and {@link IllegalStateException} if
+     * the storage's memory was released (its checkpoint closed).
+     *
+     * @param maxBlockBytes the most bytes a block holds (a block holds one element if an element is larger)
+     * @return the blocks, in order, computed as they are iterated
+     * @throws IllegalArgumentException if {@code maxBlockBytes} is not positive
+     */
+    public Iterable<Block> blocks(long maxBlockBytes) {
+        if (maxBlockBytes < 1) {
+            throw new IllegalArgumentException("maxBlockBytes must be positive, got " + maxBlockBytes);
+        }
+        int es = dtype.elementSize();
+        long perBlock = Math.max(1, maxBlockBytes / es);
+        boolean sliced = contiguous && !conj && !neg;
+        return () -> new Iterator<>() {
+            private long next;
+
+            @Override
+            public boolean hasNext() {
+                return next < numel;
+            }
+
+            @Override
+            public Block next() {
+                if (next >= numel) {
+                    throw new NoSuchElementException();
+                }
+                long from = next;
+                long to = from + Math.min(perBlock, numel - from);
+                MemorySegment bytes;
+                if (sliced) {
+                    bytes = data.asSlice((storageOffset + from) * es, (to - from) * es);
+                } else {
+                    checkMaterialized("blocks()", (to - from) * es);
+                    bytes = logicalCopy(from, to).asReadOnly();
+                }
+                next = to;
+                return new Block(from, bytes);
+            }
+        };
     }
 
     /**
@@ -533,13 +615,14 @@ public final class Tensor {
         checkMaterialized("toByteArray()", byteSize());
         MaterializationLimitException.checkArrayLength("toByteArray()", this, byteSize());
         byte[] out = new byte[(int) byteSize()];
-        copyRawTo(MemorySegment.ofArray(out));
+        copyRawTo(0, numel, MemorySegment.ofArray(out));
         return out;
     }
 
-    private void copyRawTo(MemorySegment dst) {
+    /** Copies the stored elements {@code [from, to)} (row-major indices) to the start of {@code dst}. */
+    private void copyRawTo(long from, long to, MemorySegment dst) {
         int es = dtype.elementSize();
-        forEachRun((first, length, stride, position) -> {
+        forEachRun(from, to, (first, length, stride, position) -> {
             if (stride == 1) {
                 MemorySegment.copy(data, first * es, dst, position * es, length * es);
                 return;
@@ -855,13 +938,20 @@ public final class Tensor {
         void visit(long first, long length, long stride, long position);
     }
 
-    /**
-     * Visits the elements in row-major order, one call per inner run. Size-1 dimensions are dropped
-     * and a dimension whose stride steps exactly over the next inner one is merged into it, so a
-     * contiguous tensor is a single run, and an odometer walks the remaining outer dimensions.
-     */
+    /** Visits every element in row-major order, one call per inner run ({@link #forEachRun(long, long, RunVisitor)}). */
     private void forEachRun(RunVisitor visitor) {
-        if (numel == 0) {
+        forEachRun(0, numel, visitor);
+    }
+
+    /**
+     * Visits the elements {@code [from, to)} of the row-major order (positions counted from {@code from}), one
+     * call per inner run or the part of one inside the range. Size-1 dimensions are dropped and a dimension whose
+     * stride steps exactly over the next inner one is merged into it, so a contiguous tensor is a single run, and
+     * an odometer, set at {@code from} first, walks the remaining outer dimensions. This is the one walk of a
+     * view's elements: the copies, the bulk reads and {@link #blocks(long)} all go through it.
+     */
+    private void forEachRun(long from, long to, RunVisitor visitor) {
+        if (from >= to) {
             return;
         }
         // Coalesced dimensions, innermost first.
@@ -881,17 +971,31 @@ public final class Tensor {
             }
         }
         if (n == 0) {
-            visitor.visit(storageOffset, 1, 1, 0);
+            visitor.visit(storageOffset, 1, 1, 0); // one element: the range is [0, 1)
             return;
         }
         long[] counters = new long[n];
         long first = storageOffset;
+        long rest = from;
+        for (int d = 0; d < n; d++) {
+            counters[d] = rest % sizes[d];
+            rest /= sizes[d];
+            first += counters[d] * steps[d]; // an element of the view: within the storage
+        }
+        long count = to - from;
         long position = 0;
         while (true) {
-            visitor.visit(first, sizes[0], steps[0], position);
-            position += sizes[0];
+            long length = Math.min(sizes[0] - counters[0], count - position);
+            visitor.visit(first, length, steps[0], position);
+            position += length;
+            if (position == count) {
+                return;
+            }
+            // The inner run is done: rewind it, then advance the odometer; rewinding a wrapped digit keeps every
+            // offset within the view.
+            first -= counters[0] * steps[0];
+            counters[0] = 0;
             int d = 1;
-            // Advance the odometer; rewinding a wrapped digit keeps every offset within the view.
             for (; d < n; d++) {
                 if (++counters[d] < sizes[d]) {
                     first += steps[d];
@@ -901,7 +1005,7 @@ public final class Tensor {
                 first -= (sizes[d] - 1) * steps[d];
             }
             if (d == n) {
-                return;
+                return; // past the last element (to <= numel makes this unreachable)
             }
         }
     }

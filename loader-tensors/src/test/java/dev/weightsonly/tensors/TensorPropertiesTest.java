@@ -28,7 +28,7 @@ import net.jqwik.api.constraints.IntRange;
  * with {@link ByteBuffer} and {@link Reference}.
  */
 class TensorPropertiesTest {
-    enum Layout { RANDOM, ROW_MAJOR, PERMUTED }
+    enum Layout { RANDOM, ROW_MAJOR, PERMUTED, EXPANDED }
 
     /** A view's geometry plus what is needed to build a random storage that holds it. */
     record Geometry(long[] shape, long[] strides, long offset, int slack, long seed) {
@@ -37,6 +37,7 @@ class TensorPropertiesTest {
                 case RANDOM -> randomStrides;
                 case ROW_MAJOR -> rowMajor(shape);
                 case PERMUTED -> permutedRowMajor(shape, new Random(seed));
+                case EXPANDED -> expandedRowMajor(shape, new Random(seed));
             };
             return new Geometry(shape, strides, offset, slack, seed);
         }
@@ -95,6 +96,17 @@ class TensorPropertiesTest {
         for (int d = shape.length - 1; d >= 0; d--) {
             strides[d] = step;
             step *= Math.max(shape[d], 1);
+        }
+        return strides;
+    }
+
+    /** Row-major strides with some dimensions repeated (stride 0), as {@code expand} makes them. */
+    static long[] expandedRowMajor(long[] shape, Random random) {
+        long[] strides = rowMajor(shape);
+        for (int d = 0; d < strides.length; d++) {
+            if (random.nextBoolean()) {
+                strides[d] = 0;
+            }
         }
         return strides;
     }

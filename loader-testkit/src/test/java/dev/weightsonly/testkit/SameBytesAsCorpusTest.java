@@ -2,6 +2,7 @@ package dev.weightsonly.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.weightsonly.testing.SharedFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SameBytesAsCorpusTest {
 
-    private static final Path CORPUS = Path.of("..", "loader-core", "src", "test", "resources", "adversarial");
+    private static final Path CORPUS = SharedFixtures.path("adversarial");
 
     static Stream<Arguments> pairs() {
         return Stream.of(

@@ -1,7 +1,6 @@
 package dev.weightsonly.internal.container;
 
 import static dev.weightsonly.internal.container.ZipChecks.u16;
-import static dev.weightsonly.internal.container.ZipChecks.u32;
 
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
@@ -9,6 +8,7 @@ import dev.weightsonly.LoadLimits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,21 +39,10 @@ import java.util.zip.Inflater;
  */
 public final class ZipArchive {
 
-    private static final int LOCAL_HEADER = 0x04034B50;
-    private static final int CENTRAL_HEADER = 0x02014B50;
-    private static final int ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064B50;
-    private static final int ZIP64_LOCATOR = 0x07064B50;
-    private static final int LOCAL_HEADER_BYTES = 30;
-    private static final int CENTRAL_HEADER_BYTES = 46;
-    private static final int ZIP64_LOCATOR_BYTES = 20;
-    private static final int ZIP64_END_BYTES = 56;
-    private static final long U32_MAX = 0xFFFF_FFFFL;
-
-    private static final int STORED = 0;
-    private static final int DEFLATED = 8;
+    private static final int LOCAL_HEADER_BYTES = ZipChecks.LOCAL_HEADER_BYTES;
+    private static final int STORED = ZipChecks.STORED;
 
     private static final ValueLayout.OfInt U32 = ZipChecks.U32;
-    private static final ValueLayout.OfLong U64 = ZipChecks.U64;
 
     /**
      * What the central directory says about one record; {@code index} is its place in the directory, and
@@ -86,15 +75,12 @@ public final class ZipArchive {
 
     /** Whether the bytes start as torch's zip checkpoints do (a local file header at offset 0). */
     public static boolean looksLikeZip(MemorySegment file) {
-        return file.byteSize() >= 4 && file.get(U32, 0) == LOCAL_HEADER;
+        return file.byteSize() >= 4 && file.get(U32, 0) == ZipChecks.LOCAL_HEADER;
     }
 
-    /** Reads the central directory of {@code file}. */
+    /** Reads the central directory of {@code file}, checking it as {@link ZipChecks} says. */
     public static ZipArchive open(MemorySegment file, Location where, LoadLimits limits) throws CheckpointException {
-        Directory directory = Directory.find(file, where);
-        if (directory.entries() == 0) {
-            throw unreadable(where, "Central directory is empty, can't expand corrupt archive.");
-        }
+        ZipChecks.Directory directory = ZipChecks.directory(file, where);
         if (directory.entries() > limits.maxArchiveEntries()) {
             throw where.limit("maxArchiveEntries", limits.maxArchiveEntries(), "more than "
                     + limits.maxArchiveEntries() + " records in the archive");
@@ -109,59 +95,11 @@ public final class ZipArchive {
         long[] minEnds = new long[count];
         String[] fullNames = new String[count];
         for (int i = 0; i < count; i++) {
-            if (end - at < CENTRAL_HEADER_BYTES || file.get(U32, at) != CENTRAL_HEADER) {
-                throw unreadable(where, "central directory entry " + i + " of " + count + " at offset " + at
-                        + " is missing or truncated");
-            }
-            int flags = u16(file, at + 8);
-            int method = u16(file, at + 10);
-            long crc = u32(file, at + 16);
-            long compressed = u32(file, at + 20);
-            long size = u32(file, at + 24);
-            int nameLength = u16(file, at + 28);
-            int extraLength = u16(file, at + 30);
-            int commentLength = u16(file, at + 32);
-            int disk = u16(file, at + 34);
-            long externalAttributes = u32(file, at + 38);
-            long localHeader = u32(file, at + 42);
-            long next = at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
-            if (next > end) {
-                throw unreadable(where, "central directory entry " + i + " at offset " + at
-                        + " reaches past the end of the directory");
-            }
-            String name = ZipChecks.name(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
-            // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
-            if (disk != 0 && disk != 1) {
-                throw unreadable(where, "record '" + name + "' starts on disk " + disk
-                        + ": split (multi-disk) archives are not supported");
-            }
-            // miniz takes a record with the DOS directory attribute for a folder and extracts nothing for it:
-            // torch then reads the uninitialised buffer it allocated instead of the record's bytes.
-            if ((externalAttributes & 0x10) != 0) {
-                throw where.inRecord(name).malformed("the record is marked as a directory (DOS attribute 0x10);"
-                        + " torch would read no bytes for it");
-            }
-            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX) {
-                long[] wide = zip64Extra(file, at + CENTRAL_HEADER_BYTES + nameLength, extraLength, size == U32_MAX,
-                        compressed == U32_MAX, localHeader == U32_MAX, name, where);
-                size = wide[0] >= 0 ? wide[0] : size;
-                compressed = wide[1] >= 0 ? wide[1] : compressed;
-                localHeader = wide[2] >= 0 ? wide[2] : localHeader;
-            }
-            ZipChecks.flagsAndMethod(flags, method, where.inRecord(name));
-            if (method == STORED && size != compressed) {
-                throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
-                        + compressed);
-            }
-            // The header, the name and the stored bytes, at least, lie before the directory.
-            long minEnd = localHeader > directory.offset() ? -1 : localHeader + LOCAL_HEADER_BYTES + nameLength;
-            if (minEnd < 0 || minEnd > directory.offset() || compressed > directory.offset() - minEnd) {
-                throw where.inRecord(name).malformed("record data (local header at offset " + localHeader + ", "
-                        + compressed + " bytes) lies outside the " + directory.offset()
-                        + " bytes before the central directory");
-            }
-            headers[i] = localHeader;
-            minEnds[i] = minEnd + compressed;
+            ZipChecks.CentralEntry e = ZipChecks.centralEntry(file, at, end, i, count, directory.offset(), limits,
+                    where);
+            String name = e.name();
+            headers[i] = e.localHeader();
+            minEnds[i] = e.localHeader() + LOCAL_HEADER_BYTES + e.nameLength() + e.compressed();
             fullNames[i] = name;
             if (root == null) {
                 int slash = name.indexOf('/');
@@ -178,8 +116,8 @@ public final class ZipArchive {
                 throw where.malformed("record '" + name + "' is outside the archive's root folder '" + root + "'");
             }
             String relative = name.substring(root.length());
-            Entry earlier = byName.putIfAbsent(fold(relative), new Entry(flags, method, compressed, size, localHeader,
-                    crc, i, at + CENTRAL_HEADER_BYTES, nameLength));
+            Entry earlier = byName.putIfAbsent(fold(relative), new Entry(e.flags(), e.method(), e.compressed(),
+                    e.size(), e.localHeader(), e.crc(), i, e.nameOffset(), e.nameLength()));
             if (earlier != null) {
                 String other = fullNames[earlier.index()];
                 throw where.malformed(other.equals(name) ? "record '" + name + "' appears twice in the archive"
@@ -187,98 +125,74 @@ public final class ZipArchive {
                                 + " without regard to ASCII case, so it would read one of them for both");
             }
             names.add(relative);
-            at = next;
+            at = e.next();
         }
         if (at != end) {
-            throw unreadable(where, "the central directory holds more than the " + count
+            throw ZipChecks.truncatedOrNotZip(where, "the central directory holds more than the " + count
                     + " entries its end record counts");
         }
         long[] ends = ZipChecks.limits(headers, minEnds, fullNames, directory.offset(), where);
         return new ZipArchive(file, where, limits, root, byName, names, ends);
     }
 
-    /** Where the central directory is and how many entries it holds, from the end record (or its ZIP64 form). */
-    private record Directory(long offset, long size, long entries) {
-
-        static Directory find(MemorySegment file, Location where) throws CheckpointException {
-            long end = ZipChecks.endRecord(file, where);
-            int disk = u16(file, end + 4);
-            int directoryDisk = u16(file, end + 6);
-            long diskEntries = u16(file, end + 8);
-            long entries = u16(file, end + 10);
-            long size = u32(file, end + 12);
-            long offset = u32(file, end + 16);
-            long limit = end;
-            long locator = end - ZIP64_LOCATOR_BYTES;
-            if (locator >= 0 && file.get(U32, locator) == ZIP64_LOCATOR) {
-                long zip64End = file.get(U64, locator + 8);
-                if (zip64End < 0 || zip64End > locator - ZIP64_END_BYTES
-                        || file.get(U32, zip64End) != ZIP64_END_OF_CENTRAL_DIRECTORY) {
-                    throw unreadable(where, "the ZIP64 end of central directory record is not at offset "
-                            + Long.toUnsignedString(zip64End));
-                }
-                if (file.get(U32, locator + 16) != 1) {
-                    // miniz: the locator's total number of disks must be 1
-                    throw unreadable(where, "split (multi-disk) archives are not supported (the ZIP64 locator"
-                            + " counts " + Integer.toUnsignedString(file.get(U32, locator + 16)) + " disks)");
-                }
-                disk = file.get(U32, zip64End + 16);
-                directoryDisk = file.get(U32, zip64End + 20);
-                diskEntries = file.get(U64, zip64End + 24);
-                entries = file.get(U64, zip64End + 32);
-                size = file.get(U64, zip64End + 40);
-                offset = file.get(U64, zip64End + 48);
-                limit = zip64End;
-            }
-            if (disk != 0 || directoryDisk != 0 || diskEntries != entries) {
-                throw unreadable(where, "split (multi-disk) archives are not supported");
-            }
-            if (entries < 0 || size < 0 || offset < 0 || offset > limit || size != limit - offset) {
-                throw unreadable(where, "the central directory (offset " + Long.toUnsignedString(offset) + ", "
-                        + Long.toUnsignedString(size) + " bytes) lies outside the " + limit
-                        + " bytes before the end record");
-            }
-            if (entries > size / CENTRAL_HEADER_BYTES) {
-                throw unreadable(where, "a central directory of " + size + " bytes cannot hold " + entries
-                        + " entries");
-            }
-            return new Directory(offset, size, entries);
-        }
+    /** Receives one record of an archive read without checks ({@link #forEachStoredRecordOfAnyArchive}). */
+    @FunctionalInterface
+    public interface UncheckedRecords {
+        /**
+         * Called once per record, in directory order.
+         *
+         * @param name  the name the central directory gives, decoded as UTF-8 (malformed bytes replaced)
+         * @param bytes the record's stored bytes
+         */
+        void record(String name, MemorySegment bytes);
     }
 
     /**
-     * The ZIP64 values of a directory entry, in the order the format stores them: uncompressed size,
-     * compressed size, local header offset, each present only when its 32-bit field is all ones. Missing
-     * values are -1.
+     * The STORED records the central directory of {@code file} lists, read without any of the checks of
+     * {@link #open}: for the scanner, which names the globals of the pickles in an archive a load refuses (two
+     * records of one name, a local header that disagrees with the directory, ...), since other readers may read
+     * it. Best effort over bytes already known to be malformed: the last end record found is taken, an entry
+     * whose fields do not fit the file is skipped or ends the walk, and nothing is inflated. The records are
+     * handed out one at a time, none kept (an archive may list a million).
+     *
+     * @param file    the archive's bytes
+     * @param records receives each record whose local header is where the directory says and whose bytes lie
+     *                in the file
      */
-    private static long[] zip64Extra(MemorySegment file, long at, int length, boolean wantSize, boolean wantCompressed,
-            boolean wantOffset, String name, Location where) throws CheckpointException {
-        long[] extra = ZipChecks.zip64Field(file, at, length);
-        if (extra == null) {
-            throw unreadable(where, "record '" + name + "' needs a ZIP64 extra field, which is missing");
+    public static void forEachStoredRecordOfAnyArchive(MemorySegment file, UncheckedRecords records) {
+        long size = file.byteSize();
+        long end = -1;
+        for (long at = size - ZipChecks.END_BYTES; at >= Math.max(0, size - ZipChecks.END_BYTES - ZipChecks.MAX_COMMENT);
+                at--) {
+            if (file.get(U32, at) == ZipChecks.END_OF_CENTRAL_DIRECTORY) {
+                end = at;
+                break;
+            }
         }
-        long[] values = {-1, -1, -1};
-        boolean[] wanted = {wantSize, wantCompressed, wantOffset};
-        long field = extra[0];
-        for (int i = 0; i < 3; i++) {
-            if (!wanted[i]) {
+        if (end < 0) {
+            return;
+        }
+        int entries = u16(file, end + 10);
+        long at = ZipChecks.u32(file, end + 16);
+        for (int i = 0; i < entries && at + ZipChecks.CENTRAL_HEADER_BYTES <= size
+                && file.get(U32, at) == ZipChecks.CENTRAL_HEADER; i++) {
+            ZipChecks.RawEntry e = ZipChecks.RawEntry.read(file, at);
+            if (e.nameOffset() + e.nameLength() > size) {
+                return;
+            }
+            String name = new String(file.asSlice(e.nameOffset(), e.nameLength()).toArray(ValueLayout.JAVA_BYTE),
+                    StandardCharsets.UTF_8);
+            at = e.next();
+            long header = e.localHeader();
+            if (e.method() != STORED || header + LOCAL_HEADER_BYTES > size
+                    || file.get(U32, header) != ZipChecks.LOCAL_HEADER) {
                 continue;
             }
-            if (extra[0] + extra[1] - field < 8) {
-                throw unreadable(where, "the ZIP64 extra field of '" + name + "' is too short");
+            long data = header + LOCAL_HEADER_BYTES + u16(file, header + 26) + u16(file, header + 28);
+            if (data <= size && e.compressed() <= size - data) {
+                records.record(name, file.asSlice(data, e.compressed()));
             }
-            values[i] = file.get(U64, field);
-            if (values[i] < 0) {
-                throw unreadable(where, "the ZIP64 extra field of '" + name + "' holds a size or offset past 2^63");
-            }
-            field += 8;
         }
-        return values;
-    }
-
-    private static CheckpointException unreadable(Location where, String detail) {
-        return where.malformed("PytorchStreamReader failed reading zip archive: " + detail
-                + " (the file is truncated or not a zip checkpoint)");
     }
 
     /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
@@ -338,23 +252,10 @@ public final class ZipArchive {
         MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
         long offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), directoryName, entry.flags(),
                 entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()], at);
-        long size = entry.size();
-        long compressed = entry.compressedSize();
-        if (offset > file.byteSize() || compressed > file.byteSize() - offset) {
-            throw at.malformed("record data (offset " + offset + ", " + compressed
-                    + " bytes) lies outside the file of " + file.byteSize() + " bytes");
-        }
-        return switch (entry.method()) {
-            case STORED -> {
-                if (size != compressed) {
-                    throw at.malformed("STORED record claims " + size + " bytes but occupies " + compressed);
-                }
-                yield Optional.of(file.asSlice(offset, size));
-            }
-            case DEFLATED -> Optional.of(inflate(file.asSlice(offset, compressed), size, at));
-            default -> throw at.unsupported("compression method " + entry.method()
-                    + " (torch writes STORED records; DEFLATED is read too)");
-        };
+        // The directory checked the method and a STORED record's sizes, the local header that the data lies
+        // before the next record: what is left is reading it.
+        return Optional.of(entry.method() == STORED ? file.asSlice(offset, entry.size())
+                : inflate(file.asSlice(offset, entry.compressedSize()), entry.size(), at));
     }
 
     /**

@@ -13,27 +13,49 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The strict rules {@link ZipArchive} applies on top of reading the directory, each closing a way for two
- * zip readers to see different files in the same bytes: one end record, ending exactly at the end of the
- * file; a directory that holds exactly the entries the end record counts; record names that are plain
- * relative paths (no {@code ..}, {@code \}, leading {@code /}, drive letter, NUL or empty segment, strict
- * UTF-8, within {@link LoadLimits#maxNameBytes()}); no encrypted record and no compression method but
- * STORED and DEFLATED; records inside the file, before the directory, and not overlapping; and a local
- * header that repeats the directory's name, flags, method, CRC and sizes.
+ * The strict rules {@link ZipArchive} applies while reading an archive, each closing a way for two zip readers to
+ * see different files in the same bytes, and each made once, in the order of the structures they read:
+ * <ol>
+ *   <li>the end of central directory record ({@link #endRecord}, {@link #directory}): exactly one, ending at the
+ *       end of the file; a ZIP64 end record where the locator says; one disk; a directory that lies before the end
+ *       record and can hold the entries counted;
+ *   <li>each central directory entry ({@link #centralEntry}): present and inside the directory; a name that is a
+ *       plain relative path ({@link #name}: no {@code ..}, {@code \}, leading {@code /}, drive letter, NUL or
+ *       empty segment, strict UTF-8, within {@link LoadLimits#maxNameBytes()}); a first disk of 0 or 1; not a
+ *       DOS directory; its ZIP64 values where its fields say; no encryption and no method but STORED and
+ *       DEFLATED ({@link #flagsAndMethod}); a STORED record's sizes equal; its header, name and data before
+ *       the directory;
+ *   <li>the records' placement ({@link #limits}): sorted by local header, no two overlap;
+ *   <li>each local header ({@link #localHeader}), when its record is read: it repeats the directory's name,
+ *       flags, method, CRC and sizes (or a data descriptor after the data does), and the record ends before the
+ *       next one starts.
+ * </ol>
+ * The data itself is checked as it is read ({@link ZipArchive}: a DEFLATED record inflates to exactly its
+ * declared size, within the inflation limits). The set of names (one root folder, no name twice, not even in
+ * another ASCII case) is {@link ZipArchive}'s, which builds the lookup.
  */
 final class ZipChecks {
 
     static final int END_OF_CENTRAL_DIRECTORY = 0x06054B50;
     static final int END_BYTES = 22;
     static final int MAX_COMMENT = 0xFFFF;
+    static final int ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064B50;
+    static final int ZIP64_LOCATOR = 0x07064B50;
+    static final int ZIP64_LOCATOR_BYTES = 20;
+    static final int ZIP64_END_BYTES = 56;
+    static final int CENTRAL_HEADER = 0x02014B50;
+    static final int CENTRAL_HEADER_BYTES = 46;
+    static final int LOCAL_HEADER = 0x04034B50;
     static final int LOCAL_HEADER_BYTES = 30;
     static final int DATA_DESCRIPTOR = 0x08074B50;
+    static final int STORED = 0;
+    static final int DEFLATED = 8;
 
     private static final int FLAG_ENCRYPTED = 0x1;
     private static final int FLAG_DATA_DESCRIPTOR = 0x8;
     private static final int FLAG_COMPRESSED_PATCHED_DATA = 0x20;
     private static final int FLAG_STRONG_ENCRYPTION = 0x40;
-    private static final long U32_MAX = 0xFFFF_FFFFL;
+    static final long U32_MAX = 0xFFFF_FFFFL;
 
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -45,6 +67,14 @@ final class ZipChecks {
     private static CheckpointException unreadable(Location where, String detail) {
         return where.malformed("PytorchStreamReader failed reading zip archive: " + detail);
     }
+
+    /** {@link #unreadable}, for the structures whose failure most often means a cut file or not a zip at all. */
+    static CheckpointException truncatedOrNotZip(Location where, String detail) {
+        return unreadable(where, detail + " (the file is truncated or not a zip checkpoint)");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The end of central directory record
 
     /**
      * The offset of the one end of central directory record whose comment ends exactly at the end of the
@@ -87,6 +117,179 @@ final class ZipChecks {
                 + " offset " + last + ", ends at " + end + " of " + size + " bytes ("
                 + (end < size ? (size - end) + " bytes follow the end of central directory record"
                 : "its comment length reaches past the end of the file") + ")");
+    }
+
+    /** Where the central directory is and how many entries it holds, from the end record (or its ZIP64 form). */
+    record Directory(long offset, long size, long entries) {
+    }
+
+    /** The central directory the one end record (and the ZIP64 end record it leads to, if any) describes. */
+    static Directory directory(MemorySegment file, Location where) throws CheckpointException {
+        long end = endRecord(file, where);
+        int disk = u16(file, end + 4);
+        int directoryDisk = u16(file, end + 6);
+        long diskEntries = u16(file, end + 8);
+        long entries = u16(file, end + 10);
+        long size = u32(file, end + 12);
+        long offset = u32(file, end + 16);
+        long limit = end;
+        long locator = end - ZIP64_LOCATOR_BYTES;
+        if (locator >= 0 && file.get(U32, locator) == ZIP64_LOCATOR) {
+            long zip64End = file.get(U64, locator + 8);
+            if (zip64End < 0 || zip64End > locator - ZIP64_END_BYTES
+                    || file.get(U32, zip64End) != ZIP64_END_OF_CENTRAL_DIRECTORY) {
+                throw truncatedOrNotZip(where, "the ZIP64 end of central directory record is not at offset "
+                        + Long.toUnsignedString(zip64End));
+            }
+            if (file.get(U32, locator + 16) != 1) {
+                // miniz: the locator's total number of disks must be 1
+                throw truncatedOrNotZip(where, "split (multi-disk) archives are not supported (the ZIP64 locator"
+                        + " counts " + Integer.toUnsignedString(file.get(U32, locator + 16)) + " disks)");
+            }
+            disk = file.get(U32, zip64End + 16);
+            directoryDisk = file.get(U32, zip64End + 20);
+            diskEntries = file.get(U64, zip64End + 24);
+            entries = file.get(U64, zip64End + 32);
+            size = file.get(U64, zip64End + 40);
+            offset = file.get(U64, zip64End + 48);
+            limit = zip64End;
+        }
+        if (disk != 0 || directoryDisk != 0 || diskEntries != entries) {
+            throw truncatedOrNotZip(where, "split (multi-disk) archives are not supported");
+        }
+        if (entries < 0 || size < 0 || offset < 0 || offset > limit || size != limit - offset) {
+            throw truncatedOrNotZip(where, "the central directory (offset " + Long.toUnsignedString(offset) + ", "
+                    + Long.toUnsignedString(size) + " bytes) lies outside the " + limit
+                    + " bytes before the end record");
+        }
+        if (entries > size / CENTRAL_HEADER_BYTES) {
+            throw truncatedOrNotZip(where, "a central directory of " + size + " bytes cannot hold " + entries
+                    + " entries");
+        }
+        if (entries == 0) {
+            throw truncatedOrNotZip(where, "Central directory is empty, can't expand corrupt archive.");
+        }
+        return new Directory(offset, size, entries);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // A central directory entry
+
+    /**
+     * The fields of the central directory entry at {@code at} as they are stored, nothing checked: the strict
+     * reader checks them ({@link #centralEntry}), the scanner's walk of an archive a load refuses reads them as
+     * they are ({@link ZipArchive#forEachStoredRecordOfAnyArchive}).
+     */
+    record RawEntry(long at, int flags, int method, long crc, long compressed, long size, int nameLength,
+            int extraLength, int commentLength, int disk, long externalAttributes, long localHeader) {
+
+        /** Reads the entry at {@code at}, whose fixed part must lie inside {@code file}. */
+        static RawEntry read(MemorySegment file, long at) {
+            return new RawEntry(at, u16(file, at + 8), u16(file, at + 10), u32(file, at + 16), u32(file, at + 20),
+                    u32(file, at + 24), u16(file, at + 28), u16(file, at + 30), u16(file, at + 32),
+                    u16(file, at + 34), u32(file, at + 38), u32(file, at + 42));
+        }
+
+        long nameOffset() {
+            return at + CENTRAL_HEADER_BYTES;
+        }
+
+        /** Where the next entry starts. */
+        long next() {
+            return at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
+        }
+    }
+
+    /**
+     * A checked central directory entry: its full name, and its sizes and local header offset with the ZIP64
+     * values in place of their 32-bit markers.
+     */
+    record CentralEntry(String name, int flags, int method, long crc, long compressed, long size, long localHeader,
+            long nameOffset, int nameLength, long next) {
+    }
+
+    /**
+     * Reads and checks entry {@code index} of {@code count}, at {@code at} in a directory that ends at
+     * {@code end} and starts at {@code directoryStart}.
+     */
+    static CentralEntry centralEntry(MemorySegment file, long at, long end, int index, int count, long directoryStart,
+            LoadLimits limits, Location where) throws CheckpointException {
+        if (end - at < CENTRAL_HEADER_BYTES || file.get(U32, at) != CENTRAL_HEADER) {
+            throw truncatedOrNotZip(where, "central directory entry " + index + " of " + count + " at offset " + at
+                    + " is missing or truncated");
+        }
+        RawEntry raw = RawEntry.read(file, at);
+        if (raw.next() > end) {
+            throw truncatedOrNotZip(where, "central directory entry " + index + " at offset " + at
+                    + " reaches past the end of the directory");
+        }
+        String name = name(file, raw.nameOffset(), raw.nameLength(), limits, where);
+        // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
+        if (raw.disk() != 0 && raw.disk() != 1) {
+            throw truncatedOrNotZip(where, "record '" + name + "' starts on disk " + raw.disk()
+                    + ": split (multi-disk) archives are not supported");
+        }
+        // miniz takes a record with the DOS directory attribute for a folder and extracts nothing for it:
+        // torch then reads the uninitialised buffer it allocated instead of the record's bytes.
+        if ((raw.externalAttributes() & 0x10) != 0) {
+            throw where.inRecord(name).malformed("the record is marked as a directory (DOS attribute 0x10);"
+                    + " torch would read no bytes for it");
+        }
+        long compressed = raw.compressed();
+        long size = raw.size();
+        long localHeader = raw.localHeader();
+        if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX) {
+            long[] wide = zip64Extra(file, raw.nameOffset() + raw.nameLength(), raw.extraLength(), size == U32_MAX,
+                    compressed == U32_MAX, localHeader == U32_MAX, name, where);
+            size = wide[0] >= 0 ? wide[0] : size;
+            compressed = wide[1] >= 0 ? wide[1] : compressed;
+            localHeader = wide[2] >= 0 ? wide[2] : localHeader;
+        }
+        flagsAndMethod(raw.flags(), raw.method(), where.inRecord(name));
+        if (raw.method() == STORED && size != compressed) {
+            throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
+                    + compressed);
+        }
+        // The header, the name and the stored bytes, at least, lie before the directory.
+        long minEnd = localHeader > directoryStart ? -1 : localHeader + LOCAL_HEADER_BYTES + raw.nameLength();
+        if (minEnd < 0 || minEnd > directoryStart || compressed > directoryStart - minEnd) {
+            throw where.inRecord(name).malformed("record data (local header at offset " + localHeader + ", "
+                    + compressed + " bytes) lies outside the " + directoryStart
+                    + " bytes before the central directory");
+        }
+        return new CentralEntry(name, raw.flags(), raw.method(), raw.crc(), compressed, size, localHeader,
+                raw.nameOffset(), raw.nameLength(), raw.next());
+    }
+
+    /**
+     * The ZIP64 values of a directory entry, in the order the format stores them: uncompressed size,
+     * compressed size, local header offset, each present only when its 32-bit field is all ones. Missing
+     * values are -1.
+     */
+    private static long[] zip64Extra(MemorySegment file, long at, int length, boolean wantSize,
+            boolean wantCompressed, boolean wantOffset, String name, Location where) throws CheckpointException {
+        long[] extra = zip64Field(file, at, length);
+        if (extra == null) {
+            throw truncatedOrNotZip(where, "record '" + name + "' needs a ZIP64 extra field, which is missing");
+        }
+        long[] values = {-1, -1, -1};
+        boolean[] wanted = {wantSize, wantCompressed, wantOffset};
+        long field = extra[0];
+        for (int i = 0; i < 3; i++) {
+            if (!wanted[i]) {
+                continue;
+            }
+            if (extra[0] + extra[1] - field < 8) {
+                throw truncatedOrNotZip(where, "the ZIP64 extra field of '" + name + "' is too short");
+            }
+            values[i] = file.get(U64, field);
+            if (values[i] < 0) {
+                throw truncatedOrNotZip(where, "the ZIP64 extra field of '" + name
+                        + "' holds a size or offset past 2^63");
+            }
+            field += 8;
+        }
+        return values;
     }
 
     /** The name of a directory entry: checked against the limit, strictly decoded, and a plain relative path. */
@@ -194,11 +397,14 @@ final class ZipChecks {
                     + " checkpoints never use", refused,
                     (refused & FLAG_STRONG_ENCRYPTION) != 0 ? "strong encryption" : "compressed patched data"));
         }
-        if (method != 0 && method != 8) {
+        if (method != STORED && method != DEFLATED) {
             throw at.unsupported("compression method " + method + " (torch writes STORED records; DEFLATED is read"
                     + " too)");
         }
     }
+
+    // ---------------------------------------------------------------------------------------------
+    // The records' placement
 
     /**
      * Where each record may end: records sorted by local header offset must not overlap (a zip bomb counts one
@@ -244,6 +450,9 @@ final class ZipChecks {
         return offset == directoryStart ? "the central directory at offset " + offset : "offset " + offset;
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // A local header and its data descriptor
+
     /**
      * Checks a record's local header against its directory entry and returns where its data starts. The
      * name, flags and method must be the directory's; without a data descriptor so must the CRC and sizes
@@ -252,7 +461,7 @@ final class ZipChecks {
      */
     static long localHeader(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
             long compressed, long size, long limit, Location at) throws CheckpointException {
-        if (header > file.byteSize() - LOCAL_HEADER_BYTES || file.get(U32, header) != 0x04034B50) {
+        if (header > file.byteSize() - LOCAL_HEADER_BYTES || file.get(U32, header) != LOCAL_HEADER) {
             throw at.malformed("no local file header at offset " + header + ", where the central directory puts it");
         }
         int localFlags = u16(file, header + 6);
@@ -322,7 +531,10 @@ final class ZipChecks {
                 + " and sizes, or reaches past offset " + limit);
     }
 
-    /** Uncompressed and compressed size from a ZIP64 extra field, or null if there is none. */
+    // ---------------------------------------------------------------------------------------------
+    // Fields shared by the structures
+
+    /** Uncompressed and compressed size from a local header's ZIP64 extra field, or null if there is none. */
     private static long[] zip64(MemorySegment file, long at, int length) {
         long[] field = zip64Field(file, at, length);
         if (field == null || field[1] < 16) {

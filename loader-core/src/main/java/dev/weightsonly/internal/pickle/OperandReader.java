@@ -13,11 +13,23 @@ import java.nio.ByteOrder;
 public final class OperandReader {
 
     /** An operand that cannot be read: the data ends inside it, or a length is out of range. */
-    public static final class Malformed extends Exception {
+    public static class Malformed extends Exception {
         private static final long serialVersionUID = 1L;
 
         public Malformed(String message) {
             super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The data ends inside an operand, or before a text operand's newline: a truncated pickle, or one that runs
+     * past the bound a reader set ({@link Unpickler#loadPrefix}).
+     */
+    public static final class Truncated extends Malformed {
+        private static final long serialVersionUID = 1L;
+
+        Truncated(String message) {
+            super(message);
         }
     }
 
@@ -65,7 +77,7 @@ public final class OperandReader {
     /** Reserves {@code n} operand bytes and returns where they start. */
     public long take(long n) throws Malformed {
         if (n < 0 || end - pos < n) {
-            throw new Malformed("pickle data was truncated: opcode needs " + n + " more bytes, " + (end - pos)
+            throw new Truncated("pickle data was truncated: opcode needs " + n + " more bytes, " + (end - pos)
                     + " remain");
         }
         long at = pos;
@@ -142,7 +154,7 @@ public final class OperandReader {
     public byte[] line(long max, String what) throws Malformed {
         long n = lineLength(max);
         if (n == NO_NEWLINE) {
-            throw new Malformed("pickle data was truncated: a text operand has no ending newline");
+            throw new Truncated("pickle data was truncated: a text operand has no ending newline");
         }
         if (n == TOO_LONG) {
             throw new Malformed(what + " longer than " + max + " bytes");

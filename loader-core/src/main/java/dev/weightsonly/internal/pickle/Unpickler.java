@@ -2,6 +2,7 @@ package dev.weightsonly.internal.pickle;
 
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.LimitExceededException;
 import dev.weightsonly.LoadLimits;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyDict;
@@ -48,6 +49,8 @@ public final class Unpickler {
 
     private final MemorySegment data;
     private final long start;
+    // The pickle's bytes were cut at maxPickleBytes (loadPrefix): running out of them exceeds that limit.
+    private final boolean cutAtLimit;
     private final Location where;
     private final UnpicklerHost host;
     private final LoadLimits limits;
@@ -74,9 +77,11 @@ public final class Unpickler {
     // 2^60 steps to compare with an equal copy).
     private final HashMap<Object, Object> canonical = new HashMap<>();
 
-    private Unpickler(MemorySegment data, long start, long end, Location where, UnpicklerHost host, LoadLimits limits) {
+    private Unpickler(MemorySegment data, long start, long end, boolean cutAtLimit, Location where,
+            UnpicklerHost host, LoadLimits limits) {
         this.data = data;
         this.start = start;
+        this.cutAtLimit = cutAtLimit;
         this.where = where;
         this.host = host;
         this.limits = limits;
@@ -97,8 +102,40 @@ public final class Unpickler {
         if (end - start > limits.maxPickleBytes()) {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
         }
+        return run(data, start, end, false, where, host, limits);
+    }
+
+    /**
+     * Runs the pickle that starts at {@code start} and ends at its STOP anywhere before {@code end}, where other
+     * bytes follow it (the legacy stream's pickles, then its storages), so the bytes left are no bound on the
+     * pickle: at most {@link LoadLimits#maxPickleBytes()} of them are read, and a pickle still running at that
+     * bound exceeds the limit rather than being truncated.
+     *
+     * @param data   the bytes the pickle is in
+     * @param start  where the pickle starts
+     * @param end    where the bytes that may hold it end
+     * @param where  the source and record, for messages (offsets are added per opcode)
+     * @param host   what the pickle's globals, persistent ids and BUILDs are asked of
+     * @param limits the bounds of the load
+     * @return the value the pickle built and the offset just past its STOP
+     * @throws LimitExceededException if the pickle runs past {@code maxPickleBytes}, or exceeds another limit
+     * @throws CheckpointException if the pickle is refused as {@link #load} refuses one
+     * @throws IllegalArgumentException if {@code [start, end)} is not a range of {@code data}
+     */
+    public static Result loadPrefix(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits) throws CheckpointException {
+        if (start < 0 || end > data.byteSize() || start > end) {
+            throw new IllegalArgumentException("pickle range [" + start + ", " + end + ") outside the data");
+        }
+        long max = limits.maxPickleBytes();
+        return end - start <= max ? run(data, start, end, false, where, host, limits)
+                : run(data, start, start + max, true, where, host, limits);
+    }
+
+    private static Result run(MemorySegment data, long start, long end, boolean cutAtLimit, Location where,
+            UnpicklerHost host, LoadLimits limits) throws CheckpointException {
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, where, host, limits).run();
+            return new Unpickler(data, start, end, cutAtLimit, where, host, limits).run();
         }
     }
 
@@ -106,7 +143,7 @@ public final class Unpickler {
         try {
             return dispatch();
         } catch (OperandReader.Malformed e) {
-            throw malformed(e.getMessage());
+            throw failed(e);
         }
     }
 
@@ -116,7 +153,7 @@ public final class Unpickler {
             opStart = in.position();
             int code = in.nextByte();
             if (code < 0) {
-                throw malformed("pickle data was truncated: it ended before STOP");
+                throw truncated("pickle data was truncated: it ended before STOP");
             }
             Opcode op = Opcode.of(code);
             if (op == null) {
@@ -214,6 +251,18 @@ public final class Unpickler {
         return where.atOffset(offset()).malformed(detail);
     }
 
+    /** The pickle's bytes ran out: malformed, or past {@code maxPickleBytes} where the bytes were cut there. */
+    private CheckpointException truncated(String detail) {
+        long max = limits.maxPickleBytes();
+        return cutAtLimit ? where.limit("maxPickleBytes", max, "pickle of more than " + max + " bytes")
+                : malformed(detail);
+    }
+
+    /** What an operand the reader could not read makes of the load. */
+    private CheckpointException failed(OperandReader.Malformed e) {
+        return e instanceof OperandReader.Truncated ? truncated(e.getMessage()) : malformed(e.getMessage());
+    }
+
     private CallSite site() {
         return new CallSite(where.atOffset(offset()), null, limits);
     }
@@ -223,7 +272,7 @@ public final class Unpickler {
         try {
             return in.take(n);
         } catch (OperandReader.Malformed e) {
-            throw malformed(e.getMessage());
+            throw failed(e);
         }
     }
 
@@ -247,7 +296,7 @@ public final class Unpickler {
             return in.line(n);
         }
         if (n == OperandReader.NO_NEWLINE) {
-            throw malformed("pickle data was truncated: a text operand has no ending newline");
+            throw truncated("pickle data was truncated: a text operand has no ending newline");
         }
         if (limitName == null) {
             throw malformed("text operand longer than " + max + " bytes");
