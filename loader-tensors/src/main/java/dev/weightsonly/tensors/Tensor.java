@@ -85,6 +85,13 @@ public final class Tensor {
      * {@code storageOffset + Σ (size_i - 1) * stride_i} must lie inside the storage. Stride 0 is legal
      * (expanded tensors); an empty view needs no capacity, whatever its offset. The arrays are copied.
      *
+     * @param storage the storage to view; shared, not copied
+     * @param dtype the element type, whose {@link DType#elementSize()} is the unit of offset and strides
+     * @param storageOffset the index of the first element in the storage, in elements
+     * @param shape the size of each dimension; an empty array makes a scalar (one element)
+     * @param strides the step between neighbours along each dimension, in elements
+     * @return the validated view, with {@code requires_grad}, conjugate and negative bits clear
+     * @throws NullPointerException if any argument is null
      * @throws InvalidViewException if the claimed geometry does not fit, saying what was claimed and
      *     what was found
      */
@@ -101,6 +108,11 @@ public final class Tensor {
      * A row-major (C-contiguous) view of {@code shape} starting at {@code storageOffset}, with torch's
      * contiguous strides (a size-0 dimension counts as 1 when computing outer strides).
      *
+     * @param storage the storage to view; shared, not copied
+     * @param dtype the element type
+     * @param storageOffset the index of the first element in the storage, in elements
+     * @param shape the size of each dimension; none makes a scalar
+     * @return the validated view
      * @throws InvalidViewException as {@link #view}
      */
     public static Tensor contiguousView(Storage storage, DType dtype, long storageOffset, long... shape) {
@@ -213,7 +225,13 @@ public final class Tensor {
     // ---------------------------------------------------------------------------------------------
     // Flags
 
-    /** This view with {@code requires_grad} set as given (stored only; nothing here computes gradients). */
+    /**
+     * This view with {@code requires_grad} set as given (stored only; nothing here computes gradients), so that
+     * a round trip through a writer keeps the flag torch saved.
+     *
+     * @param requiresGrad the flag to record
+     * @return this tensor if the flag already has that value, else a view that differs only in the flag
+     */
     public Tensor withRequiresGrad(boolean requiresGrad) {
         return requiresGrad == this.requiresGrad ? this
                 : new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, quantizer);
@@ -222,6 +240,8 @@ public final class Tensor {
     /**
      * This view with torch's conjugate bit set as given: reads then negate imaginary parts.
      *
+     * @param conj whether the view reads as the complex conjugate of its stored values
+     * @return this tensor if the bit already has that value, else a view that differs only in the bit
      * @throws IllegalArgumentException when setting the bit on a non-complex dtype
      */
     public Tensor withConj(boolean conj) {
@@ -236,6 +256,8 @@ public final class Tensor {
      * This view with torch's negative bit set as given: reads then negate every value (integers wrap,
      * as torch's negation does).
      *
+     * @param neg whether the view reads as the negation of its stored values
+     * @return this tensor if the bit already has that value, else a view that differs only in the bit
      * @throws IllegalArgumentException when setting the bit on a dtype without a negation: bool, bits,
      *     quantized, packed and placeholder dtypes, and the unsigned float8_e8m0fnu
      */
@@ -250,6 +272,9 @@ public final class Tensor {
     /**
      * This view of a quantized dtype with its quantizer, which says how its integers map to real values.
      *
+     * @param quantizer the scale and zero point (per tensor or per channel) to dequantize with
+     * @return a view that differs from this one only in its quantizer
+     * @throws NullPointerException if {@code quantizer} is null
      * @throws IllegalArgumentException if the dtype is not quantized, or a per-channel quantizer's axis is
      *     outside the shape or its scales and zero points do not have one entry per index along it
      */
@@ -278,7 +303,11 @@ public final class Tensor {
         return new Tensor(storage, dtype, storageOffset, shape, strides, numel, requiresGrad, conj, neg, quantizer);
     }
 
-    /** The quantizer of a quantized tensor; empty for every other tensor. */
+    /**
+     * How this tensor's integer codes map to real values, for callers that dequantize themselves.
+     *
+     * @return the quantizer of a quantized tensor; empty for every other tensor
+     */
     public java.util.Optional<Quantizer> quantizer() {
         return java.util.Optional.ofNullable(quantizer);
     }
@@ -290,6 +319,7 @@ public final class Tensor {
      * {@code ((float) q - zero_point) * scale} all in float, the parameters rounded to float as ATen's
      * quantizer stores them). The two kernels round differently, and matching torch means following each.
      *
+     * @return a contiguous float32 tensor of this shape in a fresh storage, flags cleared
      * @throws IllegalStateException if this tensor has no quantizer or is packed, or after the storage's
      *     memory was released (its checkpoint closed)
      * @throws MaterializationLimitException if the codes, parameters and result held at once (12 bytes per
@@ -358,72 +388,137 @@ public final class Tensor {
     // ---------------------------------------------------------------------------------------------
     // Accessors
 
-    /** The storage viewed; shared with every other view of it. */
+    /**
+     * The storage viewed, shared with every other view of it: two tensors that shared memory in torch return the
+     * same instance.
+     *
+     * @return the storage; never null
+     */
     public Storage storage() {
         return storage;
     }
 
-    /** The element type. */
+    /**
+     * The element type, which decides how the bytes read and which getters apply.
+     *
+     * @return the dtype; never null
+     */
     public DType dtype() {
         return dtype;
     }
 
-    /** The sizes of each dimension (a copy). */
+    /**
+     * The size of each dimension, as torch's {@code shape}.
+     *
+     * @return a fresh copy (changing it changes nothing here); empty for a scalar
+     */
     public long[] shape() {
         return shape.clone();
     }
 
-    /** The strides of each dimension in elements (a copy). */
+    /**
+     * The step between neighbours along each dimension, as torch's {@code stride()}.
+     *
+     * @return a fresh copy, in elements of {@link #dtype()} (not bytes); empty for a scalar
+     */
     public long[] strides() {
         return strides.clone();
     }
 
-    /** The size of dimension {@code dim} (0-based, no negative indexing). */
+    /**
+     * The size of one dimension, as torch's {@code size(dim)} without negative indexing.
+     *
+     * @param dim the dimension, 0-based
+     * @return its size
+     * @throws IndexOutOfBoundsException if {@code dim} is not in {@code 0..dim()-1}
+     */
     public long size(int dim) {
         return shape[Objects.checkIndex(dim, shape.length)];
     }
 
-    /** The stride of dimension {@code dim} in elements (0-based, no negative indexing). */
+    /**
+     * The stride of one dimension, as torch's {@code stride(dim)} without negative indexing.
+     *
+     * @param dim the dimension, 0-based
+     * @return its stride in elements
+     * @throws IndexOutOfBoundsException if {@code dim} is not in {@code 0..dim()-1}
+     */
     public long stride(int dim) {
         return strides[Objects.checkIndex(dim, strides.length)];
     }
 
-    /** The number of dimensions; 0 for a scalar. */
+    /**
+     * The number of dimensions, which is how many indices the element getters take.
+     *
+     * @return the rank; 0 for a scalar
+     */
     public int dim() {
         return shape.length;
     }
 
-    /** The number of elements (1 for a scalar). */
+    /**
+     * The number of elements, as torch's {@code numel()}.
+     *
+     * @return the product of the sizes: 1 for a scalar, 0 if any size is 0
+     */
     public long numel() {
         return numel;
     }
 
-    /** The offset of the first element in the storage, in elements of {@link #dtype()}. */
+    /**
+     * Where the view starts in its storage, as torch's {@code storage_offset()}.
+     *
+     * @return the index of the first element in the storage, in elements of {@link #dtype()} (not bytes)
+     */
     public long storageOffset() {
         return storageOffset;
     }
 
-    /** The saved {@code requires_grad} flag. */
+    /**
+     * The {@code requires_grad} flag torch saved; informational, as nothing here trains.
+     *
+     * @return true if the tensor was saved as requiring gradients (a parameter saved outside a state dict)
+     */
     public boolean requiresGrad() {
         return requiresGrad;
     }
 
-    /** Whether torch's conjugate bit is set. */
+    /**
+     * Whether torch's lazy conjugate bit is set: the element getters and bulk copies apply it, the raw byte
+     * accessors do not.
+     *
+     * @return true if imaginary parts read negated
+     */
     public boolean isConj() {
         return conj;
     }
 
-    /** Whether torch's negative bit is set. */
+    /**
+     * Whether torch's lazy negative bit is set: the element getters and bulk copies apply it, the raw byte
+     * accessors do not.
+     *
+     * @return true if every value reads negated
+     */
     public boolean isNeg() {
         return neg;
     }
 
-    /** {@code numel() * dtype().elementSize()}: the bytes of the logical data (which {@link #view} ensures fits a long). */
+    /**
+     * The size of the view's data if laid out contiguously, which is what {@link #toByteArray()} returns and a
+     * contiguous copy needs.
+     *
+     * @return {@code numel() * dtype().elementSize()} in bytes (which {@link #view} ensures fits a long)
+     */
     public long byteSize() {
         return numel * dtype.elementSize();
     }
 
-    /** Whether the elements lie row-major and gap-free from the offset (torch's {@code is_contiguous()}). */
+    /**
+     * Whether the elements lie row-major and gap-free from the offset (torch's {@code is_contiguous()}), that is
+     * whether {@link #contiguousBytes()} can hand them out without copying.
+     *
+     * @return true for a contiguous view; sizes of 1 are ignored, and an empty view is contiguous
+     */
     public boolean isContiguous() {
         return contiguous;
     }
@@ -435,6 +530,7 @@ public final class Tensor {
      * The view's bytes as a read-only slice of the storage, without copying. These are the stored
      * bytes: the conjugate and negative bits are not applied (see {@link #resolveConjAndNeg()}).
      *
+     * @return {@link #byteSize()} little-endian bytes in row-major order, valid while the storage is
      * @throws IllegalStateException if the view is not contiguous (see {@link #contiguous()})
      */
     public MemorySegment contiguousBytes() {
@@ -447,6 +543,7 @@ public final class Tensor {
     /**
      * This view if contiguous, else a row-major copy into a fresh storage with the same dtype and flags.
      *
+     * @return a contiguous tensor with the same values, this one if no copy is needed
      * @throws MaterializationLimitException if the copy ({@link #byteSize()}) exceeds the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap, checked before copying
      * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
@@ -466,6 +563,7 @@ public final class Tensor {
      * neg; bit-exact sign flips for floating point, wrapping negation for integers) with both bits
      * cleared.
      *
+     * @return a tensor with the same logical values and neither bit set, this one if no copy is needed
      * @throws MaterializationLimitException if the copy exceeds the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap, checked before copying
      * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
@@ -518,6 +616,7 @@ public final class Tensor {
      * The stored bytes of the elements in row-major order of the shape, little-endian,
      * {@link #byteSize()} long. The conjugate and negative bits are not applied.
      *
+     * @return a fresh array the caller owns
      * @throws MaterializationLimitException if {@link #byteSize()} exceeds what a Java array can hold, the
      *     storage's {@link Storage#maxMaterializedBytes()} or the heap
      * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
@@ -577,6 +676,8 @@ public final class Tensor {
      * float8), integers converted (uint64 as unsigned; int64 beyond 2^53 rounds, use
      * {@link #getLong}), bool as 0 or 1, quantized dtypes as their raw integer code.
      *
+     * @param index one 0-based index per dimension (none for a scalar)
+     * @return the value, with the negative bit applied
      * @throws IllegalStateException for complex, bits, packed and placeholder dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
@@ -590,6 +691,8 @@ public final class Tensor {
     /**
      * As {@link #getDouble} but as a float, rounded once from the exact value.
      *
+     * @param index one 0-based index per dimension (none for a scalar)
+     * @return the value, with the negative bit applied
      * @throws IllegalStateException for complex, bits, packed and placeholder dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
@@ -605,6 +708,8 @@ public final class Tensor {
      * {@link DType#isSigned()} (uint64 returns its raw bits), bool as 0 or 1, quantized dtypes as the
      * raw code. For packed, placeholder and bits dtypes it is the whole storage element, unsigned.
      *
+     * @param index one 0-based index per dimension (none for a scalar)
+     * @return the value, with the negative bit applied (integers wrap)
      * @throws IllegalStateException for floating and complex dtypes
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
@@ -618,6 +723,8 @@ public final class Tensor {
     /**
      * The bool at {@code index} (any non-zero byte is {@code true}).
      *
+     * @param index one 0-based index per dimension (none for a scalar)
+     * @return the value
      * @throws IllegalStateException unless the dtype is bool
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
@@ -631,6 +738,8 @@ public final class Tensor {
     /**
      * The real part of the complex value at {@code index} (negated if the negative bit is set).
      *
+     * @param index one 0-based index per dimension (none for a scalar)
+     * @return the real part, widened exactly to a double
      * @throws IllegalStateException unless the dtype is complex
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
@@ -644,6 +753,8 @@ public final class Tensor {
      * The imaginary part of the complex value at {@code index} (negated if exactly one of the
      * negative and conjugate bits is set).
      *
+     * @param index one 0-based index per dimension (none for a scalar)
+     * @return the imaginary part, widened exactly to a double
      * @throws IllegalStateException unless the dtype is complex
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
@@ -686,6 +797,7 @@ public final class Tensor {
      * All logical values as floats in row-major order; integers, bool and quantized codes converted as
      * by {@link #getFloat}.
      *
+     * @return a fresh array of {@link #numel()} floats
      * @throws IllegalStateException if the dtype is not readable as scalars (see {@link #getDouble}), or
      *     after the storage's memory was released (its checkpoint closed)
      * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
@@ -728,6 +840,7 @@ public final class Tensor {
     /**
      * All logical values as doubles in row-major order, converted as by {@link #getDouble}.
      *
+     * @return a fresh array of {@link #numel()} doubles
      * @throws IllegalStateException if the dtype is not readable as scalars, or after the storage's memory
      *     was released (its checkpoint closed)
      * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
@@ -756,6 +869,7 @@ public final class Tensor {
     /**
      * All values as longs in row-major order, as by {@link #getLong}.
      *
+     * @return a fresh array of {@link #numel()} longs
      * @throws IllegalStateException for floating and complex dtypes, or after the storage's memory was
      *     released (its checkpoint closed)
      * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
@@ -785,6 +899,7 @@ public final class Tensor {
      * All values as ints in row-major order, as by {@link #getLong}; only for dtypes whose every value
      * fits an int (int32, qint32 and integer, bool, quantized or bits dtypes of at most 2 bytes).
      *
+     * @return a fresh array of {@link #numel()} ints
      * @throws IllegalStateException for other dtypes, or after the storage's memory was released
      * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
@@ -815,6 +930,7 @@ public final class Tensor {
     /**
      * All bools in row-major order.
      *
+     * @return a fresh array of {@link #numel()} booleans
      * @throws IllegalStateException unless the dtype is bool, or after the storage's memory was released
      * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
