@@ -105,6 +105,12 @@ public final class Checkpoint implements AutoCloseable {
      * plain file names in the index's folder; every tensor the index names must be in the shard it names, and
      * no tensor may be in two shards. Closing the result closes every shard.
      *
+     * @param index the index file; its shards are looked up in the same folder
+     * @param options the options every shard is loaded with ({@link LoadOptions#expectedSha256()} must be unset,
+     *     as one digest cannot name several files)
+     * @return one checkpoint whose root is an ordered dict of every tensor of every shard, and which owns the
+     *     shards
+     * @throws IllegalArgumentException if {@code options} expects a SHA-256 digest
      * @throws MalformedCheckpointException if the index is malformed, a shard's root is not a state dict (a dict
      *     of str keys to tensors; the message names the shard file), a tensor is not where the index says, or
      *     is in two shards
@@ -168,19 +174,40 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** {@link #loadSharded(Path, LoadOptions)} with the default options. */
+    /**
+     * Loads a sharded Hugging Face checkpoint from its index with the default options; see
+     * {@link #loadSharded(Path, LoadOptions)}.
+     *
+     * @param index the index file ({@code pytorch_model.bin.index.json} or {@code model.safetensors.index.json})
+     * @return one checkpoint holding every tensor of every shard
+     * @throws CheckpointException if the index or a shard is refused
+     * @throws IOException if the index or a shard cannot be read
+     */
     public static Checkpoint loadSharded(Path index) throws IOException {
         return loadSharded(index, LoadOptions.defaults());
     }
 
-    /** Loads {@code file} with the default options, mapping it (no tensor bytes copied). */
+    /**
+     * Loads {@code file} with the default options, mapping it (no tensor bytes copied): PyTorch's allowlist of
+     * globals and the default {@link LoadLimits}, as {@code torch.load(file, weights_only=True)}.
+     *
+     * @param file a checkpoint in any format {@link #load(Path, LoadOptions)} reads
+     * @return the open checkpoint; close it to release the mapping
+     * @throws CheckpointException if the file is refused (unsafe, malformed, over a limit or unsupported)
+     * @throws IOException if the file system cannot give the file (missing, a directory, unreadable)
+     */
     public static Checkpoint load(Path file) throws IOException {
         return load(file, LoadOptions.defaults());
     }
 
     /**
-     * Loads {@code file}, mapping it (no tensor bytes copied).
+     * Loads {@code file}, mapping it (no tensor bytes copied). The format is recognised from the bytes: the zip
+     * format of {@code torch.save} (1.6 and later), the legacy stream and tar formats of older torch, a
+     * TorchScript archive's tensors, and safetensors.
      *
+     * @param file the checkpoint file; it should not change while the checkpoint is open, as it is mapped
+     * @param options the globals allowed beyond PyTorch's, the limits, and an expected digest
+     * @return the open checkpoint; close it to release the mapping
      * @throws CheckpointException if the file is refused: {@link UnsafeCheckpointException},
      *     {@link MalformedCheckpointException}, {@link LimitExceededException} or
      *     {@link UnsupportedCheckpointException}, naming the file, the record and the offset
@@ -211,7 +238,16 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. */
+    /**
+     * Loads a checkpoint from a stream with the default options, copying its bytes; see
+     * {@link #load(InputStream, String, LoadOptions)}.
+     *
+     * @param in the stream, read to its end and left open
+     * @param name what error messages and {@link #source()} call the checkpoint
+     * @return the open checkpoint, owning its copy of the bytes
+     * @throws CheckpointException if the bytes are refused
+     * @throws IOException if reading the stream fails
+     */
     public static Checkpoint load(InputStream in, String name) throws IOException {
         return load(in, name, LoadOptions.defaults());
     }
@@ -225,6 +261,13 @@ public final class Checkpoint implements AutoCloseable {
      * parallel over the available cores (fresh memory costs a page fault per page, which is what a copying
      * load spends most of its time on). The mapping is released before this returns; the checkpoint refers
      * only to its own copies. Any other stream is read into memory first, then read there.
+     *
+     * @param in the stream, read to its end and left open
+     * @param name what error messages and {@link #source()} call the checkpoint
+     * @param options the globals allowed beyond PyTorch's, the limits, and an expected digest
+     * @return the open checkpoint, owning its copy of the bytes
+     * @throws CheckpointException if the bytes are refused (unsafe, malformed, over a limit or unsupported)
+     * @throws IOException if reading the stream fails
      */
     public static Checkpoint load(InputStream in, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
@@ -245,7 +288,16 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** Loads a checkpoint held in a byte array (copied, so later changes to the array do not matter). */
+    /**
+     * Loads a checkpoint held in a byte array with the default options; see
+     * {@link #load(byte[], String, LoadOptions)}.
+     *
+     * @param bytes the whole checkpoint file
+     * @param name what error messages and {@link #source()} call the checkpoint
+     * @return the open checkpoint, owning its copy of the storages
+     * @throws CheckpointException if the bytes are refused
+     * @throws IOException declared for symmetry with the other loads; only {@link CheckpointException}s occur
+     */
     public static Checkpoint load(byte[] bytes, String name) throws IOException {
         return load(bytes, name, LoadOptions.defaults());
     }
@@ -253,6 +305,13 @@ public final class Checkpoint implements AutoCloseable {
     /**
      * Loads a checkpoint held in a byte array. The storages are copied (a zip checkpoint's in parallel), so
      * later changes to the array do not matter.
+     *
+     * @param bytes the whole checkpoint file
+     * @param name what error messages and {@link #source()} call the checkpoint
+     * @param options the globals allowed beyond PyTorch's, the limits, and an expected digest
+     * @return the open checkpoint, owning its copy of the storages
+     * @throws CheckpointException if the bytes are refused (unsafe, malformed, over a limit or unsupported)
+     * @throws IOException declared for symmetry with the other loads; only {@link CheckpointException}s occur
      */
     public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
@@ -320,27 +379,52 @@ public final class Checkpoint implements AutoCloseable {
         return new Checkpoint(name, result.root(), arena, false, result, options.limits());
     }
 
-    /** The file or stream name this checkpoint came from. */
+    /**
+     * Where this checkpoint came from, as error messages name it.
+     *
+     * @return the path as given to {@code load}, or the name given with a stream or byte array
+     */
     public String source() {
         return source;
     }
 
-    /** The object {@code torch.load} would return (the unpickled root), in its Java form. */
+    /**
+     * The object {@code torch.load} would return (the unpickled root), in its Java form; for the common shapes,
+     * {@link #stateDict()} and {@link #tensors()} are more direct.
+     *
+     * @return the root value, mapped to Java as the class comment lists (usually a {@code PyDict})
+     */
     public Object root() {
         return root;
     }
 
-    /** True when the storages are slices of the mapped file (loaded from a path). */
+    /**
+     * Whether the tensors read the file itself, which matters if the file may change while the checkpoint is
+     * open.
+     *
+     * @return true when the storages are slices of the mapped file (loaded from a path), false when they are
+     *     copies in memory (loaded from a stream or array)
+     */
     public boolean isMapped() {
         return mapped;
     }
 
-    /** How many tensors the load rebuilt (a tensor saved twice by reference counts once). */
+    /**
+     * How many tensors the load rebuilt, a measure of the checkpoint's size that costs nothing to ask.
+     *
+     * @return the number of tensors (a tensor saved twice by reference counts once); for a sharded load, the
+     *     sum over the shards
+     */
     public int tensorCount() {
         return tensorCount;
     }
 
-    /** How many distinct storages the tensors view. */
+    /**
+     * How many distinct storages the tensors view; fewer than {@link #tensorCount()} when tensors share memory
+     * (tied weights, views saved together).
+     *
+     * @return the number of storages
+     */
     public int storageCount() {
         return storageCount;
     }
@@ -350,6 +434,7 @@ public final class Checkpoint implements AutoCloseable {
      * all tensors, as {@code torch.save(model.state_dict())} writes it. Needs no tensor data, so it works
      * after {@link #close()} too (the tensors are then unreadable).
      *
+     * @return the root's tensors by name, in the dict's order
      * @throws IllegalStateException if the root is something else; the message says what it is and, for
      *                               a training checkpoint, under which key the state dict sits
      */
@@ -361,6 +446,8 @@ public final class Checkpoint implements AutoCloseable {
      * The state dict under {@code path} ({@code stateDict("model")}, {@code stateDict("module", "state_dict")}):
      * each element is a dict key to descend into. There is no guessing: the path must name a state dict.
      *
+     * @param path the dict keys from the root to the state dict; none means the root itself
+     * @return the tensors of the dict at the end of the path, by name, in the dict's order
      * @throws IllegalStateException if a step is not a dict or lacks the key, or the end is not a state dict;
      *     the message says what is there
      */
@@ -423,6 +510,9 @@ public final class Checkpoint implements AutoCloseable {
      * {@code optimizer.state.0.exp_avg}), in depth-first order. Dict keys and list indices form the path.
      * A container reached twice through shared references is listed once, under the first path. Sparse
      * tensors are not dense tensors and are listed by {@link #sparseTensors()} instead, under the same paths.
+     *
+     * @return an unmodifiable map from dotted path to tensor, in depth-first order ({@code "<root>"} if the root
+     *     itself is a tensor)
      */
     public Map<String, Tensor> tensors() {
         return walk(Tensor.class);
@@ -433,6 +523,9 @@ public final class Checkpoint implements AutoCloseable {
      * {@link #tensors()} lists the dense ones: together the two maps hold every tensor of the checkpoint,
      * and no path is in both. A tool that compares or converts tensors must look at both maps, or two
      * checkpoints that differ only in a sparse tensor look the same.
+     *
+     * @return an unmodifiable map from dotted path to sparse tensor, in depth-first order; empty for most
+     *     checkpoints
      */
     public Map<String, SparseTensor> sparseTensors() {
         return walk(SparseTensor.class);
@@ -519,12 +612,19 @@ public final class Checkpoint implements AutoCloseable {
      * A safetensors file's {@code __metadata__} (free-form strings such as {@code {"format": "pt"}}), in
      * header order; empty for torch checkpoints, which have no such header, and for safetensors files
      * without one.
+     *
+     * @return an unmodifiable map of the metadata's keys to values
      */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The limits this checkpoint was loaded with (the dump and walks honour them too). */
+    /**
+     * The limits this checkpoint was loaded with, which the dump and walks over it honour too, and which bound
+     * what one tensor operation may materialise.
+     *
+     * @return the limits of the {@link LoadOptions} the checkpoint was loaded with
+     */
     public LoadLimits limits() {
         return limits;
     }

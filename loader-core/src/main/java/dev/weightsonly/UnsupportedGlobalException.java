@@ -11,6 +11,7 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
 
     private static final long serialVersionUID = 1L;
 
+    /** The refused global; see {@link #globalName()}. */
     private final String globalName;
 
     UnsupportedGlobalException(Location where, String globalName, String detail) {
@@ -18,12 +19,25 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
         this.globalName = globalName;
     }
 
-    /** The refused global, {@code module.QualName}, after the Python 2 name mapping. */
+    /**
+     * The refused global, to allow it ({@link LoadOptions.Builder#allowGlobal(String)}) if the caller trusts it.
+     *
+     * @return {@code module.QualName}, after the Python 2 name mapping ({@code __builtin__} reads as
+     *     {@code builtins})
+     */
     public String globalName() {
         return globalName;
     }
 
-    /** Builds the refusal, with PyTorch's message followed by the remedy. */
+    /**
+     * Builds the refusal of a global outside the allowlist, with PyTorch's message followed by the remedy (or,
+     * for a dangerous global, why it is never allowed).
+     *
+     * @param where the record and pickle offset of the {@code GLOBAL} opcode
+     * @param module the global's module, after the Python 2 name mapping
+     * @param name the global's qualified name inside its module
+     * @return the exception, for the caller to throw
+     */
     public static UnsupportedGlobalException notAllowed(Location where, String module, String name) {
         String full = module + "." + name;
         // torch (2.7+) prints builtins without their module; keep its exact wording.
@@ -39,7 +53,15 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
         return new UnsupportedGlobalException(where, full, detail);
     }
 
-    /** Builds the refusal of a global whose module can never be allowed ({@code sys, os, posix, nt}). */
+    /**
+     * Builds the refusal of a global whose module can never be allowed ({@code sys, os, posix, nt}), in
+     * PyTorch's words.
+     *
+     * @param where the record and pickle offset of the {@code GLOBAL} opcode
+     * @param module the blocked module
+     * @param name the global's qualified name inside its module
+     * @return the exception, for the caller to throw
+     */
     public static UnsupportedGlobalException blocked(Location where, String module, String name) {
         String full = module + "." + name;
         return new UnsupportedGlobalException(where, full, "Weights only load failed. Trying to load unsupported GLOBAL "
