@@ -36,6 +36,12 @@ public final class BatchDump {
     private BatchDump() {
     }
 
+    /**
+     * Reads paths from standard input until its end and prints one JSON line for each (empty lines skipped).
+     *
+     * @param args ignored: the paths come from standard input, so that a driver can keep one JVM busy
+     * @throws IOException if standard input cannot be read (a checkpoint's failure is a line of output instead)
+     */
     public static void main(String[] args) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
