@@ -72,7 +72,16 @@ public final class CanonicalDump {
         this.maxChars = maxChars;
     }
 
-    /** The dump of {@code root} as compact JSON text, of at most {@link #DEFAULT_MAX_CHARS} characters. */
+    /**
+     * The dump of {@code root} as compact JSON text, of at most {@link #DEFAULT_MAX_CHARS} characters.
+     *
+     * @param root a loaded value tree, usually {@code checkpoint.root()}
+     * @param maxDepth the deepest nesting walked, usually {@code checkpoint.limits().maxNestingDepth()}
+     * @param maxNodes the most values written out, shared ones counted each time they are reached
+     * @return one JSON object, {@code {"root": ...}}, as docs/canonical-dump.md describes it
+     * @throws IllegalArgumentException if a bound is exceeded (see the class comment)
+     * @throws IllegalStateException if a tensor's checkpoint was closed (its bytes are hashed)
+     */
     public static String toJson(Object root, int maxDepth, long maxNodes) {
         return toJson(root, maxDepth, maxNodes, DEFAULT_MAX_CHARS);
     }
@@ -80,7 +89,13 @@ public final class CanonicalDump {
     /**
      * The dump of {@code root} as compact JSON text.
      *
+     * @param root a loaded value tree, usually {@code checkpoint.root()}
+     * @param maxDepth the deepest nesting walked, usually {@code checkpoint.limits().maxNestingDepth()}
+     * @param maxNodes the most values written out, shared ones counted each time they are reached
+     * @param maxChars the longest output, in characters
+     * @return one JSON object, {@code {"root": ...}}, as docs/canonical-dump.md describes it
      * @throws IllegalArgumentException if a bound is exceeded (see the class comment)
+     * @throws IllegalStateException if a tensor's checkpoint was closed (its bytes are hashed)
      */
     public static String toJson(Object root, int maxDepth, long maxNodes, long maxChars) {
         return DeepStack.call(maxDepth, () -> {

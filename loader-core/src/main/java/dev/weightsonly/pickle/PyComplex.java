@@ -1,6 +1,11 @@
 package dev.weightsonly.pickle;
 
-/** A Python {@code complex} scalar. */
+/**
+ * A Python {@code complex} scalar (a complex tensor's elements are read through the tensor instead).
+ *
+ * @param real the real part
+ * @param imag the imaginary part
+ */
 public record PyComplex(double real, double imag) {
 
     @Override

@@ -25,8 +25,11 @@ public final class PyDict extends AbstractMap<Object, Object> {
 
     /** Which Python type this dict was. */
     public enum Kind {
+        /** A plain {@code dict}. */
         DICT("dict"),
+        /** A {@code collections.OrderedDict}, which is what {@code state_dict()} returns. */
         ORDERED_DICT("collections.OrderedDict"),
+        /** A {@code collections.Counter}, a dict of counts. */
         COUNTER("collections.Counter");
 
         private final String pythonName;
@@ -35,6 +38,11 @@ public final class PyDict extends AbstractMap<Object, Object> {
             this.pythonName = pythonName;
         }
 
+        /**
+         * The Python type's name, as messages and the canonical dump print it.
+         *
+         * @return {@code dict}, {@code collections.OrderedDict} or {@code collections.Counter}
+         */
         public String pythonName() {
             return pythonName;
         }
@@ -58,6 +66,10 @@ public final class PyDict extends AbstractMap<Object, Object> {
      * A builder of a dict of the given kind, for code that makes Python values rather than loading them (a
      * safetensors file's tensors, a state dict to save). Dicts stay read-only for their users: the builder is
      * the only way to fill one, and each {@link Builder#build()} returns a new dict that nothing else can change.
+     *
+     * @param kind which Python type the dict is
+     * @return an empty builder
+     * @throws NullPointerException if {@code kind} is null
      */
     public static Builder builder(Kind kind) {
         return new Builder(java.util.Objects.requireNonNull(kind, "kind"));
@@ -77,6 +89,9 @@ public final class PyDict extends AbstractMap<Object, Object> {
          * Sets {@code key} to {@code value}, as {@code d[key] = value} does: a new key goes last, an existing
          * key (by Python's equality: {@code 1.0} is the key {@code 1}) keeps its place and takes the new value.
          *
+         * @param key the key, a hashable Python value in its Java form
+         * @param value the value; Python's None is {@link PyNone#NONE}
+         * @return this builder
          * @throws IllegalArgumentException if the key is null or could not be a Python dict key (a list,
          *     dict, set or bytearray, at any depth of a tuple)
          * @throws NullPointerException if the value is null (Python's None is {@link PyNone#NONE})
@@ -89,7 +104,11 @@ public final class PyDict extends AbstractMap<Object, Object> {
             return this;
         }
 
-        /** A new read-only dict holding the entries put so far. */
+        /**
+         * Builds a dict of the entries put so far; the builder can go on and build others.
+         *
+         * @return a new read-only dict
+         */
         public PyDict build() {
             PyDict dict = new PyDict(kind);
             dict.entries.putAll(entries.entries);
@@ -133,11 +152,21 @@ public final class PyDict extends AbstractMap<Object, Object> {
         attributes.put(name, value);
     }
 
+    /**
+     * Which Python type this dict was, so that a writer can save it back as the same type.
+     *
+     * @return the kind
+     */
     public Kind kind() {
         return kind;
     }
 
-    /** Attributes set on the object by BUILD (for example {@code _metadata}); empty for most dicts. */
+    /**
+     * Attributes set on the object by BUILD (for example a state dict's {@code _metadata}, the per-module
+     * versions {@code load_state_dict} passes to each module).
+     *
+     * @return an unmodifiable map of attribute names to values; empty for most dicts
+     */
     public Map<String, Object> attributes() {
         return attributes == null ? Map.of() : Collections.unmodifiableMap(attributes);
     }

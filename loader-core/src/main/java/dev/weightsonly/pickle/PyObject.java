@@ -24,16 +24,32 @@ public final class PyObject {
         this.state = state;
     }
 
-    /** The Python qualified name, {@code module.QualName}. */
+    /**
+     * Which allowed global made this object, to tell records of different classes apart.
+     *
+     * @return the Python qualified name, {@code module.QualName}
+     */
     public String className() {
         return className;
     }
 
+    /**
+     * The arguments the pickle passed when making the object (NEWOBJ's {@code cls.__new__} arguments, or
+     * REDUCE's call arguments).
+     *
+     * @return the arguments; the empty tuple when there were none
+     */
     public PyTuple args() {
         return args;
     }
 
-    /** What BUILD set: usually a {@link PyDict} of attributes, or a 2-tuple (dict, slots). */
+    /**
+     * The state BUILD gave the object, which is where its fields are ({@code __dict__} or
+     * {@code __getstate__()} of the saved object).
+     *
+     * @return usually a {@link PyDict} of attributes, or a 2-tuple (dict, slots); {@link PyNone#NONE} when the
+     *     pickle gave none
+     */
     public Object state() {
         return state;
     }

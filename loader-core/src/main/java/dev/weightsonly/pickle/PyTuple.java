@@ -30,7 +30,12 @@ public final class PyTuple {
         this.hashable = hashable;
     }
 
-    /** A tuple of the given values (copied). */
+    /**
+     * A tuple of the given values, for building values to save.
+     *
+     * @param items the items in their Java forms; the array is copied
+     * @return the tuple; the shared empty tuple for no items
+     */
     public static PyTuple of(Object... items) {
         return from(items.clone());
     }
@@ -53,15 +58,31 @@ public final class PyTuple {
         return new PyTuple(items, depth, hashable);
     }
 
+    /**
+     * The number of items, Python's {@code len(t)}.
+     *
+     * @return the length
+     */
     public int size() {
         return items.length;
     }
 
+    /**
+     * One item, Python's {@code t[index]} without negative indexing.
+     *
+     * @param index the position, 0-based
+     * @return the item in its Java form
+     * @throws ArrayIndexOutOfBoundsException if {@code index} is not in {@code 0..size()-1}
+     */
     public Object get(int index) {
         return items[index];
     }
 
-    /** The items, as an unmodifiable list. */
+    /**
+     * The items, to iterate or stream them.
+     *
+     * @return an unmodifiable list view of the items, in order
+     */
     public List<Object> items() {
         return Collections.unmodifiableList(Arrays.asList(items));
     }
@@ -69,6 +90,8 @@ public final class PyTuple {
     /**
      * How many tuples deep this tuple nests (1 for a tuple of scalars). Frozensets count as a level too:
      * hashing and comparing descend through both.
+     *
+     * @return the nesting depth, at least 1
      */
     public int depth() {
         return depth;
@@ -83,7 +106,11 @@ public final class PyTuple {
         };
     }
 
-    /** Whether Python could hash it: false if it holds a list, dict, set or bytearray at any depth. */
+    /**
+     * Whether Python could hash the tuple, and so use it as a dict key or set item.
+     *
+     * @return false if it holds a list, dict, set or bytearray at any depth, true otherwise
+     */
     public boolean isHashable() {
         return hashable;
     }

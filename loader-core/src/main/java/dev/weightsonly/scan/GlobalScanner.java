@@ -73,7 +73,15 @@ public final class GlobalScanner {
         void load(LoadOptions options) throws IOException;
     }
 
-    /** Scans {@code file}; {@code userAllowed} says which names the caller allows beyond the default list. */
+    /**
+     * Scans {@code file}, confirming a clean verdict with a load under the default limits.
+     *
+     * @param file the checkpoint, in any format the loader reads; mapped, never executed
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @return every global the file names with its verdict, and whether the file is dangerous or malformed
+     * @throws IOException if the file cannot be opened or mapped (a malformed file is a report, not an exception)
+     */
     public static ScanReport scan(Path file, Predicate<String> userAllowed) throws IOException {
         return scan(file, userAllowed, LoadLimits.defaults());
     }
@@ -81,6 +89,13 @@ public final class GlobalScanner {
     /**
      * Scans {@code file}; a clean verdict is confirmed by a load with {@code limits} (a load takes the memory
      * its limits allow: a service on a small heap passes the lower limits its own loads use).
+     *
+     * @param file the checkpoint, in any format the loader reads; mapped, never executed
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @param limits the limits of the confirming load
+     * @return every global the file names with its verdict, and whether the file is dangerous or malformed
+     * @throws IOException if the file cannot be opened or mapped (a malformed file is a report, not an exception)
      */
     public static ScanReport scan(Path file, Predicate<String> userAllowed, LoadLimits limits) throws IOException {
         try (Arena arena = Arena.ofConfined();
@@ -96,12 +111,31 @@ public final class GlobalScanner {
         }
     }
 
-    /** Scans the bytes of a checkpoint (a clean verdict is checked by a load of a copy of them). */
+    /**
+     * Scans the bytes of a checkpoint already in memory (an upload, an entry of another archive); a clean verdict
+     * is checked by a load of a copy of them under the default limits.
+     *
+     * @param bytes the whole checkpoint file
+     * @param source what the report and its messages call the bytes
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @return every global the bytes name with its verdict, and whether they are dangerous or malformed
+     */
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed) {
         return scan(bytes, source, userAllowed, LoadLimits.defaults());
     }
 
-    /** Scans the bytes of a checkpoint; a clean verdict is checked by a load of a copy of them with {@code limits}. */
+    /**
+     * Scans the bytes of a checkpoint already in memory; a clean verdict is checked by a load of a copy of them
+     * with {@code limits}.
+     *
+     * @param bytes the whole checkpoint file (a clean file over 2 GiB is reported as over a limit: scan it by path)
+     * @param source what the report and its messages call the bytes
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @param limits the limits of the confirming load
+     * @return every global the bytes name with its verdict, and whether they are dangerous or malformed
+     */
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
             LoadLimits limits) {
         try {

@@ -40,35 +40,70 @@ public final class SparseTensor {
         this.coalesced = coalesced;
     }
 
+    /**
+     * Which sparse layout this is, which decides which index tensors are present.
+     *
+     * @return {@link TorchLayout#SPARSE_COO}, {@code SPARSE_CSR}, {@code SPARSE_CSC}, {@code SPARSE_BSR} or
+     *     {@code SPARSE_BSC}
+     */
     public TorchLayout layout() {
         return layout;
     }
 
-    /** The dense shape. */
+    /**
+     * The shape of the tensor as if it were dense, torch's {@code size()}.
+     *
+     * @return a fresh copy of the dense shape
+     */
     public long[] size() {
         return size.clone();
     }
 
-    /** COO indices, {@code [sparse_dim, nnz]}; null for the compressed layouts. */
+    /**
+     * The coordinates of the stored entries of a COO tensor, each checked against {@link #size()} at load.
+     *
+     * @return an int64 tensor {@code [sparse_dim, nnz]}; null for the compressed layouts
+     */
     public Tensor indices() {
         return indices;
     }
 
-    /** crow_indices (CSR, BSR) or ccol_indices (CSC, BSC); null for COO. */
+    /**
+     * Where each compressed row (or column) starts in {@link #plainIndices()}, checked at load to be
+     * non-decreasing and within bounds.
+     *
+     * @return {@code crow_indices} (CSR, BSR) or {@code ccol_indices} (CSC, BSC); null for COO
+     */
     public Tensor compressedIndices() {
         return compressedIndices;
     }
 
-    /** col_indices (CSR, BSR) or row_indices (CSC, BSC); null for COO. */
+    /**
+     * The column (or row) of each stored entry or block, checked at load against {@link #size()}.
+     *
+     * @return {@code col_indices} (CSR, BSR) or {@code row_indices} (CSC, BSC); null for COO
+     */
     public Tensor plainIndices() {
         return plainIndices;
     }
 
+    /**
+     * The stored entries, a dense view like any tensor's.
+     *
+     * @return {@code [nnz, dense dims...]} for COO, {@code [nnz]} for CSR and CSC, {@code [nnz, block_h,
+     *     block_w]} for BSR and BSC; never null
+     */
     public Tensor values() {
         return values;
     }
 
-    /** Whether the file said the COO indices are coalesced (null when it did not say, as PyTorch 1.13 wrote). */
+    /**
+     * Whether the file said the COO indices are coalesced (sorted, no duplicates); it is the file's claim, not
+     * checked, and {@link #toDense()} does not rely on it.
+     *
+     * @return the flag as saved, or null when the file did not say (as PyTorch 1.13 wrote it, and for the
+     *     compressed layouts)
+     */
     public Boolean coalesced() {
         return coalesced;
     }
@@ -84,6 +119,7 @@ public final class SparseTensor {
      * and the heap, and the result a Java array. The loops then visit only what those arrays hold, so a tensor
      * claiming 2^40 entries of nothing (COO values of shape {@code [2^40, 0]}) costs no time.
      *
+     * @return a contiguous dense tensor of {@link #size()} in a fresh storage, with the values' dtype
      * @throws UnsupportedOperationException for other value dtypes
      * @throws MaterializationLimitException if the result or what it is computed from does not fit
      * @throws IllegalStateException if the checkpoint's memory was released (closed)
