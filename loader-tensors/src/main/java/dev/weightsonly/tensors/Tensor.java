@@ -12,7 +12,7 @@ import java.util.Objects;
  * torch's lazy conjugate and negative bits.
  *
  * <p>Creating a view never copies, and every view is validated against its storage when created
- * ({@link #view}), so element reads can never leave the storage. Reads return torch's <em>logical</em>
+ * ({@link #of}), so element reads can never leave the storage. Reads return torch's <em>logical</em>
  * values: the negative bit negates every value and the conjugate bit negates imaginary parts. The raw
  * byte accessors ({@link #contiguousBytes()}, {@link #toByteArray()}) return the stored bytes, bits not
  * applied; {@link #resolveConjAndNeg()} materialises the logical values.
@@ -84,6 +84,7 @@ public final class Tensor {
      * must fit a {@code long}, and unless the view is empty its last element
      * {@code storageOffset + Σ (size_i - 1) * stride_i} must lie inside the storage. Stride 0 is legal
      * (expanded tensors); an empty view needs no capacity, whatever its offset. The arrays are copied.
+     * (Named {@code of}, not {@code view}: in PyTorch {@code view} reshapes an existing tensor.)
      *
      * @param storage the storage to view; shared, not copied
      * @param dtype the element type, whose {@link DType#elementSize()} is the unit of offset and strides
@@ -95,7 +96,7 @@ public final class Tensor {
      * @throws InvalidViewException if the claimed geometry does not fit, saying what was claimed and
      *     what was found
      */
-    public static Tensor view(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides) {
+    public static Tensor of(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides) {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(dtype, "dtype");
         long[] size = Objects.requireNonNull(shape, "shape").clone();
@@ -113,13 +114,13 @@ public final class Tensor {
      * @param storageOffset the index of the first element in the storage, in elements
      * @param shape the size of each dimension; none makes a scalar
      * @return the validated view
-     * @throws InvalidViewException as {@link #view}
+     * @throws InvalidViewException as {@link #of}
      */
     public static Tensor contiguousView(Storage storage, DType dtype, long storageOffset, long... shape) {
         long[] size = shape.clone();
         checkSizes(size);
         long[] stride = rowMajorStrides(size);
-        return view(storage, dtype, storageOffset, size, stride);
+        return of(storage, dtype, storageOffset, size, stride);
     }
 
     private static long validate(Storage storage, DType dtype, long offset, long[] shape, long[] strides) {
@@ -507,7 +508,7 @@ public final class Tensor {
      * The size of the view's data if laid out contiguously, which is what {@link #toByteArray()} returns and a
      * contiguous copy needs.
      *
-     * @return {@code numel() * dtype().elementSize()} in bytes (which {@link #view} ensures fits a long)
+     * @return {@code numel() * dtype().elementSize()} in bytes (which {@link #of} ensures fits a long)
      */
     public long byteSize() {
         return numel * dtype.elementSize();
@@ -785,7 +786,7 @@ public final class Tensor {
                 throw new IndexOutOfBoundsException(
                         "index " + index[d] + " is out of bounds for dimension " + d + " with size " + shape[d]);
             }
-            offset += index[d] * strides[d]; // at most the last element, validated by view()
+            offset += index[d] * strides[d]; // at most the last element, validated by of()
         }
         return offset;
     }
