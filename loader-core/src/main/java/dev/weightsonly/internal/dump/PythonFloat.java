@@ -14,6 +14,12 @@ public final class PythonFloat {
     private PythonFloat() {
     }
 
+    /**
+     * Python's {@code repr(v)} of a finite double.
+     *
+     * @param v a finite value; the caller writes NaN and the infinities in its own way
+     * @return for example {@code 0.1}, {@code -0.0}, {@code 1e-05}, {@code 1e+16}
+     */
     public static String repr(double v) {
         if (v == 0) {
             return (1 / v < 0) ? "-0.0" : "0.0";

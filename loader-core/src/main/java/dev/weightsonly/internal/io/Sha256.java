@@ -75,8 +75,11 @@ public final class Sha256 {
     }
 
     /**
-     * Checks {@code bytes} against {@code expected} (null: nothing to check).
+     * Checks {@code bytes} against {@code expected} (null: nothing to check), before a load uses any of them.
      *
+     * @param source the file or stream name, for the message
+     * @param bytes the whole file
+     * @param expected the digest from {@link dev.weightsonly.LoadOptions#expectedSha256()}, or null
      * @throws UnsafeCheckpointException naming both digests when they differ
      */
     public static void check(String source, MemorySegment bytes, String expected) throws UnsafeCheckpointException {

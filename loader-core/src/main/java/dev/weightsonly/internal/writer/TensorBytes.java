@@ -24,16 +24,34 @@ public final class TensorBytes {
     private TensorBytes() {
     }
 
-    /** One block: its bytes and the row-major index of its first element. */
+    /**
+     * One block of a tensor's bytes.
+     *
+     * @param firstElement the row-major index of the block's first element in the tensor
+     * @param bytes whole elements, at most {@link #BLOCK_BYTES} unless one element is larger; a slice of the
+     *     storage or a fresh copy, valid while the tensor's checkpoint is open
+     */
     public record Block(long firstElement, MemorySegment bytes) {
     }
 
-    /** The blocks of {@code tensor}, in order; none for an empty tensor. */
+    /**
+     * The blocks of {@code tensor}, of at most {@link #BLOCK_BYTES} each. Reading a block may throw what
+     * {@link Tensor#contiguous()} throws (a closed checkpoint, a copy over the materialisation limit).
+     *
+     * @param tensor the tensor to walk
+     * @return an iterator over the blocks, in order, each made when it is asked for; none for an empty tensor
+     */
     public static Iterator<Block> blocks(Tensor tensor) {
         return new Blocks(tensor, BLOCK_BYTES);
     }
 
-    /** As {@link #blocks(Tensor)} with another block size, for tests of block boundaries. */
+    /**
+     * As {@link #blocks(Tensor)} with another block size, for tests of block boundaries.
+     *
+     * @param tensor the tensor to walk
+     * @param blockBytes the largest block, in bytes (a block always holds at least one element)
+     * @return an iterator over the blocks, in order
+     */
     public static Iterator<Block> blocks(Tensor tensor, long blockBytes) {
         return new Blocks(tensor, blockBytes);
     }
