@@ -2,8 +2,7 @@ package dev.weightsonly;
 
 import dev.weightsonly.internal.io.Sha256;
 import dev.weightsonly.internal.load.LoadAccess;
-import dev.weightsonly.internal.scan.DangerousGlobals;
-import dev.weightsonly.internal.torch.TorchAllowlist;
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,11 +23,6 @@ public final class LoadOptions {
             @Override
             public Map<String, GlobalFactory> effectiveGlobals(LoadOptions options) {
                 return options.effectiveGlobals();
-            }
-
-            @Override
-            public boolean isInert(GlobalFactory factory) {
-                return SafeGlobals.isInert(factory);
             }
         });
     }
@@ -126,30 +120,6 @@ public final class LoadOptions {
     }
 
     /**
-     * Checks that {@code qualifiedName} may be allowed at all.
-     *
-     * @throws IllegalArgumentException if it is not a qualified name, or can never be right for weights
-     *                                  ({@link DangerousGlobals})
-     */
-    static String checkAllowable(String qualifiedName) {
-        if (qualifiedName == null || !qualifiedName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+")) {
-            throw new IllegalArgumentException("a global is named by its Python qualified name, module.QualName,"
-                    + " got '" + qualifiedName + "'");
-        }
-        // DangerousGlobals knows Python 3 names; "__builtin__.eval" is builtins.eval to a pickle.
-        int dot = qualifiedName.lastIndexOf('.');
-        String[] mapped = dev.weightsonly.internal.pickle.PythonNames.map(qualifiedName.substring(0, dot),
-                qualifiedName.substring(dot + 1));
-        var danger = DangerousGlobals.reason(qualifiedName)
-                .or(() -> DangerousGlobals.reason(mapped[0] + "." + mapped[1]));
-        if (danger.isPresent()) {
-            throw new IllegalArgumentException(danger.get() + "; a weights file never needs it, and weightsonly"
-                    + " refuses to allow it");
-        }
-        return qualifiedName;
-    }
-
-    /**
      * Builds {@link LoadOptions}; start one with {@link LoadOptions#builder()}. Not thread-safe; the options it
      * builds are.
      */
@@ -199,7 +169,7 @@ public final class LoadOptions {
          *     or system access
          */
         public Builder allowGlobal(String qualifiedName) {
-            return allowGlobal(qualifiedName, SafeGlobals.inert());
+            return allowGlobal(qualifiedName, GlobalPolicy.inert());
         }
 
         /**
@@ -214,9 +184,9 @@ public final class LoadOptions {
          * @throws NullPointerException if {@code factory} is null
          */
         public Builder allowGlobal(String qualifiedName, GlobalFactory factory) {
-            checkAllowable(qualifiedName);
+            GlobalPolicy.checkAllowable(qualifiedName);
             Objects.requireNonNull(factory, "factory");
-            if (!TorchAllowlist.contains(qualifiedName)) {
+            if (!GlobalPolicy.isAllowedByDefault(qualifiedName)) {
                 globals.put(qualifiedName, factory);
             }
             return this;

@@ -1,5 +1,6 @@
 package dev.weightsonly;
 
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.scan.GlobalScanner;
 import dev.weightsonly.scan.ScanReport;
 import dev.weightsonly.scan.Verdict;
@@ -26,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * arguments and state, unless a {@link GlobalFactory} was registered for it, which then builds a Java value
  * from that record. Names are Python qualified names, {@code module.QualName}, as in torch's
  * {@code (obj, "module.name")} form; globals that can only mean code execution or system access
- * ({@link dev.weightsonly.internal.scan.DangerousGlobals}) are refused at registration.
+ * (the dangerous list of docs/SECURITY.md) are refused at registration.
  *
  * <p><b>Threads.</b> {@link #add} is process-wide, like torch's. A {@link #scope} applies to the thread that
  * opened it and to nothing else: in a server, one request's trust must not leak into another request
@@ -41,7 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SafeGlobals {
 
-    private static final GlobalFactory INERT = object -> object;
     private static final Map<String, GlobalFactory> PROCESS = new ConcurrentHashMap<>();
     private static final ThreadLocal<ArrayDeque<Scope>> SCOPES = new ThreadLocal<>();
 
@@ -60,9 +60,9 @@ public final class SafeGlobals {
     public static void add(String... qualifiedNames) {
         List<String> checked = new java.util.ArrayList<>(qualifiedNames.length);
         for (String name : qualifiedNames) {
-            checked.add(LoadOptions.checkAllowable(name));
+            checked.add(GlobalPolicy.checkAllowable(name));
         }
-        checked.forEach(name -> PROCESS.put(name, INERT));
+        checked.forEach(name -> PROCESS.put(name, GlobalPolicy.inert()));
     }
 
     /**
@@ -75,7 +75,7 @@ public final class SafeGlobals {
      * @throws NullPointerException if the name or the factory is null
      */
     public static void add(String qualifiedName, GlobalFactory factory) {
-        PROCESS.put(LoadOptions.checkAllowable(qualifiedName), Objects.requireNonNull(factory, "factory"));
+        PROCESS.put(GlobalPolicy.checkAllowable(qualifiedName), Objects.requireNonNull(factory, "factory"));
     }
 
     /**
@@ -103,7 +103,7 @@ public final class SafeGlobals {
     public static Scope scope(String... qualifiedNames) {
         Map<String, GlobalFactory> entries = new LinkedHashMap<>();
         for (String name : qualifiedNames) {
-            entries.put(LoadOptions.checkAllowable(name), INERT);
+            entries.put(GlobalPolicy.checkAllowable(name), GlobalPolicy.inert());
         }
         return open(entries);
     }
@@ -120,7 +120,7 @@ public final class SafeGlobals {
     public static Scope scope(Map<String, GlobalFactory> factories) {
         Map<String, GlobalFactory> entries = new LinkedHashMap<>();
         factories.forEach((name, factory) ->
-                entries.put(LoadOptions.checkAllowable(name), Objects.requireNonNull(factory, "factory")));
+                entries.put(GlobalPolicy.checkAllowable(name), Objects.requireNonNull(factory, "factory")));
         return open(entries);
     }
 
@@ -154,15 +154,6 @@ public final class SafeGlobals {
             }
         }
         return out;
-    }
-
-    /** The factory that keeps an object as its inert record. */
-    static GlobalFactory inert() {
-        return INERT;
-    }
-
-    static boolean isInert(GlobalFactory factory) {
-        return factory == INERT;
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.weightsonly;
 
-import dev.weightsonly.internal.scan.DangerousGlobals;
+import dev.weightsonly.internal.globals.GlobalPolicy;
 
 /**
  * A pickle names a global ({@code GLOBAL module.name}) that is not allowed, or whose module is blocked.
@@ -39,18 +39,7 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
      * @return the exception, for the caller to throw
      */
     public static UnsupportedGlobalException notAllowed(Location where, String module, String name) {
-        String full = module + "." + name;
-        // torch (2.7+) prints builtins without their module; keep its exact wording.
-        String shown = full.startsWith("builtins.") ? full.substring("builtins.".length()) : full;
-        String refusal = "Weights only load failed. Unsupported global: GLOBAL " + shown
-                + " was not an allowed global by default. ";
-        var danger = DangerousGlobals.reason(full);
-        String detail = danger.isPresent()
-                ? refusal + danger.get() + ": weightsonly never allows it. The file is malicious, or holds"
-                        + " more than weights."
-                : refusal + "Use SafeGlobals.add(\"" + full + "\") or SafeGlobals.scope(...) to allow it if you"
-                        + " trust this class.";
-        return new UnsupportedGlobalException(where, full, detail);
+        return new UnsupportedGlobalException(where, module + "." + name, GlobalPolicy.notAllowedText(module, name));
     }
 
     /**
@@ -63,8 +52,6 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
      * @return the exception, for the caller to throw
      */
     public static UnsupportedGlobalException blocked(Location where, String module, String name) {
-        String full = module + "." + name;
-        return new UnsupportedGlobalException(where, full, "Weights only load failed. Trying to load unsupported GLOBAL "
-                + full + " whose module " + module + " is blocked.");
+        return new UnsupportedGlobalException(where, module + "." + name, GlobalPolicy.blockedText(module, name));
     }
 }

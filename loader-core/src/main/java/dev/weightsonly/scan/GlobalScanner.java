@@ -10,10 +10,9 @@ import dev.weightsonly.internal.container.LegacyTar;
 import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.pickle.Opcode;
 import dev.weightsonly.internal.pickle.OperandReader;
-import dev.weightsonly.internal.pickle.PythonNames;
+import dev.weightsonly.internal.globals.GlobalPolicy;
+import dev.weightsonly.internal.globals.PythonNames;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
-import dev.weightsonly.internal.scan.DangerousGlobals;
-import dev.weightsonly.internal.torch.TorchAllowlist;
 import dev.weightsonly.tensors.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -427,17 +426,6 @@ public final class GlobalScanner {
         return n;
     }
 
-    /** Classifies one name. */
-    static Verdict verdict(String name, Predicate<String> userAllowed) {
-        if (DangerousGlobals.isDangerous(name)) {
-            return Verdict.DANGEROUS;
-        }
-        if (TorchAllowlist.contains(name)) {
-            return Verdict.ALLOWED_BY_DEFAULT;
-        }
-        return userAllowed.test(name) ? Verdict.ALLOWED_BY_USER : Verdict.NEEDS_ALLOWLISTING;
-    }
-
     /** A global on the shadow stack, by name. */
     private record Named(String name) {
     }
@@ -459,9 +447,9 @@ public final class GlobalScanner {
         String add(String module, String name, String record, long offset, String opcode) {
             String[] mapped = PythonNames.map(module, name);
             String full = mapped[0] + "." + mapped[1];
-            Verdict v = verdict(full, userAllowed);
+            Verdict v = GlobalPolicy.decide(full, userAllowed);
             globals.add(new GlobalReference(full, record, offset, opcode, v,
-                    v == Verdict.DANGEROUS ? DangerousGlobals.reason(full).orElse(null) : null));
+                    v == Verdict.DANGEROUS ? GlobalPolicy.dangerReason(full).orElse(null) : null));
             return full;
         }
 

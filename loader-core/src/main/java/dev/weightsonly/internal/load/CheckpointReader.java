@@ -14,6 +14,7 @@ import dev.weightsonly.internal.pickle.ObjectReplacement;
 import dev.weightsonly.internal.pickle.Unpickler;
 import dev.weightsonly.internal.pickle.UnpicklerHost;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.internal.torch.LegacyStorages;
 import dev.weightsonly.internal.torch.LegacyTarReader;
 import dev.weightsonly.internal.torch.PlainDataHost;
@@ -191,7 +192,7 @@ public final class CheckpointReader {
         Map<String, GlobalFactory> factories = new HashMap<>();
         for (String name : used) {
             GlobalFactory f = globals.get(name);
-            if (f != null && !LoadAccess.BRIDGE.get().isInert(f)) {
+            if (f != null && !GlobalPolicy.isInert(f)) {
                 factories.put(name, f);
             }
         }

@@ -3,6 +3,7 @@ package dev.weightsonly.internal.pickle;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.internal.globals.PythonNames;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;

@@ -1,7 +1,7 @@
 package dev.weightsonly.internal.torch;
 
 import dev.weightsonly.CheckpointException;
-import dev.weightsonly.UnsupportedGlobalException;
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.internal.pickle.CallSite;
 import dev.weightsonly.internal.pickle.UnpicklerHost;
 import dev.weightsonly.python.PyValues;
@@ -15,10 +15,7 @@ public enum PlainDataHost implements UnpicklerHost {
 
     @Override
     public Object resolveGlobal(String module, String name, CallSite site) throws CheckpointException {
-        if (TorchAllowlist.BLOCKED_MODULES.contains(module)) {
-            throw UnsupportedGlobalException.blocked(site.where(), module, name);
-        }
-        throw UnsupportedGlobalException.notAllowed(site.where(), module, name);
+        throw GlobalPolicy.refusal(site.where(), module, name);
     }
 
     @Override

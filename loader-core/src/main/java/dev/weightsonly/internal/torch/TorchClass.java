@@ -8,5 +8,5 @@ import dev.weightsonly.python.PyGlobal;
  * call their constructors with arguments from the file ({@code torch.Tensor(10**12)} allocates); here they
  * are names only, used as the type argument of {@code _rebuild_from_type_v2}.
  */
-record TorchClass(String qualifiedName) implements PyGlobal {
+public record TorchClass(String qualifiedName) implements PyGlobal {
 }

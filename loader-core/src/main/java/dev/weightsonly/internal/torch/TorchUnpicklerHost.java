@@ -2,8 +2,9 @@ package dev.weightsonly.internal.torch;
 
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadLimits;
-import dev.weightsonly.UnsupportedGlobalException;
-import dev.weightsonly.internal.pickle.AllowedGlobal;
+import dev.weightsonly.internal.globals.AllowedGlobal;
+import dev.weightsonly.internal.globals.GlobalPolicy;
+import dev.weightsonly.internal.globals.TorchAllowlist;
 import dev.weightsonly.internal.pickle.CallSite;
 import dev.weightsonly.internal.pickle.PyCallable;
 import dev.weightsonly.internal.pickle.PyClass;
@@ -141,20 +142,19 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     @Override
     public Object resolveGlobal(String module, String name, CallSite site) throws CheckpointException {
-        if (TorchAllowlist.BLOCKED_MODULES.contains(module)) {
-            throw UnsupportedGlobalException.blocked(site.where(), module, name);
-        }
         String full = module + "." + name;
-        Object entry = TorchAllowlist.lookup(full).orElse(null);
-        if (entry instanceof TorchFunction f) {
-            return functions.computeIfAbsent(f, BoundFunction::new);
-        }
-        if (entry != null) {
-            return entry;
-        }
-        if (allowedGlobals.contains(full)) {
-            usedAllowedGlobals.add(full);
-            return new AllowedGlobal(full);
+        switch (GlobalPolicy.decide(full, allowedGlobals::contains)) {
+            case ALLOWED_BY_DEFAULT -> {
+                Object entry = TorchAllowlist.lookup(full).orElseThrow();
+                return entry instanceof TorchFunction f ? functions.computeIfAbsent(f, BoundFunction::new) : entry;
+            }
+            case ALLOWED_BY_USER -> {
+                usedAllowedGlobals.add(full);
+                return new AllowedGlobal(full);
+            }
+            case NEEDS_ALLOWLISTING, DANGEROUS -> {
+                // refused below, unless a TorchScript archive's own names widen the policy for this load
+            }
         }
         if (torchScript && full.startsWith("__torch__.")) {
             return new AllowedGlobal(full); // a compiled module's class: its objects stay inert records
@@ -162,7 +162,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (torchScript && module.equals(TorchScriptHelper.MODULE) && TorchScriptHelper.byName(name) != null) {
             return TorchScriptHelper.byName(name);
         }
-        throw UnsupportedGlobalException.notAllowed(site.where(), module, name);
+        throw GlobalPolicy.refusal(site.where(), module, name);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.internal.globals.AllowedGlobal;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;

@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.internal.globals.AllowedGlobal;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;

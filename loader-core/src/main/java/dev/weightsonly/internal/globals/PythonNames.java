@@ -1,4 +1,4 @@
-package dev.weightsonly.internal.pickle;
+package dev.weightsonly.internal.globals;
 
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package dev.weightsonly.internal.scan;
+package dev.weightsonly.internal.globals;
 
 import java.util.Optional;
 import java.util.Set;

@@ -1,6 +1,10 @@
-package dev.weightsonly.internal.pickle;
+package dev.weightsonly.internal.globals;
 
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.internal.pickle.CallSite;
+import dev.weightsonly.internal.pickle.PyCallable;
+import dev.weightsonly.internal.pickle.PyClass;
+import dev.weightsonly.internal.pickle.PythonAccess;
 import dev.weightsonly.python.PyObject;
 import dev.weightsonly.python.PyTuple;
 

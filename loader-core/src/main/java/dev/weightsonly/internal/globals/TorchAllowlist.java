@@ -1,6 +1,9 @@
-package dev.weightsonly.internal.torch;
+package dev.weightsonly.internal.globals;
 
 import dev.weightsonly.internal.pickle.PyBuiltin;
+import dev.weightsonly.internal.torch.StorageType;
+import dev.weightsonly.internal.torch.TorchClass;
+import dev.weightsonly.internal.torch.TorchFunction;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.torch.QScheme;
 import java.util.Collections;
@@ -18,9 +21,6 @@ import java.util.Set;
  */
 public final class TorchAllowlist {
 
-    /** Modules that can never be allowed, not even by the user: torch blocks these four. */
-    public static final Set<String> BLOCKED_MODULES = Set.of("sys", "os", "posix", "nt");
-
     private static final Map<String, Object> ENTRIES = build();
 
     private TorchAllowlist() {
@@ -36,7 +36,14 @@ public final class TorchAllowlist {
         return ENTRIES.containsKey(qualifiedName);
     }
 
-    static Optional<Object> lookup(String qualifiedName) {
+    /**
+     * The fixed handle a default-allowed name stands for: a {@link PyBuiltin}, a {@link TorchFunction}, a
+     * {@link TorchClass}, a {@link StorageType}, a {@link DType} or a {@link QScheme}.
+     *
+     * @param qualifiedName {@code module.name}, after the Python 2 name mapping
+     * @return the handle, or empty if the name is not on the default allowlist
+     */
+    public static Optional<Object> lookup(String qualifiedName) {
         return Optional.ofNullable(ENTRIES.get(qualifiedName));
     }
 
@@ -46,7 +53,7 @@ public final class TorchAllowlist {
             m.put(b.qualifiedName(), b);
         }
         for (TorchFunction f : TorchFunction.values()) {
-            m.put(f.qualifiedName, f);
+            m.put(f.qualifiedName(), f);
         }
         m.put("torch.Tensor", new TorchClass("torch.Tensor"));
         m.put("torch.storage.TypedStorage", new TorchClass("torch.storage.TypedStorage"));
