@@ -238,7 +238,7 @@ public final class CanonicalDump {
         } else if (Double.isInfinite(d)) {
             out.append(d > 0 ? "\"inf\"" : "\"-inf\"");
         } else {
-            out.append(PythonFloat.repr(d));
+            out.append(PyValues.floatRepr(d));
         }
     }
 
