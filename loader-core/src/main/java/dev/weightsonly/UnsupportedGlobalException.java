@@ -5,44 +5,89 @@ import dev.weightsonly.scan.DangerousGlobals;
 /**
  * A pickle names a global ({@code GLOBAL module.name}) that is not allowed, or whose module is blocked.
  * The message carries PyTorch's wording, so tools that grep for
- * {@code "GLOBAL x.y was not an allowed global by default"} work on both.
+ * {@code "GLOBAL x.y was not an allowed global by default"} work on both, followed, for a global that may be
+ * allowed, by the remedy in this API's terms ({@code LoadOptions.builder().allowGlobal("x.y")}). A caller with
+ * remedies of its own (a command line option) words the message itself from {@link #where()},
+ * {@link #refusal()} and {@link #allowable()}.
  */
 public final class UnsupportedGlobalException extends UnsafeCheckpointException {
 
     private static final long serialVersionUID = 1L;
 
     private final String globalName;
+    private final String refusal;
+    private final boolean allowable;
 
-    UnsupportedGlobalException(Location where, String globalName, String detail) {
-        super(where, detail);
+    private UnsupportedGlobalException(Location where, String globalName, String refusal, boolean allowable) {
+        super(where, allowable ? refusal + " If you trust this class, allow it for the load:"
+                + " LoadOptions.builder().allowGlobal(\"" + globalName + "\"), or for every load with"
+                + " SafeGlobals.add(\"" + globalName + "\")." : refusal);
         this.globalName = globalName;
+        this.refusal = refusal;
+        this.allowable = allowable;
     }
 
-    /** The refused global, {@code module.QualName}, after the Python 2 name mapping. */
+    /**
+     * The refused global, {@code module.QualName}, after the Python 2 name mapping.
+     *
+     * @return the name as {@code LoadOptions.Builder.allowGlobal} takes it
+     */
     public String globalName() {
         return globalName;
     }
 
-    /** Builds the refusal, with PyTorch's message followed by the remedy. */
+    /**
+     * Whether the global may be allowed at all: false for a blocked module ({@code sys, os, posix, nt}) and for
+     * the globals that can only mean code execution or system access, which no option allows.
+     *
+     * @return true when {@code LoadOptions.builder().allowGlobal(globalName())} would accept it
+     */
+    public boolean allowable() {
+        return allowable;
+    }
+
+    /**
+     * The refusal without this API's remedy: PyTorch's wording, and for a global that can never be allowed, why.
+     *
+     * @return {@link #detail()} less its closing remedy sentence
+     */
+    public String refusal() {
+        return refusal;
+    }
+
+    /**
+     * Builds the refusal, with PyTorch's message followed by the remedy.
+     *
+     * @param where  where the pickle names the global
+     * @param module the global's module, after the Python 2 name mapping
+     * @param name   the global's qualified name inside its module
+     * @return the exception to throw
+     */
     public static UnsupportedGlobalException notAllowed(Location where, String module, String name) {
         String full = module + "." + name;
         // torch (2.7+) prints builtins without their module; keep its exact wording.
         String shown = full.startsWith("builtins.") ? full.substring("builtins.".length()) : full;
         String refusal = "Weights only load failed. Unsupported global: GLOBAL " + shown
-                + " was not an allowed global by default. ";
+                + " was not an allowed global by default.";
         var danger = DangerousGlobals.reason(full);
-        String detail = danger.isPresent()
-                ? refusal + danger.get() + ": weightsonly never allows it. The file is malicious, or holds"
-                        + " more than weights."
-                : refusal + "Use SafeGlobals.add(\"" + full + "\") or SafeGlobals.scope(...) to allow it if you"
-                        + " trust this class.";
-        return new UnsupportedGlobalException(where, full, detail);
+        if (danger.isPresent()) {
+            return new UnsupportedGlobalException(where, full, refusal + " " + danger.get() + ": weightsonly never"
+                    + " allows it. The file is malicious, or holds more than weights.", false);
+        }
+        return new UnsupportedGlobalException(where, full, refusal, true);
     }
 
-    /** Builds the refusal of a global whose module can never be allowed ({@code sys, os, posix, nt}). */
+    /**
+     * Builds the refusal of a global whose module can never be allowed ({@code sys, os, posix, nt}).
+     *
+     * @param where  where the pickle names the global
+     * @param module the blocked module
+     * @param name   the global's name inside it
+     * @return the exception to throw
+     */
     public static UnsupportedGlobalException blocked(Location where, String module, String name) {
         String full = module + "." + name;
-        return new UnsupportedGlobalException(where, full, "Weights only load failed. Trying to load unsupported GLOBAL "
-                + full + " whose module " + module + " is blocked.");
+        return new UnsupportedGlobalException(where, full, "Weights only load failed. Trying to load unsupported"
+                + " GLOBAL " + full + " whose module " + module + " is blocked.", false);
     }
 }
