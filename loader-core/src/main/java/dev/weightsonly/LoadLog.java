@@ -1,5 +1,6 @@
 package dev.weightsonly;
 
+import dev.weightsonly.internal.load.CheckpointReader;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.testing.Fixtures;
@@ -362,7 +362,7 @@ class CheckpointApiTest {
             assertEquals(3L, values.get("epoch"));
             assertEquals(0.00025, values.get("optimizer.param_groups.0.lr"));
             assertEquals(0.9, values.get("optimizer.param_groups.0.betas.0"));
-            assertEquals(dev.weightsonly.pickle.PyNone.NONE, values.get("optimizer.param_groups.0.foreach"));
+            assertEquals(dev.weightsonly.python.PyNone.NONE, values.get("optimizer.param_groups.0.foreach"));
             assertEquals(Boolean.FALSE, values.get("optimizer.param_groups.0.amsgrad"));
             assertEquals(List.of("epoch", "optimizer.param_groups.0.lr"), values.keySet().stream()
                     .filter(k -> k.equals("epoch") || k.equals("optimizer.param_groups.0.lr")).toList(), "path order");

@@ -1,9 +1,9 @@
 package dev.weightsonly.cli;
 
-import dev.weightsonly.pickle.PyBytes;
-import dev.weightsonly.pickle.PyComplex;
-import dev.weightsonly.pickle.PyNone;
-import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
+import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PyValues;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.torch.MetaTensor;
 import dev.weightsonly.torch.TorchDevice;

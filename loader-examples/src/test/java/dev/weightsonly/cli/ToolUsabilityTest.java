@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.weightsonly.pickle.PyComplex;
-import dev.weightsonly.pickle.PyNone;
+import dev.weightsonly.python.PyComplex;
+import dev.weightsonly.python.PyNone;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
