@@ -773,8 +773,8 @@ add("E01_nullifai_7z.pt", seven_zip("pytorch_model.bin", ckpt(broken, root="ball
     scan=3, comment="nullifAI: a (real) 7z archive around a torch zip whose broken pickle starts with its payload")
 add("E01b_nullifai_broken_pickle.pt", ckpt(broken), "E", UG, "whose module posix is blocked", scan=3,
     comment="nullifAI: the payload comes before the break; the GLOBAL is refused before the garbage is reached")
-add("E01c_broken_bare_pickle.pt", broken, "E", MAL, "bare pickle", scan=3,
-    comment="a bare pickle is not a checkpoint: never run")
+add("E01c_broken_bare_pickle.pt", broken, "E", UG, "a bare pickle, not a torch.save checkpoint", scan=3,
+    comment="a bare pickle is not a checkpoint, and this one names a blocked global: unsafe, as torch says")
 add("E02_gz.pt", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + deflate(ckpt()) + struct.pack("<II", 0, 0), "E", MAL,
     "gzip-compressed", scan=3)
 add("E02_npy.pt", b"\x93NUMPY\x01\x00" + struct.pack("<H", 118)
@@ -786,8 +786,8 @@ for k, b in {"png": b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "html": b"<!DOCTYPE html>
                                        "empty": "the file has 0 bytes", "stop": "the file has 1 bytes"}[k],
         scan=0 if k == "stop" else 3, comment="a lone STOP names no global: the scanner has nothing to report" if k == "stop" else "")
 add("E03_preview.pt", b"PYTORCH1" + b"\0" * 64, "E", UNSUP, "preview release", scan=3)
-add("E04a_bare_pickle_bin.pt", pkl(call(g("os", "system"), s("id"))), "E", MAL, "bare pickle", scan=3,
-    comment="CVE-2025-10155: decided from the bytes, never from the name")
+add("E04a_bare_pickle_bin.pt", pkl(call(g("os", "system"), s("id"))), "E", UG, "whose module os is blocked", scan=3,
+    comment="CVE-2025-10155: decided from the bytes, never from the name; a bare pickle naming os.system is unsafe")
 add("E04b_pickle_named_txt.pt", rawzip([dict(name="archive/data.txt", data=pkl(call(g("os", "system"), s("id")))),
                                        dict(name="archive/version", data=b"3\n")]), "E", MAL,
     "the archive has no archive/data.pkl record", scan=3,

@@ -34,8 +34,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A loaded PyTorch checkpoint: the object tree that {@code torch.load(f, weights_only=True)} would return,
@@ -58,10 +56,26 @@ import org.slf4j.LoggerFactory;
  * the reference reader validates it ({@link dev.weightsonly.internal.safetensors.SafetensorsHeader}): its root is a
  * {@link PyDict} of kind {@code DICT} mapping each name to a contiguous view, in the order of the data in the
  * file, and its {@code __metadata__} is {@link #metadata()}.
+ *
+ * <p><b>Failures.</b> Every {@code load} method throws {@link CheckpointException} and no other checked
+ * exception: the content refused ({@link UnsafeCheckpointException}, {@link MalformedCheckpointException},
+ * {@link LimitExceededException}, {@link UnsupportedCheckpointException}) or the bytes not to be had
+ * ({@link UnreadableCheckpointException}: no such file, a directory, an unreadable or unmappable file, a stream
+ * whose read failed, a missing shard). Each names the file. A {@code CheckpointException} is an
+ * {@link java.io.IOException}, so code that catches {@code IOException} catches these too.
+ *
+ * <p><b>Logging.</b> Loads log through SLF4J (nothing is printed without a binding), under two logger names
+ * that are part of the API:
+ * <ul>
+ *   <li>{@code dev.weightsonly.load}: WARN for every refused load, once per call, with the file, the kind of
+ *       refusal and the reason; DEBUG for every file loaded, with its format, its tensor and storage counts and
+ *       the milliseconds the load took;</li>
+ *   <li>{@code dev.weightsonly.audit}: INFO, one line per global beyond PyTorch's default allowlist that a loaded
+ *       file used, naming the file, the global and whether {@link LoadOptions} or {@link SafeGlobals} allowed
+ *       it: an audit trail of the trust given to files.</li>
+ * </ul>
  */
 public final class Checkpoint implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
 
     private final String source;
     private final Object root;
@@ -101,6 +115,13 @@ public final class Checkpoint implements AutoCloseable {
         this.shards = List.copyOf(shards);
     }
 
+    /** A checkpoint over what the reader produced, its load logged ({@link LoadLog}). */
+    private static Checkpoint loaded(String source, CheckpointReader.Result result, Arena arena, boolean mapped,
+            LoadOptions options, long startNanos) {
+        LoadLog.loaded(source, result, options, startNanos);
+        return new Checkpoint(source, result.root(), arena, mapped, result, options.limits());
+    }
+
     /**
      * Loads a sharded Hugging Face checkpoint from its index ({@code pytorch_model.bin.index.json} or
      * {@code model.safetensors.index.json}) as one state dict: every shard is loaded (mapped) as a state dict,
@@ -108,38 +129,58 @@ public final class Checkpoint implements AutoCloseable {
      * plain file names in the index's folder; every tensor the index names must be in the shard it names, and
      * no tensor may be in two shards. Closing the result closes every shard.
      *
-     * @param index the index file; its shards are looked up in the same folder
-     * @param options the options every shard is loaded with ({@link LoadOptions#expectedSha256()} must be unset,
-     *     as one digest cannot name several files)
-     * @return one checkpoint whose root is an ordered dict of every tensor of every shard, and which owns the
-     *     shards
-     * @throws IllegalArgumentException if {@code options} expects a SHA-256 digest
+     * @param index   the index file, in the folder of its shards
+     * @param options the options of every shard's load (an expected digest is refused: it names one file)
+     * @return the checkpoint of every shard's tensors, which owns the shards' mappings
      * @throws MalformedCheckpointException if the index is malformed, a shard's root is not a state dict (a dict
      *     of str keys to tensors; the message names the shard file), a tensor is not where the index says, or
      *     is in two shards
+     * @throws UnreadableCheckpointException if the index or a shard cannot be read, or a shard the index names
+     *     is not there (the message names the file)
      * @throws CheckpointException if a shard is refused as {@link #load(Path, LoadOptions)} refuses a file
-     * @throws IOException if the index or a shard cannot be read
+     * @throws IllegalArgumentException if {@code options} expects a digest
      */
-    public static Checkpoint loadSharded(Path index, LoadOptions options) throws IOException {
+    public static Checkpoint loadSharded(Path index, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
         if (options.expectedSha256() != null) {
             // One digest names one file; every shard has its own (weightsonly verify --manifest checks them).
             throw new IllegalArgumentException("expectSha256 is one file's digest, and " + index + " names several"
                     + " shards: check them with their own digests (weightsonly verify --manifest SHA256SUMS)");
         }
-        CheckpointException.Location where = CheckpointException.Location.of(index.toString());
-        long size = Files.size(index);
-        if (size > dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES) {
-            throw where.limit("maxIndexBytes", dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES,
-                    "a shard index of " + size + " bytes");
+        return LoadLog.refusalsLogged(() -> sharded(index, options));
+    }
+
+    private static Checkpoint sharded(Path index, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
+        String source = index.toString();
+        CheckpointException.Location where = CheckpointException.Location.of(source);
+        byte[] json;
+        try {
+            if (Files.isDirectory(index)) {
+                throw UnreadableCheckpointException.directory(source);
+            }
+            long size = Files.size(index);
+            if (size > dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES) {
+                throw where.limit("maxIndexBytes", dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES,
+                        "a shard index of " + size + " bytes");
+            }
+            json = Files.readAllBytes(index);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (IOException e) {
+            throw UnreadableCheckpointException.of(source, e);
         }
-        var parsed = dev.weightsonly.internal.safetensors.ShardIndex.parse(Files.readAllBytes(index), where);
+        var parsed = dev.weightsonly.internal.safetensors.ShardIndex.parse(json, where);
         Path folder = index.toAbsolutePath().getParent();
         List<Checkpoint> loaded = new ArrayList<>();
         try {
             Map<String, StateDict> byShard = new LinkedHashMap<>();
             for (String shard : parsed.shards()) {
-                Checkpoint c = load(folder.resolve(shard), options);
+                Path file = folder.resolve(shard);
+                if (!Files.exists(file)) {
+                    throw UnreadableCheckpointException.missingShard(file.toString(), index.getFileName().toString());
+                }
+                Checkpoint c = mapped(file, options);
                 loaded.add(c);
                 try {
                     byShard.put(shard, c.stateDict());
@@ -170,36 +211,35 @@ public final class Checkpoint implements AutoCloseable {
                     }
                 }
             }
-            return new Checkpoint(index.toString(), all.build(), loaded, options.limits());
-        } catch (IOException | RuntimeException | Error e) {
+            Checkpoint whole = new Checkpoint(source, all.build(), loaded, options.limits());
+            LoadLog.timing(source, "sharded index of " + loaded.size() + " shards", whole.tensorCount(),
+                    whole.storageCount(), start);
+            return whole;
+        } catch (RuntimeException | Error | CheckpointException e) {
             loaded.forEach(Checkpoint::close);
             throw e;
         }
     }
 
     /**
-     * Loads a sharded Hugging Face checkpoint from its index with the default options; see
-     * {@link #loadSharded(Path, LoadOptions)}.
+     * {@link #loadSharded(Path, LoadOptions)} with the default options.
      *
-     * @param index the index file ({@code pytorch_model.bin.index.json} or {@code model.safetensors.index.json})
-     * @return one checkpoint holding every tensor of every shard
-     * @throws CheckpointException if the index or a shard is refused
-     * @throws IOException if the index or a shard cannot be read
+     * @param index the index file, in the folder of its shards
+     * @return the checkpoint of every shard's tensors
+     * @throws CheckpointException as {@link #loadSharded(Path, LoadOptions)} throws it
      */
-    public static Checkpoint loadSharded(Path index) throws IOException {
+    public static Checkpoint loadSharded(Path index) throws CheckpointException {
         return loadSharded(index, LoadOptions.defaults());
     }
 
     /**
-     * Loads {@code file} with the default options, mapping it (no tensor bytes copied): PyTorch's allowlist of
-     * globals and the default {@link LoadLimits}, as {@code torch.load(file, weights_only=True)}.
+     * Loads {@code file} with the default options, mapping it (no tensor bytes copied).
      *
-     * @param file a checkpoint in any format {@link #load(Path, LoadOptions)} reads
-     * @return the open checkpoint; close it to release the mapping
-     * @throws CheckpointException if the file is refused (unsafe, malformed, over a limit or unsupported)
-     * @throws IOException if the file system cannot give the file (missing, a directory, unreadable)
+     * @param file the checkpoint file
+     * @return the loaded checkpoint, which owns the mapping: close it
+     * @throws CheckpointException as {@link #load(Path, LoadOptions)} throws it
      */
-    public static Checkpoint load(Path file) throws IOException {
+    public static Checkpoint load(Path file) throws CheckpointException {
         return load(file, LoadOptions.defaults());
     }
 
@@ -208,50 +248,67 @@ public final class Checkpoint implements AutoCloseable {
      * format of {@code torch.save} (1.6 and later), the legacy stream and tar formats of older torch, a
      * TorchScript archive's tensors, and safetensors.
      *
-     * @param file the checkpoint file; it should not change while the checkpoint is open, as it is mapped
-     * @param options the globals allowed beyond PyTorch's, the limits, and an expected digest
-     * @return the open checkpoint; close it to release the mapping
-     * @throws CheckpointException if the file is refused: {@link UnsafeCheckpointException},
-     *     {@link MalformedCheckpointException}, {@link LimitExceededException} or
-     *     {@link UnsupportedCheckpointException}, naming the file, the record and the offset
-     * @throws IOException if the file system cannot give the file (missing, a directory, unreadable)
+     * <p>Every failure is a {@link CheckpointException} naming the file, logged at WARN under
+     * {@code dev.weightsonly.load} (see the class comment): there is no other checked exception to catch.
+     *
+     * @param file    the checkpoint file: a regular file, mapped read-only for the life of the checkpoint
+     * @param options the limits and the globals of this load
+     * @return the loaded checkpoint, which owns the mapping: close it
+     * @throws UnsafeCheckpointException if the file names a global the load does not allow, or asks for
+     *     something a weights-only load never does ({@link UnsupportedGlobalException} names the global), or does
+     *     not have the expected digest
+     * @throws MalformedCheckpointException if the file is not a well-formed checkpoint
+     * @throws LimitExceededException if the file exceeds one of the {@link LoadLimits}
+     * @throws UnsupportedCheckpointException if the file is a format or construct weightsonly does not load
+     * @throws UnreadableCheckpointException if the file system cannot give the file: no such file, a directory,
+     *     a file that cannot be read or mapped
      */
-    public static Checkpoint load(Path file, LoadOptions options) throws IOException {
+    public static Checkpoint load(Path file, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
+        return LoadLog.refusalsLogged(() -> mapped(file, options));
+    }
+
+    private static Checkpoint mapped(Path file, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
         String source = file.toString();
         if (Files.isDirectory(file)) {
             // Mapping a directory fails with the system's "No such device", which names nothing.
-            throw new java.nio.file.FileSystemException(source, null, "is a directory, not a checkpoint file");
+            throw UnreadableCheckpointException.directory(source);
         }
         Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            MemorySegment bytes = size == 0
-                    ? MemorySegment.ofArray(new byte[0])
-                    : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        try {
+            MemorySegment bytes;
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = channel.size();
+                try {
+                    bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
+                            : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                } catch (IOException e) {
+                    throw UnreadableCheckpointException.unmappable(source, e);
+                }
+            } catch (CheckpointException e) {
+                throw e;
+            } catch (IOException e) {
+                throw UnreadableCheckpointException.of(source, e);
+            }
             Sha256.check(source, bytes, options.expectedSha256());
-            long start = System.nanoTime();
             CheckpointReader.Result result = CheckpointReader.read(source, bytes, options, arena);
-            LOG.debug("{}: {} tensors over {} storages, mapped, in {} us", source, result.tensorCount(),
-                    result.storageCount(), (System.nanoTime() - start) / 1000);
-            return new Checkpoint(source, result.root(), arena, true, result, options.limits());
-        } catch (IOException | RuntimeException | Error e) {
+            return loaded(source, result, arena, true, options, start);
+        } catch (CheckpointException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
     }
 
     /**
-     * Loads a checkpoint from a stream with the default options, copying its bytes; see
-     * {@link #load(InputStream, String, LoadOptions)}.
+     * Loads a checkpoint from a stream with the default options, copying its bytes.
      *
-     * @param in the stream, read to its end and left open
-     * @param name what error messages and {@link #source()} call the checkpoint
-     * @return the open checkpoint, owning its copy of the bytes
-     * @throws CheckpointException if the bytes are refused
-     * @throws IOException if reading the stream fails
+     * @param in   the stream, read to its end and left open
+     * @param name the name that error messages and logs give the stream
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException as {@link #load(InputStream, String, LoadOptions)} throws it
      */
-    public static Checkpoint load(InputStream in, String name) throws IOException {
+    public static Checkpoint load(InputStream in, String name) throws CheckpointException {
         return load(in, name, LoadOptions.defaults());
     }
 
@@ -265,43 +322,54 @@ public final class Checkpoint implements AutoCloseable {
      * load spends most of its time on). The mapping is released before this returns; the checkpoint refers
      * only to its own copies. Any other stream is read into memory first, then read there.
      *
-     * @param in the stream, read to its end and left open
-     * @param name what error messages and {@link #source()} call the checkpoint
-     * @param options the globals allowed beyond PyTorch's, the limits, and an expected digest
-     * @return the open checkpoint, owning its copy of the bytes
-     * @throws CheckpointException if the bytes are refused (unsafe, malformed, over a limit or unsupported)
-     * @throws IOException if reading the stream fails
+     * @param in      the stream, read to its end and left open
+     * @param name    the name that error messages and logs give the stream
+     * @param options the limits and the globals of this load
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException if the checkpoint is refused, as {@link #load(Path, LoadOptions)} refuses a
+     *     file; an {@link UnreadableCheckpointException} (whose cause is the stream's exception) if the stream
+     *     cannot be read
      */
-    public static Checkpoint load(InputStream in, String name, LoadOptions options) throws IOException {
+    public static Checkpoint load(InputStream in, String name, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(name, "name");
+        return LoadLog.refusalsLogged(() -> streamed(in, name, options));
+    }
+
+    private static Checkpoint streamed(InputStream in, String name, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
         if (in.getClass() == FileInputStream.class) {
-            Checkpoint copied = copyThroughMapping(((FileInputStream) in).getChannel(), name, options);
+            Checkpoint copied = copyThroughMapping(((FileInputStream) in).getChannel(), name, options, start);
             if (copied != null) {
                 return copied;
             }
         }
         // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
-        StreamBytes.Read read = StreamBytes.readAll(in);
+        StreamBytes.Read read;
+        try {
+            read = StreamBytes.readAll(in);
+        } catch (IOException e) {
+            throw UnreadableCheckpointException.stream(name, e);
+        }
         try {
             Sha256.check(name, read.bytes(), options.expectedSha256());
-            return fromMemory(name, read.bytes(), read.arena(), options);
-        } catch (IOException | RuntimeException | Error e) {
+            return fromMemory(name, read.bytes(), read.arena(), options, start);
+        } catch (CheckpointException | RuntimeException | Error e) {
             read.arena().close();
             throw e;
         }
     }
 
     /**
-     * Loads a checkpoint held in a byte array with the default options; see
-     * {@link #load(byte[], String, LoadOptions)}.
+     * Loads a checkpoint held in a byte array with the default options (copied, so later changes to the array do
+     * not matter).
      *
-     * @param bytes the whole checkpoint file
-     * @param name what error messages and {@link #source()} call the checkpoint
-     * @return the open checkpoint, owning its copy of the storages
-     * @throws CheckpointException if the bytes are refused
-     * @throws IOException declared for symmetry with the other loads; only {@link CheckpointException}s occur
+     * @param bytes the checkpoint's bytes
+     * @param name  the name that error messages and logs give the bytes
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException as {@link #load(byte[], String, LoadOptions)} throws it
      */
-    public static Checkpoint load(byte[] bytes, String name) throws IOException {
+    public static Checkpoint load(byte[] bytes, String name) throws CheckpointException {
         return load(bytes, name, LoadOptions.defaults());
     }
 
@@ -309,28 +377,34 @@ public final class Checkpoint implements AutoCloseable {
      * Loads a checkpoint held in a byte array. The storages are copied (a zip checkpoint's in parallel), so
      * later changes to the array do not matter.
      *
-     * @param bytes the whole checkpoint file
-     * @param name what error messages and {@link #source()} call the checkpoint
-     * @param options the globals allowed beyond PyTorch's, the limits, and an expected digest
-     * @return the open checkpoint, owning its copy of the storages
-     * @throws CheckpointException if the bytes are refused (unsafe, malformed, over a limit or unsupported)
-     * @throws IOException declared for symmetry with the other loads; only {@link CheckpointException}s occur
+     * @param bytes   the checkpoint's bytes
+     * @param name    the name that error messages and logs give the bytes
+     * @param options the limits and the globals of this load
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException if the checkpoint is refused, as {@link #load(Path, LoadOptions)} refuses a
+     *     file (never an {@link UnreadableCheckpointException}: the bytes are all there)
      */
-    public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
+    public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
-        Sha256.check(Objects.requireNonNull(name, "name"), MemorySegment.ofArray(bytes), options.expectedSha256());
+        Objects.requireNonNull(name, "name");
+        return LoadLog.refusalsLogged(() -> fromArray(bytes, name, options));
+    }
+
+    private static Checkpoint fromArray(byte[] bytes, String name, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
+        Sha256.check(name, MemorySegment.ofArray(bytes), options.expectedSha256());
         Arena arena = Arena.ofShared();
         try {
             CheckpointReader.Result copied = CheckpointReader.readCopying(name,
                     MemorySegment.ofArray(bytes), options, arena);
             if (copied != null) {
-                return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
+                return loaded(name, copied, arena, false, options, start);
             }
             // Memory the checkpoint owns, so that close() releases it and later reads fail cleanly.
             MemorySegment copy = arena.allocate(bytes.length, 64);
             MemorySegment.copy(bytes, 0, copy, ValueLayout.JAVA_BYTE, 0, bytes.length);
-            return fromMemory(name, copy.asReadOnly(), arena, options);
-        } catch (IOException | RuntimeException | Error e) {
+            return fromMemory(name, copy.asReadOnly(), arena, options, start);
+        } catch (CheckpointException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
@@ -341,10 +415,16 @@ public final class Checkpoint implements AutoCloseable {
      * its end; null (with the channel where it was) if the channel cannot be mapped (a pipe) or holds another
      * format. On success the channel is left at its end, as reading the stream would leave it.
      */
-    private static Checkpoint copyThroughMapping(FileChannel channel, String name, LoadOptions options)
-            throws IOException {
-        long position = channel.position();
-        long size = channel.size();
+    private static Checkpoint copyThroughMapping(FileChannel channel, String name, LoadOptions options,
+            long startNanos) throws CheckpointException {
+        long position;
+        long size;
+        try {
+            position = channel.position();
+            size = channel.size();
+        } catch (IOException e) {
+            return null; // not a channel with a position and a size: read as a stream
+        }
         if (size - position < 4) {
             return null;
         }
@@ -358,7 +438,7 @@ public final class Checkpoint implements AutoCloseable {
             if (options.expectedSha256() != null && !ZipArchive.looksLikeZip(bytes)) {
                 return null; // read as a stream, whose bytes are digested there (not twice)
             }
-            Sha256.check(Objects.requireNonNull(name, "name"), bytes, options.expectedSha256());
+            Sha256.check(name, bytes, options.expectedSha256());
             Arena arena = Arena.ofShared();
             try {
                 CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena);
@@ -367,19 +447,20 @@ public final class Checkpoint implements AutoCloseable {
                     return null;
                 }
                 channel.position(size);
-                return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
-            } catch (IOException | RuntimeException | Error e) {
+                return loaded(name, copied, arena, false, options, startNanos);
+            } catch (CheckpointException | RuntimeException | Error e) {
                 arena.close();
                 throw e;
+            } catch (IOException e) {
+                arena.close();
+                throw UnreadableCheckpointException.stream(name, e);
             }
         }
     }
 
-    private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options)
-            throws CheckpointException {
-        CheckpointReader.Result result = CheckpointReader.read(Objects.requireNonNull(name, "name"), bytes, options,
-                arena);
-        return new Checkpoint(name, result.root(), arena, false, result, options.limits());
+    private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options,
+            long startNanos) throws CheckpointException {
+        return loaded(name, CheckpointReader.read(name, bytes, options, arena), arena, false, options, startNanos);
     }
 
     /**
@@ -534,6 +615,27 @@ public final class Checkpoint implements AutoCloseable {
         return walk(SparseTensor.class);
     }
 
+    /**
+     * Every value that is neither a tensor nor a container, by dotted path from the root, in depth-first order, as
+     * {@link #tensors()} lists the tensors: what a training checkpoint holds beside its weights ({@code epoch},
+     * {@code optimizer.param_groups.0.lr}, {@code config.name}), in the Java forms of the class comment
+     * ({@link Long}, {@link Double}, {@link String}, {@link PyNone#NONE}, {@code torch.Size}, ...). Dicts, lists,
+     * tuples, sets and objects are walked, not listed (an empty one lists nothing); tensors and sparse tensors are
+     * left to {@link #tensors()} and {@link #sparseTensors()} (a {@link dev.weightsonly.torch.MetaTensor}, which has
+     * no data, is listed here).
+     *
+     * @return the values by path, unmodifiable
+     */
+    public Map<String, Object> values() {
+        return walk(Object.class, value -> !(value instanceof Tensor || value instanceof SparseTensor
+                || isContainer(value)));
+    }
+
+    private static boolean isContainer(Object value) {
+        return value instanceof PyDict || value instanceof PyList || value instanceof PyTuple || value instanceof PySet
+                || value instanceof PyObject;
+    }
+
     /** One value met by the walk: the path is built only for the values listed (a deep chain stays linear). */
     private record Node(Node parent, String key, Object value) {
         String path() {
@@ -546,6 +648,11 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private <T> Map<String, T> walk(Class<T> kind) {
+        return walk(kind, kind::isInstance);
+    }
+
+    /** The values {@code listed} accepts (all of class {@code kind}), by path; containers are walked. */
+    private <T> Map<String, T> walk(Class<T> kind, java.util.function.Predicate<Object> listed) {
         LinkedHashMap<String, T> out = new LinkedHashMap<>();
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         ArrayDeque<Node> todo = new ArrayDeque<>();
@@ -553,12 +660,11 @@ public final class Checkpoint implements AutoCloseable {
         while (!todo.isEmpty()) {
             Node node = todo.pop();
             Object value = node.value();
-            if (kind.isInstance(value)) {
+            if (listed.test(value)) {
                 out.putIfAbsent(node.path(), kind.cast(value));
                 continue;
             }
-            if (!(value instanceof PyDict || value instanceof PyList || value instanceof PyTuple
-                    || value instanceof PySet || value instanceof PyObject) || !seen.add(value)) {
+            if (!isContainer(value) || !seen.add(value)) {
                 continue;
             }
             // Children are pushed in reverse so that they pop in order.

@@ -4,16 +4,20 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * Why a checkpoint could not be loaded. Every failure the loader reports, for any input, is one of the
- * four subclasses; nothing else escapes a load except {@link IOException}s of the file system itself.
+ * Why a checkpoint could not be loaded. Every failure of a load, for any input, is one of five subclasses:
+ * the file's content is refused ({@link UnsafeCheckpointException}, {@link MalformedCheckpointException},
+ * {@link LimitExceededException}, {@link UnsupportedCheckpointException}), or its bytes could not be had at all
+ * ({@link UnreadableCheckpointException}: no such file, a directory, a file that cannot be read or mapped, a
+ * stream whose read failed). It is an {@link IOException}, so code written against {@code IOException} keeps
+ * working; {@code catch (CheckpointException e)} catches every failure of a load.
  *
  * <p>The message names the file, and where they apply the record inside the archive, the byte offset
- * in the pickle and the dict key being built, so that a log line alone says what went wrong and where.
- * The same facts are available as fields.
+ * in the pickle and the dict key being built, so that a log line alone says what went wrong and where:
+ * it is {@link #where()}, a colon, then {@link #detail()}. The same facts are available as fields.
  */
 public abstract sealed class CheckpointException extends IOException
         permits UnsafeCheckpointException, MalformedCheckpointException, LimitExceededException,
-                UnsupportedCheckpointException {
+                UnsupportedCheckpointException, UnreadableCheckpointException {
 
     private static final long serialVersionUID = 1L;
 
@@ -27,7 +31,12 @@ public abstract sealed class CheckpointException extends IOException
     private final String detail;
 
     CheckpointException(Location where, String detail) {
-        super(where.describe(detail));
+        this(where, detail, null);
+    }
+
+    /** With the exception that caused it (the file system's, for an {@link UnreadableCheckpointException}). */
+    CheckpointException(Location where, String detail, Throwable cause) {
+        super(where.describe(detail), cause);
         this.source = where.source();
         this.record = where.record();
         this.pickleOffset = where.pickleOffset();
@@ -35,38 +44,48 @@ public abstract sealed class CheckpointException extends IOException
     }
 
     /**
-     * Which checkpoint failed, so that a handler of many loads can tell them apart.
+     * The file (or stream name) being loaded.
      *
-     * @return the file (or stream name) being loaded, as given to {@code Checkpoint.load}
+     * @return the path or name the load was given, as the message begins with it
      */
     public String source() {
         return source;
     }
 
     /**
-     * Which record of a zip or tar checkpoint failed.
+     * Where the failure is, as the message begins: the source, then the record and the pickle offset where they
+     * apply ({@code model.pt: model/data.pkl: at pickle offset 208}). A caller that words its own remedy (a
+     * command line tool that names its own option) prints this, a colon and its own text.
      *
-     * @return the record inside the archive ({@code archive/data.pkl}, {@code archive/data/0}), or empty if
-     *     the failure is not in one record (the archive's structure, a legacy stream)
+     * @return the message's location prefix, without the colon that follows it
+     */
+    public String where() {
+        String message = getMessage();
+        return message.substring(0, message.length() - detail.length() - 2);
+    }
+
+    /**
+     * The record inside the archive ({@code archive/data.pkl}, {@code archive/data/0}), if one applies.
+     *
+     * @return the record's full name, or empty when the failure is not inside one
      */
     public Optional<String> record() {
         return Optional.ofNullable(record);
     }
 
     /**
-     * Where in the pickle the failure happened, to find the opcode with a disassembler
-     * ({@code python -m pickletools}).
+     * Byte offset of the failing opcode inside the pickle.
      *
-     * @return the byte offset of the failing opcode inside the pickle, or -1 when the failure is not in a pickle
+     * @return the offset, or -1 when the failure is not in a pickle
      */
     public long pickleOffset() {
         return pickleOffset;
     }
 
     /**
-     * The reason alone, for a caller that reports the location itself.
+     * The reason alone, without the location prefix.
      *
-     * @return the message without its {@code source: record: at pickle offset N: } prefix
+     * @return what the message says after {@link #where()} and its colon
      */
     public String detail() {
         return detail;

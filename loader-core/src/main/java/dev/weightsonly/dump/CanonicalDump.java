@@ -2,7 +2,6 @@ package dev.weightsonly.dump;
 
 import dev.weightsonly.internal.dump.DeepStack;
 import dev.weightsonly.internal.dump.JsonText;
-import dev.weightsonly.internal.dump.PythonFloat;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
@@ -256,7 +255,7 @@ public final class CanonicalDump {
         } else if (Double.isInfinite(d)) {
             out.append(d > 0 ? "\"inf\"" : "\"-inf\"");
         } else {
-            out.append(PythonFloat.repr(d));
+            out.append(PyValues.floatRepr(d));
         }
     }
 

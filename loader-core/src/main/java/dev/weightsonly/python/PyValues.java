@@ -1,6 +1,9 @@
 package dev.weightsonly.python;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
 
 /** Facts about the Java forms of Python values, used for checks and messages. */
 public final class PyValues {
@@ -89,6 +92,69 @@ public final class PyValues {
      */
     public static Object pythonKey(Object value) {
         return value == null ? null : PyKey.of(value);
+    }
+
+    /**
+     * A float as Python's {@code repr(float)} writes it: the shortest digits that read back as the same double,
+     * positional between 1e-4 and 1e16 ({@code 0.1}, {@code 1000.0}), otherwise scientific with a signed exponent
+     * of at least two digits ({@code 1e-05}, {@code 1e+16}, {@code 5e-324}); {@code nan}, {@code inf},
+     * {@code -inf}. Not {@link Double#toString}, which writes {@code 1.0E-5}, and {@code 4.9E-324} where the
+     * shortest form is {@code 5e-324}.
+     *
+     * @param v the value
+     * @return its Python repr
+     */
+    public static String floatRepr(double v) {
+        if (!Double.isFinite(v)) {
+            return Double.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+        }
+        if (v == 0) {
+            return (1 / v < 0) ? "-0.0" : "0.0";
+        }
+        BigDecimal exact = new BigDecimal(Math.abs(v));
+        return layout(v < 0, shortestDigits(exact, 17, d -> d.doubleValue() == Math.abs(v)));
+    }
+
+    /**
+     * A float32 in its shortest exact form: the fewest digits that read back as the same float32 (NumPy's digits:
+     * {@code 0.1}, not the double's {@code 0.10000000149011612}; {@code 1e-45}, not {@link Float#toString}'s
+     * {@code 1.4E-45}), laid out as {@link #floatRepr(double)} lays out a double.
+     *
+     * @param v the value
+     * @return its shortest exact form
+     */
+    public static String float32Repr(float v) {
+        if (!Float.isFinite(v) || v == 0) {
+            return floatRepr(v);
+        }
+        BigDecimal exact = new BigDecimal(Math.abs(v));
+        return layout(v < 0, shortestDigits(exact, 9, d -> Float.parseFloat(d.toString()) == Math.abs(v)));
+    }
+
+    /** The fewest significant digits of {@code exact}, correctly rounded, that {@code readsBack} accepts. */
+    private static BigDecimal shortestDigits(BigDecimal exact, int maxDigits,
+            java.util.function.Predicate<BigDecimal> readsBack) {
+        for (int n = 1; n < maxDigits; n++) {
+            BigDecimal rounded = exact.round(new MathContext(n, RoundingMode.HALF_EVEN));
+            if (readsBack.test(rounded)) {
+                return rounded.stripTrailingZeros();
+            }
+        }
+        return exact.round(new MathContext(maxDigits, RoundingMode.HALF_EVEN)).stripTrailingZeros();
+    }
+
+    /** Python's layout of a positive {@code shortest}: positional from 1e-4 to below 1e16, else scientific. */
+    private static String layout(boolean negative, BigDecimal shortest) {
+        String digits = shortest.unscaledValue().toString();
+        int exponent = digits.length() - 1 - shortest.scale(); // value = d.ddd × 10^exponent
+        String sign = negative ? "-" : "";
+        if (exponent >= -4 && exponent < 16) {
+            String plain = shortest.toPlainString();
+            return sign + (plain.contains(".") ? plain : plain + ".0");
+        }
+        String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+        return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + (Math.abs(exponent) < 10 ? "0" : "")
+                + Math.abs(exponent);
     }
 
     /**

@@ -203,8 +203,10 @@ public final class GlobalScanner {
             // An allowed global where the loader takes no global (a legacy stream's header pickles), or one the
             // walk could not see: either way the file does not load.
             boolean seen = c.globals.stream().anyMatch(g -> g.name().equals(e.globalName()));
+            // The refusal without the loader's remedy, which names a Java API: each reader of the report (the
+            // tool, the Maven plugin) has its own way to allow a global.
             c.problems.add("a weights-only load refuses " + e.globalName() + (seen ? " where this file names it: "
-                    : ", which the scan did not see: ") + e.getMessage());
+                    : ", which the scan did not see: ") + e.where() + ": " + e.refusal());
         } catch (CheckpointException e) {
             c.problems.add("a weights-only load refuses the file: " + e.getMessage());
         }

@@ -2,6 +2,7 @@ package dev.weightsonly.examples;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
 import dev.weightsonly.dump.CanonicalDump;
 import dev.weightsonly.internal.dump.JsonText;
 import dev.weightsonly.scan.GlobalScanner;
@@ -68,9 +69,12 @@ public final class BatchDump {
                 JsonText.quote(String.valueOf(e.getMessage()), sb);
             }
         } catch (CheckpointException e) {
-            sb.append(",\"verdict\":\"refuse\",\"error\":");
+            // A file that cannot be read at all (missing, a directory) is no verdict on its content: it goes with
+            // the crashes, which a run reports apart.
+            boolean verdict = !(e instanceof UnreadableCheckpointException);
+            sb.append(verdict ? ",\"verdict\":\"refuse\",\"error\":" : ",\"verdict\":\"crash\",\"error\":");
             JsonText.quote(e.getClass().getSimpleName() + ": " + e.getMessage(), sb);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             // A fuzzing run must go on after a broken promise, to report it with the others.
             sb.append(",\"verdict\":\"crash\",\"error\":");
             JsonText.quote(e.getClass().getName() + ": " + e.getMessage(), sb);

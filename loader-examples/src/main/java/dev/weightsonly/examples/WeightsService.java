@@ -3,6 +3,7 @@ package dev.weightsonly.examples;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -236,6 +237,9 @@ public final class WeightsService implements AutoCloseable {
         WeightsService service;
         try {
             service = start(model, address);
+        } catch (UnreadableCheckpointException e) {
+            err.println("WeightsService: not starting: " + oneLine(e.getMessage()));
+            return new Launch.Failed(USAGE_OR_IO);
         } catch (CheckpointException | IllegalArgumentException e) {
             err.println("WeightsService: not starting: " + oneLine(e.getMessage()));
             return new Launch.Failed(REFUSED);

@@ -124,8 +124,8 @@ public final class GlobalPolicy {
     }
 
     /**
-     * The text of the refusal of a global that is not allowed: PyTorch's message, then what to do about it
-     * (allow it, or nothing: a dangerous global is never allowed).
+     * The text of the refusal of a global that is not allowed: PyTorch's message and, for a dangerous global, why
+     * it is never allowed. The remedy for an allowable one is the caller's to word.
      *
      * @param module the module, after the Python 2 name mapping
      * @param name the name within the module
@@ -136,13 +136,13 @@ public final class GlobalPolicy {
         // torch (2.7+) prints builtins without their module; keep its exact wording.
         String shown = full.startsWith("builtins.") ? full.substring("builtins.".length()) : full;
         String refusal = "Weights only load failed. Unsupported global: GLOBAL " + shown
-                + " was not an allowed global by default. ";
+                + " was not an allowed global by default.";
+        // The remedy is the caller's to word (UnsupportedGlobalException appends the API's; the tool its option).
         var danger = DangerousGlobals.reason(full);
         return danger.isPresent()
-                ? refusal + danger.get() + ": weightsonly never allows it. The file is malicious, or holds"
+                ? refusal + " " + danger.get() + ": weightsonly never allows it. The file is malicious, or holds"
                         + " more than weights."
-                : refusal + "Use SafeGlobals.add(\"" + full + "\") or SafeGlobals.scope(...) to allow it if you"
-                        + " trust this class.";
+                : refusal;
     }
 
     /**

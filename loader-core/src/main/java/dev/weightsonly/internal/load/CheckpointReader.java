@@ -7,6 +7,7 @@ import dev.weightsonly.LoadLimits;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.MalformedCheckpointException;
 import dev.weightsonly.SafeGlobals;
+import dev.weightsonly.UnsupportedGlobalException;
 import dev.weightsonly.internal.container.LegacyStream;
 import dev.weightsonly.internal.container.LegacyTar;
 import dev.weightsonly.internal.container.ZipArchive;
@@ -19,6 +20,7 @@ import dev.weightsonly.internal.torch.LegacyStorages;
 import dev.weightsonly.internal.torch.LegacyTarReader;
 import dev.weightsonly.internal.torch.PlainDataHost;
 import dev.weightsonly.internal.torch.StorageSource;
+import dev.weightsonly.internal.globals.TorchAllowlist;
 import dev.weightsonly.internal.torch.TorchUnpicklerHost;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
@@ -35,6 +37,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,11 +53,15 @@ public final class CheckpointReader {
     /**
      * What a load produced.
      *
-     * @param metadata a safetensors file's {@code __metadata__}; empty for torch checkpoints
+     * @param format             the container, in words, for the load's log ({@code zip}, {@code legacy stream})
+     * @param metadata           a safetensors file's {@code __metadata__}; empty for torch checkpoints
+     * @param allowedGlobalsUsed the globals beyond PyTorch's defaults that the file named and the load allowed,
+     *                           in order of first use (the audit trail of the load's log)
      */
-    public record Result(Object root, int tensorCount, int storageCount, Map<String, String> metadata) {
-        Result(Object root, int tensorCount, int storageCount) {
-            this(root, tensorCount, storageCount, Map.of());
+    public record Result(String format, Object root, int tensorCount, int storageCount, Map<String, String> metadata,
+            Set<String> allowedGlobalsUsed) {
+        Result(String format, Object root, int tensorCount, int storageCount, Set<String> allowedGlobalsUsed) {
+            this(format, root, tensorCount, storageCount, Map.of(), allowedGlobalsUsed);
         }
     }
 
@@ -83,7 +90,7 @@ public final class CheckpointReader {
         if (LegacyTar.looksLikeTar(bytes)) {
             return readTar(where, bytes, options);
         }
-        if (startsWithMagicNumber(where, bytes, options.limits())) {
+        if (startsWithMagicNumber(where, bytes, options)) {
             return readLegacy(where, bytes, options); // written with another pickle protocol than 2
         }
         throw notAZipCheckpoint(where, bytes);
@@ -151,7 +158,7 @@ public final class CheckpointReader {
         Unpickler.Result result = Unpickler.load(pickle, 0, pickle.byteSize(), pickleWhere, host, limits);
         nothingAfterStop(result, pickle.byteSize(), pickleWhere);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
-        return new Result(root, host.tensorCount(), host.storageCount());
+        return new Result("zip", root, host.tensorCount(), host.storageCount(), host.usedAllowedGlobals());
     }
 
     /**
@@ -183,7 +190,7 @@ public final class CheckpointReader {
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
         header.views(bytes, limits.maxMaterializedBytes()).forEach(root::put);
         int count = header.tensors().size();
-        return new Result(root.build(), count, count, header.metadata());
+        return new Result("safetensors", root.build(), count, count, header.metadata(), Set.of());
     }
 
     /** Lets the caller's factories replace the inert records of the allowed globals this load met. */
@@ -229,6 +236,7 @@ public final class CheckpointReader {
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
         int tensors = 0;
         int storages = 0;
+        Set<String> used = new LinkedHashSet<>();
         for (String part : new String[] {"data", "constants"}) {
             String pickleName = part + ".pkl";
             MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
@@ -246,8 +254,9 @@ public final class CheckpointReader {
             root.put(part, applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere));
             tensors += host.tensorCount();
             storages += host.storageCount();
+            used.addAll(host.usedAllowedGlobals());
         }
-        return new Result(root.build(), tensors, storages);
+        return new Result("TorchScript archive", root.build(), tensors, storages, used);
     }
 
     /**
@@ -271,7 +280,8 @@ public final class CheckpointReader {
         nothingAfterStop(result, pickle.byteSize(), pickleWhere);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, pickleWhere);
         long tensors = objects.values().stream().filter(o -> o instanceof dev.weightsonly.tensors.Tensor).count();
-        return new Result(root, (int) tensors, (int) (objects.size() - tensors));
+        return new Result("0.1.x tar", root, (int) tensors, (int) (objects.size() - tensors),
+                host.usedAllowedGlobals());
     }
 
     /**
@@ -316,19 +326,31 @@ public final class CheckpointReader {
                 globals.keySet(), limits);
         Unpickler.Result result = Unpickler.load(bytes, objectStart, first.end(), objectWhere, host, limits);
         Object root = applyFactories(result.value(), host.usedAllowedGlobals(), globals, limits, objectWhere);
-        return new Result(root, host.tensorCount(), host.storageCount());
+        return new Result("legacy stream", root, host.tensorCount(), host.storageCount(), host.usedAllowedGlobals());
     }
 
     /**
      * Whether the first pickle of the bytes is the legacy stream's magic number, in whatever encoding: torch
      * reads it with its unpickler and compares the value, so pickle protocols 0 to 5 (text LONG, FRAME, ...)
      * all make a legacy stream, as any other pickle that evaluates to the number does.
+     *
+     * @throws UnsupportedGlobalException if the bytes are a pickle (a bare one: no legacy stream's first pickle
+     *     names a global) that names a global this load does not allow: torch's unpickler refuses it there, and
+     *     the file is unsafe, not merely "not a checkpoint"
      */
-    private static boolean startsWithMagicNumber(Location where, MemorySegment bytes, LoadLimits limits) {
+    private static boolean startsWithMagicNumber(Location where, MemorySegment bytes, LoadOptions options)
+            throws UnsupportedGlobalException {
         try {
-            Unpickler.Result magic = streamPickle(bytes, 0, bytes.byteSize(), where.inRecord("pickle 1 (magic number)"),
-                    PlainDataHost.INSTANCE, limits);
+            Unpickler.Result magic = streamPickle(bytes, 0, bytes.byteSize(),
+                    where.inRecord("a bare pickle, not a torch.save checkpoint"), PlainDataHost.INSTANCE,
+                    options.limits());
             return LEGACY_MAGIC_NUMBER.equals(magic.value());
+        } catch (UnsupportedGlobalException refused) {
+            String name = refused.globalName();
+            if (!TorchAllowlist.contains(name) && !LoadAccess.BRIDGE.get().effectiveGlobals(options).containsKey(name)) {
+                throw refused;
+            }
+            return false; // a global the load allows: torch builds it, then finds no magic number
         } catch (CheckpointException e) {
             return false; // not a pickle of plain data: the caller names what the bytes are
         }

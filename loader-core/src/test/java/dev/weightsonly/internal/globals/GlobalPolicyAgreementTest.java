@@ -127,10 +127,9 @@ class GlobalPolicyAgreementTest {
     }
 
     @Test
-    void theRefusalTextIsTorchsWordingThenTheRemedy() {
+    void theRefusalTextIsTorchsWordingAndWhyADangerousGlobalIsNever() {
         assertEquals("Weights only load failed. Unsupported global: GLOBAL mypkg.Config was not an allowed global"
-                + " by default. Use SafeGlobals.add(\"mypkg.Config\") or SafeGlobals.scope(...) to allow it if you"
-                + " trust this class.", GlobalPolicy.notAllowedText("mypkg", "Config"));
+                + " by default.", GlobalPolicy.notAllowedText("mypkg", "Config"));
         assertEquals("Weights only load failed. Trying to load unsupported GLOBAL os.system whose module os is"
                 + " blocked.", GlobalPolicy.blockedText("os", "system"));
         assertTrue(GlobalPolicy.notAllowedText("builtins", "eval").startsWith(
