@@ -9,12 +9,12 @@ import java.math.RoundingMode;
  * between 1e-4 and 1e16, otherwise scientific with a two-digit signed exponent ({@code 1e-05}, {@code 1e+16}).
  * The dump uses it so that its text matches a dump printed by Python, number for number.
  */
-final class PythonFloat {
+public final class PythonFloat {
 
     private PythonFloat() {
     }
 
-    static String repr(double v) {
+    public static String repr(double v) {
         if (v == 0) {
             return (1 / v < 0) ? "-0.0" : "0.0";
         }
