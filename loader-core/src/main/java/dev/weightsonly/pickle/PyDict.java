@@ -76,16 +76,18 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         /**
          * Sets {@code key} to {@code value}, as {@code d[key] = value} does: a new key goes last, an existing
          * key (by Python's equality: {@code 1.0} is the key {@code 1}) keeps its place and takes the new value.
+         * An {@link Integer}, {@link Short} or {@link Byte} key is held as the {@link Long} of a Python int.
          *
          * @throws IllegalArgumentException if the key is null or could not be a Python dict key (a list,
          *     dict, set or bytearray, at any depth of a tuple)
          * @throws NullPointerException if the value is null (Python's None is {@link PyNone#NONE})
          */
         public Builder put(Object key, Object value) {
-            if (key == null || !PyValues.isHashable(key)) {
-                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(key));
+            Object k = PyValues.asKey(key); // a Java int is a Python int, as get(0) finds it
+            if (k == null || !PyValues.isHashable(k)) {
+                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(k));
             }
-            entries.putItem(key, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
+            entries.putItem(k, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
             return this;
         }
 
