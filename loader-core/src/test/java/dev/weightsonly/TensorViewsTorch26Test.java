@@ -54,7 +54,7 @@ class TensorViewsTorch26Test {
             for (int i = 0; i < capacity; i++) {
                 bytes.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, i);
             }
-            return Tensor.view(Storage.of(bytes, "0", "cpu"), DType.FLOAT64, offset, shape, strides);
+            return Tensor.of(Storage.of(bytes, "0", "cpu"), DType.FLOAT64, offset, shape, strides);
         }
 
         @Override

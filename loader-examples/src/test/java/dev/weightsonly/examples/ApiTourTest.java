@@ -9,8 +9,8 @@ import dev.weightsonly.Checkpoint;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.StateDict;
 import dev.weightsonly.UnsupportedGlobalException;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyObject;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyObject;
 import dev.weightsonly.tensors.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -157,6 +157,35 @@ class ApiTourTest {
     void anAllowedClassLoadsAsARecord() throws IOException {
         assertEquals("<unk> of 8: [bos_word, unk_word, pad_word, eos_word, symbols, count, indices, bos_index,"
                 + " pad_index, eos_index, unk_index, nspecial]", allowAClass(FIXTURES.resolve("fairseq_dictionary.pt")));
+    }
+
+    /**
+     * The compiler holds this module to what loader-core exports, but loader-core also exports three internal
+     * helpers to this module (the tool's), which a user's project never sees: so the tour's imports are checked
+     * against the packages exported to everyone.
+     */
+    @Test
+    void theTourImportsOnlyTheExportedApi() throws IOException {
+        List<String> exported = new ArrayList<>();
+        for (String module : List.of("../loader-core", "../loader-tensors")) {
+            for (String line : Files.readAllLines(Path.of(module, "src/main/java/module-info.java"))) {
+                String l = line.strip();
+                if (l.startsWith("exports ") && !l.contains(" to ")) {
+                    exported.add(l.substring("exports ".length(), l.length() - 1));
+                }
+            }
+        }
+        assertTrue(exported.contains("dev.weightsonly.python"), exported.toString());
+        int checked = 0;
+        for (String line : Files.readAllLines(Path.of("src/test/java/dev/weightsonly/examples/ApiTourTest.java"))) {
+            if (line.startsWith("import dev.weightsonly.")) {
+                String type = line.substring("import ".length(), line.length() - 1);
+                String pkg = type.substring(0, type.lastIndexOf('.'));
+                assertTrue(exported.contains(pkg), type + " is not in a package exported to every module");
+                checked++;
+            }
+        }
+        assertTrue(checked >= 7, checked + " imports of the library");
     }
 
     @Test

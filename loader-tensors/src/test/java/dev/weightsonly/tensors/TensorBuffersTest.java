@@ -75,7 +75,7 @@ class TensorBuffersTest {
     @Test
     void aByteBufferIsRefusedWhereTheStoredBytesAreNotTheValues() {
         Tensor grid = Tensor.contiguousView(floats(0, 1, 2, 3, 4, 5), DType.FLOAT32, 0, 2, 3);
-        Tensor transposed = Tensor.view(grid.storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3});
+        Tensor transposed = Tensor.of(grid.storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3});
         IllegalStateException e = assertThrows(IllegalStateException.class, transposed::asByteBuffer);
         assertTrue(e.getMessage().contains("contiguous() makes a contiguous copy"), e.getMessage());
         assertEquals(2f, transposed.contiguous().asByteBuffer().getFloat(4 * 4)); // row 2, column 0
@@ -153,7 +153,7 @@ class TensorBuffersTest {
         assertEquals(-1f, BFloat16.toFloat(bf16.withNeg(true).asShortBuffer().get(0)));
         Tensor f16 = Tensor.contiguousView(raw(0x00, 0xC0), DType.FLOAT16, 0, 1);
         assertEquals(-2f, Float.float16ToFloat(f16.asShortBuffer().get(0)));
-        Tensor i16 = Tensor.view(raw(0xFF, 0xFF, 1, 0, 2, 0), DType.INT16, 0, new long[] {2}, new long[] {2});
+        Tensor i16 = Tensor.of(raw(0xFF, 0xFF, 1, 0, 2, 0), DType.INT16, 0, new long[] {2}, new long[] {2});
         assertEquals(ByteOrder.LITTLE_ENDIAN, i16.asShortBuffer().order()); // a strided view: copied
         assertArrayEquals(new short[] {-1, 2}, get(i16.asShortBuffer()));
         assertThrows(IllegalStateException.class, () -> Tensor.contiguousView(floats(1), DType.FLOAT32, 0, 1)
@@ -183,7 +183,7 @@ class TensorBuffersTest {
     @Test
     void copyToMemoryWritesTheLogicalValuesOfAnyView() {
         Tensor grid = Tensor.contiguousView(floats(0, 1, 2, 3, 4, 5), DType.FLOAT32, 0, 2, 3);
-        Tensor negatedTranspose = Tensor.view(grid.storage(), DType.FLOAT32, 0, new long[] {3, 2},
+        Tensor negatedTranspose = Tensor.of(grid.storage(), DType.FLOAT32, 0, new long[] {3, 2},
                 new long[] {1, 3}).withNeg(true);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(4 * 8);

@@ -43,7 +43,7 @@ class TensorViewOpsTest {
 
     @Test
     void reshapeCopiesOnlyWhereNoStridesWouldDo() {
-        Tensor transposed = Tensor.view(grid().storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3});
+        Tensor transposed = Tensor.of(grid().storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3});
         Tensor flat = transposed.reshape(6);
         assertNotSame(transposed.storage(), flat.storage());
         assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, flat.toFloatArray());
@@ -57,10 +57,10 @@ class TensorViewOpsTest {
     void aReshapeCopyIsBoundedLikeEveryCopy() {
         // 2^40 elements from 4 bytes: each row repeats one float, and flattening the rows needs them in a row
         Storage tiny = Storage.of(floats(1, 2).bytes(), "tiny", "cpu", 1 << 20);
-        Tensor expanded = Tensor.view(tiny, DType.FLOAT32, 0, new long[] {2, 1L << 39}, new long[] {1, 0});
+        Tensor expanded = Tensor.of(tiny, DType.FLOAT32, 0, new long[] {2, 1L << 39}, new long[] {1, 0});
         assertThrows(MaterializationLimitException.class, () -> expanded.reshape(-1));
         // merging only expanded dimensions is a view (stride 0), as in PyTorch
-        Tensor allExpanded = Tensor.view(tiny, DType.FLOAT32, 0, new long[] {1L << 20, 1L << 20}, new long[] {0, 0});
+        Tensor allExpanded = Tensor.of(tiny, DType.FLOAT32, 0, new long[] {1L << 20, 1L << 20}, new long[] {0, 0});
         Tensor flat = allExpanded.reshape(-1);
         assertArrayEquals(new long[] {0}, flat.strides());
         assertEquals(1f, flat.getFloat((1L << 40) - 1));
@@ -70,7 +70,7 @@ class TensorViewOpsTest {
     void emptyViewsWithHugeStridesNeverOverflow() {
         // no element is read, so validation accepts any stride; moving the offset must not overflow
         long huge = Long.MAX_VALUE / 2;
-        Tensor empty = Tensor.view(floats(1), DType.FLOAT32, 1, new long[] {0, 4}, new long[] {huge, huge});
+        Tensor empty = Tensor.of(floats(1), DType.FLOAT32, 1, new long[] {0, 4}, new long[] {huge, huge});
         Tensor selected = empty.select(1, 3);
         assertArrayEquals(new long[] {0}, selected.shape());
         assertEquals(1, selected.storageOffset());

@@ -1,0 +1,11 @@
+package dev.weightsonly.python;
+
+/** A Python {@code complex} scalar. */
+public record PyComplex(double real, double imag) {
+
+    /** Python's repr: {@code (1.5-2j)}, {@code 2j}, {@code (nan+infj)}. */
+    @Override
+    public String toString() {
+        return PyRepr.of(this);
+    }
+}
