@@ -11,6 +11,7 @@ import dev.weightsonly.python.PyObject;
 import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.python.PyValues;
+import dev.weightsonly.python.TupleValue;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
 import java.io.FileInputStream;
@@ -26,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -582,6 +584,153 @@ public final class Checkpoint implements AutoCloseable {
                     + (candidates.isEmpty() ? "" : ". The tensors are under " + String.join(" or ", candidates)));
         }
         return new StateDict(source, tensors);
+    }
+
+    /**
+     * The value at {@code path} from the root, found as {@link #tensors()} names values: dict keys, list, tuple
+     * and set indices, and the fields of an allowed object (and its {@code args} and {@code state}), joined by
+     * dots. {@code "epoch"}, {@code "optimizer.param_groups.0.lr"}, {@code "model.layer1.0.weight"} (a key may
+     * hold dots itself: at each dict the longest run of parts that is one of its keys is taken); a dict's int
+     * keys are written in decimal ({@code "optimizer.state.0.exp_avg"}), a negative index counts from the end,
+     * and the empty path is the root itself.
+     *
+     * @param path the dotted path
+     * @return the value there ({@link PyNone#NONE} for None)
+     * @throws java.util.NoSuchElementException if the path leads nowhere; the message names the checkpoint, the
+     *     part of the path that was found, what is there and what it holds
+     */
+    public Object get(String path) {
+        Objects.requireNonNull(path, "path");
+        if (path.isEmpty()) {
+            return root;
+        }
+        String[] parts = path.split("\\.", -1);
+        Object node = root;
+        int done = 0;
+        while (done < parts.length) {
+            Step step = step(node, parts, done);
+            if (step == null) {
+                String where = done == 0 ? "the root" : String.join(".", Arrays.copyOf(parts, done));
+                throw new java.util.NoSuchElementException(source + ": no '" + parts[done] + "' in " + where
+                        + ", which is " + contents(node));
+            }
+            node = step.value();
+            done += step.parts();
+        }
+        return node;
+    }
+
+    /**
+     * The value at {@code path} (see {@link #get(String)}) as {@code type}: {@code get("epoch", Long.class)},
+     * {@code get("optimizer.param_groups.0.lr", Double.class)}, {@code get("model", PyDict.class)}. Values
+     * convert as {@link PyValues#as} converts them (a Python int reads as a {@link Double} where one is asked
+     * for).
+     *
+     * @param <T> the type asked for
+     * @param path the dotted path
+     * @param type what the value must be ({@code Object.class} for any)
+     * @return the value
+     * @throws java.util.NoSuchElementException if the path leads nowhere
+     * @throws ClassCastException if the value there is not a {@code type} and does not convert to one; the
+     *     message names the checkpoint, the path, the value and its Python type
+     */
+    public <T> T get(String path, Class<T> type) {
+        return PyValues.as(get(path), Objects.requireNonNull(type, "type"), source + ": " + path);
+    }
+
+    /** One step of a path: the value reached and how many parts of the path its name took. */
+    private record Step(Object value, int parts) {
+    }
+
+    /** The step from {@code node} named by {@code parts[from...]}, or null if there is none. */
+    private static Step step(Object node, String[] parts, int from) {
+        return switch (node) {
+            case PyDict d -> named(d, parts, from);
+            case PyList l -> indexed(l, parts[from]);
+            case PyTuple t -> indexed(t.items(), parts[from]);
+            case TupleValue t -> indexed(t.asTuple().items(), parts[from]);
+            case PySet s -> indexed(List.copyOf(s), parts[from]);
+            case PyObject o -> {
+                Step field = named(o.fields(), parts, from);
+                if (field != null) {
+                    yield field;
+                }
+                yield parts[from].equals("args") ? new Step(o.args(), 1)
+                        : parts[from].equals("state") ? new Step(o.state(), 1) : null;
+            }
+            case null, default -> null;
+        };
+    }
+
+    /**
+     * The entry of {@code map} named by the longest run of {@code parts} from {@code from} that is a key's name
+     * ({@link #keyName}): first as a str, an int or None directly, then by a scan of the keys' names.
+     */
+    private static Step named(Map<?, ?> map, String[] parts, int from) {
+        List<String> names = new ArrayList<>(); // names.get(k) is the name of k + 1 parts
+        StringBuilder name = new StringBuilder(parts[from]);
+        names.add(name.toString());
+        for (int end = from + 1; end < parts.length; end++) {
+            names.add(name.append('.').append(parts[end]).toString());
+        }
+        for (int used = names.size(); used >= 1; used--) {
+            for (Object key : directKeys(names.get(used - 1))) {
+                if (map.containsKey(key)) {
+                    return new Step(map.get(key), used);
+                }
+            }
+        }
+        Step best = null;
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            int used = names.indexOf(keyName(e.getKey())) + 1;
+            if (used > 0 && (best == null || used > best.parts())) {
+                best = new Step(e.getValue(), used);
+            }
+        }
+        return best;
+    }
+
+    /** The keys whose name ({@link #keyName}) is {@code name} that a lookup can try directly. */
+    private static List<Object> directKeys(String name) {
+        List<Object> keys = new ArrayList<>(2);
+        keys.add(name);
+        if (name.equals("None")) {
+            keys.add(PyNone.NONE);
+        } else if (name.matches("-?(0|[1-9][0-9]{0,18})")) {
+            try {
+                keys.add(Long.parseLong(name));
+            } catch (NumberFormatException tooLarge) {
+                // not a long: found by the scan, if at all
+            }
+        }
+        return keys;
+    }
+
+    private static Step indexed(List<?> items, String part) {
+        if (!part.matches("-?(0|[1-9][0-9]{0,9})")) {
+            return null;
+        }
+        long i = Long.parseLong(part);
+        int size = items.size();
+        if (i < -size || i >= size) {
+            return null;
+        }
+        return new Step(items.get((int) (i < 0 ? i + size : i)), 1);
+    }
+
+    /** What {@code node} is and holds, for a path that found nothing in it. */
+    private static String contents(Object node) {
+        String type = PyValues.typeName(node);
+        return switch (node) {
+            case PyDict d -> "a " + type + (d.isEmpty() ? ", empty" : " with keys " + keysOf(d));
+            case PyList l -> "a list of " + l.size();
+            case PyTuple t -> "a tuple of " + t.size();
+            case TupleValue t -> "a " + type + " of " + t.asTuple().size();
+            case PySet s -> "a " + type + " of " + s.size();
+            case PyObject o -> "an object of " + type + (o.fields().isEmpty() ? "" : " with fields "
+                    + String.join(", ", o.fields().keySet().stream().limit(12).toList()));
+            case null, default -> PyValues.shortRepr(node) + " (" + type + ")";
+        };
     }
 
     private static String keysOf(PyDict dict) {

@@ -1,7 +1,6 @@
 package dev.weightsonly.python;
 
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * Python {@code bytes} (immutable) or {@code bytearray} ({@link #isByteArray()}). Holds its own copy;
@@ -79,9 +78,9 @@ public final class PyBytes {
         return PyHash.fold(PyHash.ofBytes(this));
     }
 
+    /** Python's repr, bounded in length: {@code b'\x00\xffhi'}, {@code bytearray(b'ab')}. */
     @Override
     public String toString() {
-        String hex = HexFormat.of().formatHex(data, 0, Math.min(data.length, 32));
-        return (byteArray ? "bytearray" : "bytes") + "[" + data.length + "]" + hex + (data.length > 32 ? "..." : "");
+        return PyRepr.of(this);
     }
 }

@@ -8,8 +8,9 @@ package dev.weightsonly.python;
  */
 public record PyComplex(double real, double imag) {
 
+    /** Python's repr: {@code (1.5-2j)}, {@code 2j}, {@code (nan+infj)}. */
     @Override
     public String toString() {
-        return "(" + real + (imag < 0 || Double.isNaN(imag) ? "" : "+") + imag + "j)";
+        return PyRepr.of(this);
     }
 }

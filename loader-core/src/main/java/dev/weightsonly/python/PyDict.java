@@ -21,7 +21,7 @@ import java.util.Set;
  * <p>An OrderedDict can carry attributes set by BUILD; {@code state_dict()} stores its {@code _metadata}
  * (per-module versions) there, and {@link #attributes()} keeps it.
  */
-public final class PyDict extends AbstractMap<Object, Object> {
+public final class PyDict extends AbstractMap<Object, Object> implements PyLookup<Object> {
 
     /** Which Python type this dict was. */
     public enum Kind {
@@ -88,6 +88,7 @@ public final class PyDict extends AbstractMap<Object, Object> {
         /**
          * Sets {@code key} to {@code value}, as {@code d[key] = value} does: a new key goes last, an existing
          * key (by Python's equality: {@code 1.0} is the key {@code 1}) keeps its place and takes the new value.
+         * An {@link Integer}, {@link Short} or {@link Byte} key is held as the {@link Long} of a Python int.
          *
          * @param key the key, a hashable Python value in its Java form
          * @param value the value; Python's None is {@link PyNone#NONE}
@@ -97,10 +98,11 @@ public final class PyDict extends AbstractMap<Object, Object> {
          * @throws NullPointerException if the value is null (Python's None is {@link PyNone#NONE})
          */
         public Builder put(Object key, Object value) {
-            if (key == null || !PyValues.isHashable(key)) {
-                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(key));
+            Object k = PyValues.asKey(key); // a Java int is a Python int, as get(0) finds it
+            if (k == null || !PyValues.isHashable(k)) {
+                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(k));
             }
-            entries.putItem(key, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
+            entries.putItem(k, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
             return this;
         }
 
@@ -171,14 +173,49 @@ public final class PyDict extends AbstractMap<Object, Object> {
         return attributes == null ? Map.of() : Collections.unmodifiableMap(attributes);
     }
 
+    /**
+     * The value of {@code key}, found as Python finds it ({@code get(1.0)} finds the key {@code 1}; an
+     * {@link Integer} finds the equal Python int), or null if there is none (Python's None is
+     * {@link PyNone#NONE}). {@link #get(Object, Class)} and the typed getters throw instead.
+     *
+     * @param key the key
+     * @return the value, or null
+     */
     @Override
     public Object get(Object key) {
-        return key != null && PyValues.isHashable(key) ? entries.get(PyKey.of(key)) : null;
+        Object k = PyValues.asKey(key);
+        return k != null && PyValues.isHashable(k) ? entries.get(PyKey.of(k)) : null;
     }
 
+    /**
+     * Whether {@code key} is a key, by Python's equality, as {@link #get(Object)} finds it.
+     *
+     * @param key the key
+     * @return whether the dict has it
+     */
     @Override
     public boolean containsKey(Object key) {
-        return key != null && PyValues.isHashable(key) && entries.containsKey(PyKey.of(key));
+        Object k = PyValues.asKey(key);
+        return k != null && PyValues.isHashable(k) && entries.containsKey(PyKey.of(k));
+    }
+
+    /**
+     * The value of {@code key} as {@code type}; see {@link PyLookup}.
+     *
+     * @throws java.util.NoSuchElementException if there is no such key; the message lists the keys there are
+     * @throws ClassCastException if the value is not a {@code type} and does not convert to one
+     */
+    @Override
+    public <T> T get(Object key, Class<T> type) {
+        java.util.Objects.requireNonNull(key, "key");
+        Object value = get(key);
+        if (value == null) {
+            java.util.List<String> keys = keySet().stream().limit(12).map(PyValues::shortRepr).toList();
+            throw new java.util.NoSuchElementException("no key " + PyValues.shortRepr(key) + " in this "
+                    + kind.pythonName() + (keys.isEmpty() ? ", which is empty" : "; its keys: " + String.join(", ", keys)
+                    + (size() > keys.size() ? ", ... (" + size() + " in all)" : "")));
+        }
+        return PyValues.as(value, type, "key " + PyValues.shortRepr(key));
     }
 
     @Override
@@ -223,8 +260,9 @@ public final class PyDict extends AbstractMap<Object, Object> {
         return System.identityHashCode(this);
     }
 
+    /** Python's repr of the dict, bounded in length and depth ({@code {'epoch': 10, 'lr': 0.001}}). */
     @Override
     public String toString() {
-        return "{" + kind.pythonName + " of " + entries.size() + "}";
+        return PyRepr.of(this);
     }
 }

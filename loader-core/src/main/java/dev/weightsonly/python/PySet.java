@@ -153,8 +153,9 @@ public final class PySet extends AbstractSet<Object> {
         return h;
     }
 
+    /** Python's repr of the set, bounded in length and depth ({@code {1, 2}}, {@code frozenset({'a'})}). */
     @Override
     public String toString() {
-        return "{" + (frozen ? "frozenset" : "set") + " of " + items.size() + "}";
+        return PyRepr.of(this);
     }
 }

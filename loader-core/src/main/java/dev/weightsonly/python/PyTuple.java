@@ -13,7 +13,7 @@ import java.util.List;
  * <p>Nesting depth is fixed at construction (a tuple can only hold values that already exist), which is
  * what keeps {@link #hashCode()} and {@link #equals(Object)} from recursing without bound.
  */
-public final class PyTuple {
+public final class PyTuple implements PyLookup<Integer> {
 
     static final PyTuple EMPTY = new PyTuple(new Object[0], 1, true);
 
@@ -82,6 +82,18 @@ public final class PyTuple {
      */
     public Object get(int index) {
         return items[index];
+    }
+
+    /**
+     * The item at {@code index} as {@code type}; see {@link PyLookup}. A negative index counts from the end, as in
+     * Python ({@code -1} is the last item).
+     *
+     * @throws IndexOutOfBoundsException if there is no such index
+     * @throws ClassCastException if the item is not a {@code type} and does not convert to one
+     */
+    @Override
+    public <T> T get(Integer index, Class<T> type) {
+        return PyValues.as(items[PyValues.pythonIndex(index, items.length, "tuple")], type, "item " + index);
     }
 
     /**
@@ -207,22 +219,9 @@ public final class PyTuple {
         };
     }
 
+    /** Python's repr of the tuple, bounded in length and depth ({@code (0.9, 0.999)}). */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("(");
-        for (int i = 0; i < items.length; i++) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-            if (sb.length() > 200) {
-                sb.append("...");
-                break;
-            }
-            sb.append(PyValues.shortRepr(items[i]));
-        }
-        if (items.length == 1) {
-            sb.append(',');
-        }
-        return sb.append(')').toString();
+        return PyRepr.of(this);
     }
 }

@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.util.Map;
 
 /** Facts about the Java forms of Python values, used for checks and messages. */
 public final class PyValues {
@@ -62,11 +63,12 @@ public final class PyValues {
     }
 
     /**
-     * A short, bounded rendering for messages; never walks containers, so a hostile value cannot make a message
-     * huge or slow.
+     * A short, bounded rendering for messages: a str quoted (its first 60 characters), a tuple or an object by its
+     * size or class, scalars as Python prints them ({@code True}, {@code None}, {@code 0.00025}), anything else
+     * the first 80 characters of its {@code toString()} (bounded itself for the Python value types).
      *
-     * @param value a Python value in its Java form, or null
-     * @return at most about 80 characters
+     * @param value the Java form of a Python value
+     * @return the text
      */
     public static String shortRepr(Object value) {
         return switch (value) {
@@ -75,6 +77,9 @@ public final class PyValues {
             // not its toString: that renders the arguments, which can hold objects nested without bound
             case PyObject o -> o.className() + "(...)";
             case null -> "null";
+            case Boolean b -> PyRepr.of(b);
+            case Double d -> PyRepr.of(d);
+            case PyNone n -> PyRepr.of(n);
             default -> {
                 String r = String.valueOf(value);
                 yield r.length() > 80 ? r.substring(0, 80) + "..." : r;
@@ -155,6 +160,99 @@ public final class PyValues {
         String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
         return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + (Math.abs(exponent) < 10 ? "0" : "")
                 + Math.abs(exponent);
+    }
+
+    /**
+     * {@code value} as {@code type}, with the conversions Python makes silently and no others: the value itself
+     * when it is a {@code type} (any value for {@code Object.class}); for {@link Double}, a Python int converted
+     * to the nearest double, as {@code float(1)}; for {@link Integer}, a Python int that fits an {@code int}. A
+     * primitive type reads as its wrapper ({@code long.class} as {@link Long}). Nothing else converts: a bool is
+     * not an int here, a str is not a number, and {@link PyNone#NONE} is none of them. The typed getters of
+     * {@link PyLookup} and {@code Checkpoint.get} read values through this.
+     *
+     * @param <T> the type asked for
+     * @param value the Java form of a Python value
+     * @param type what it must be
+     * @param what names the value in the message, for example {@code key 'epoch'}
+     * @return the value as {@code type}
+     * @throws ClassCastException if it is not one and does not convert; the message names {@code what}, the
+     *     value (bounded) and its Python type, for example {@code key 'epoch' is 'ten' (str), not int (Long)}
+     */
+    @SuppressWarnings("unchecked") // T is type's class, or its wrapper for a primitive type (long.class is Class<Long>)
+    public static <T> T as(Object value, Class<T> type, String what) {
+        Class<?> boxed = type.isPrimitive() ? wrapper(type) : type;
+        if (boxed.isInstance(value)) {
+            return (T) value;
+        }
+        if (boxed == Double.class) {
+            if (value instanceof Long l) {
+                return (T) Double.valueOf(l);
+            }
+            if (value instanceof BigInteger b && Double.isFinite(b.doubleValue())) {
+                return (T) Double.valueOf(b.doubleValue());
+            }
+        }
+        if (boxed == Integer.class && value instanceof Long l && l == l.intValue()) {
+            return (T) Integer.valueOf(l.intValue());
+        }
+        if (value instanceof Long || value instanceof BigInteger) {
+            String java = boxed == Integer.class ? "an int" : boxed == Long.class ? "a long"
+                    : boxed == Double.class ? "a double" : null;
+            if (java != null) {
+                throw new ClassCastException(what + " is the int " + shortRepr(value) + ", too large for " + java);
+            }
+        }
+        throw new ClassCastException(what + " is " + shortRepr(value) + " (" + typeName(value) + "), not "
+                + expectedName(boxed));
+    }
+
+    /** The wrapper class of a primitive class (void's is Void). */
+    private static Class<?> wrapper(Class<?> primitive) {
+        return switch (primitive.getName()) {
+            case "long" -> Long.class;
+            case "int" -> Integer.class;
+            case "double" -> Double.class;
+            case "boolean" -> Boolean.class;
+            case "float" -> Float.class;
+            case "short" -> Short.class;
+            case "byte" -> Byte.class;
+            case "char" -> Character.class;
+            default -> Void.class;
+        };
+    }
+
+    /** The Python names of the types Python values have in Java. */
+    private static final Map<Class<?>, String> PYTHON_NAMES = Map.ofEntries(Map.entry(Long.class, "int"),
+            Map.entry(Integer.class, "int"), Map.entry(BigInteger.class, "int"), Map.entry(Double.class, "float"),
+            Map.entry(Boolean.class, "bool"), Map.entry(String.class, "str"), Map.entry(PyDict.class, "dict"),
+            Map.entry(PyList.class, "list"), Map.entry(PyTuple.class, "tuple"), Map.entry(PySet.class, "set"),
+            Map.entry(PyBytes.class, "bytes"), Map.entry(PyComplex.class, "complex"), Map.entry(PyNone.class, "None"));
+
+    /** The Python name of what a Java type holds, with the Java name: {@code int (Long)}; else {@code a Tensor}. */
+    private static String expectedName(Class<?> type) {
+        String python = PYTHON_NAMES.get(type);
+        return python == null ? "a " + type.getSimpleName() : python + " (" + type.getSimpleName() + ")";
+    }
+
+    /**
+     * A key as the dicts hold it: Java's narrower integers ({@link Integer}, {@link Short}, {@link Byte}) as the
+     * {@link Long} of a Python int, so that {@code dict.get(0)} finds the key {@code 0}; any other key as given.
+     */
+    static Object asKey(Object key) {
+        return key instanceof Integer || key instanceof Short || key instanceof Byte ? ((Number) key).longValue() : key;
+    }
+
+    /**
+     * {@code index} into a sequence of {@code size} items, negative counting from the end as in Python.
+     *
+     * @throws IndexOutOfBoundsException if it is out of range, with Python's message
+     */
+    static int pythonIndex(Integer index, int size, String what) {
+        int i = java.util.Objects.requireNonNull(index, "index");
+        if (i < -size || i >= size) {
+            throw new IndexOutOfBoundsException(what + " index " + i + " out of range for a " + what + " of " + size);
+        }
+        return i < 0 ? i + size : i;
     }
 
     /**

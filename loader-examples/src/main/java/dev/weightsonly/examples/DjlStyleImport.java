@@ -29,7 +29,7 @@ import java.util.Map;
  * be direct and hold the elements densely in row-major order in the platform's byte order, with the logical values
  * stored. A checkpoint's tensor meets that when it is contiguous, has neither of PyTorch's lazy conjugate and
  * negative bits set, and the platform is little-endian (checkpoints are little-endian): then the buffer is
- * {@code tensor.contiguousBytes().asByteBuffer()}, a view of the mapped file, and loading a model costs no tensor
+ * {@code tensor.asByteBuffer()}, a little-endian view of the mapped file, and loading a model costs no tensor
  * copies at all. Otherwise (a transposed or sliced view, a lazily negated tensor, a big-endian machine) the
  * elements are copied once into a fresh direct buffer, byte-swapped if the platform needs it.
  *
@@ -145,9 +145,9 @@ public final class DjlStyleImport {
         }
         boolean plain = tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg();
         if (plain && order == ByteOrder.LITTLE_ENDIAN && tensor.numel() > 0) {
-            MemorySegment bytes = tensor.contiguousBytes();
-            if (bytes.isNative()) { // mapped, or loaded into off-heap memory: its buffer is direct
-                return new NativeTensor(name, bytes.asByteBuffer().order(order), tensor.shape(), dataType, true);
+            ByteBuffer bytes = tensor.asByteBuffer(); // the stored bytes, little-endian, no copy
+            if (bytes.isDirect()) { // mapped, or loaded into off-heap memory
+                return new NativeTensor(name, bytes, tensor.shape(), dataType, true);
             }
         }
         return new NativeTensor(name, copy(tensor, order), tensor.shape(), dataType, false);

@@ -4,7 +4,8 @@ import java.io.Serial;
 
 /**
  * An operation that materialises values in fresh memory ({@link Tensor#contiguous()},
- * {@link Tensor#dequantize()}, the {@code toXxxArray()} copies, a sparse tensor's {@code toDense()}) would
+ * {@link Tensor#dequantize()}, the {@code toXxxArray()} copies, a {@link Tensor#reshape} or typed buffer
+ * ({@link Tensor#asFloatBuffer()}, ...) that has to copy, a sparse tensor's {@code toDense()}) would
  * need more memory than allowed, so it was refused before allocating or computing anything.
  *
  * <p>A tensor's size comes from an untrusted file: a few hundred bytes can describe a stride-0 view or a sparse

@@ -2,7 +2,13 @@ package dev.weightsonly.tensors;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -12,10 +18,18 @@ import java.util.Objects;
  * torch's lazy conjugate and negative bits.
  *
  * <p>Creating a view never copies, and every view is validated against its storage when created
- * ({@link #of}), so element reads can never leave the storage. Reads return torch's <em>logical</em>
- * values: the negative bit negates every value and the conjugate bit negates imaginary parts. The raw
- * byte accessors ({@link #contiguousBytes()}, {@link #toByteArray()}) return the stored bytes, bits not
- * applied; {@link #resolveConjAndNeg()} materialises the logical values.
+ * ({@link #of}), so element reads can never leave the storage. PyTorch's views of a view are here too:
+ * {@link #select}, {@link #narrow} and {@link #reshape} (which copies only where PyTorch's does), with negative
+ * dimensions and indices as PyTorch takes them, and {@link #item()} reads a one-element tensor. Reads return
+ * torch's <em>logical</em> values: the negative bit negates every value and the conjugate bit negates imaginary
+ * parts. The raw byte accessors ({@link #contiguousBytes()}, {@link #toByteArray()}) return the stored bytes,
+ * bits not applied; {@link #resolveConjAndNeg()} materialises the logical values.
+ *
+ * <p>For native libraries and {@code java.nio} APIs: {@link #asByteBuffer()} is a zero-copy read-only
+ * little-endian buffer of a contiguous tensor (not big-endian, as {@code contiguousBytes().asByteBuffer()}
+ * would be), {@link #asFloatBuffer()} and the other typed buffers view the storage where its bytes are the
+ * values and copy otherwise, and {@link #copyTo(MemorySegment)} and {@code copyTo(float[], int)} ... write the
+ * values into the caller's memory.
  *
  * <p>{@code equals} and {@code hashCode} are identity: a view is not a value. Two views with equal
  * geometry over two storages are different tensors, and comparing contents would mean reading
@@ -194,7 +208,9 @@ public final class Tensor {
         try {
             for (int d = shape.length - 1; d >= 0; d--) {
                 strides[d] = step;
-                step = Math.multiplyExact(step, Math.max(shape[d], 1));
+                if (d > 0) { // the outermost size steps over nothing
+                    step = Math.multiplyExact(step, Math.max(shape[d], 1));
+                }
             }
         } catch (ArithmeticException overflow) {
             throw invalid("shape %s is too large for row-major strides", Arrays.toString(shape));
@@ -387,6 +403,237 @@ public final class Tensor {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // Views as PyTorch makes them: select, narrow, reshape
+
+    /**
+     * The slice at {@code index} along {@code dim}, with that dimension removed: PyTorch's
+     * {@code t.select(dim, index)}, {@code t[index]} for {@code dim} 0. A view of the same storage, never a
+     * copy, with the same dtype and flags. Negative {@code dim} and {@code index} count from the end, as in
+     * PyTorch ({@code select(-1, -1)} is the last element of the last dimension).
+     *
+     * @param dim the dimension to remove, {@code -dim()} to {@code dim() - 1}
+     * @param index the position along it, {@code -size} to {@code size - 1}
+     * @return the view
+     * @throws IndexOutOfBoundsException if the tensor has no dimensions (a scalar), or {@code dim} or
+     *     {@code index} is out of range (with PyTorch's message)
+     * @throws IllegalStateException for a per-channel quantized tensor (PyTorch 2.6 gives its result a wrong
+     *     quantization axis); {@link #dequantize()} first
+     */
+    public Tensor select(int dim, long index) {
+        if (shape.length == 0) {
+            throw new IndexOutOfBoundsException("select() cannot be applied to a 0-dim tensor");
+        }
+        int d = wrapDim(dim);
+        long size = shape[d];
+        if (index < -size || index >= size) {
+            throw new IndexOutOfBoundsException("select(): index " + index + " out of range for tensor of size "
+                    + Arrays.toString(shape) + " at dimension " + d);
+        }
+        if (quantizer instanceof Quantizer.PerChannelAffine) {
+            throw new IllegalStateException("select() of a per-channel quantized tensor is not supported (PyTorch"
+                    + " 2.6 gives the result a wrong quantization axis); dequantize() first: " + this);
+        }
+        long at = index < 0 ? index + size : index;
+        long[] size2 = new long[shape.length - 1];
+        long[] stride2 = new long[shape.length - 1];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (i != d) {
+                size2[j] = shape[i];
+                stride2[j++] = strides[i];
+            }
+        }
+        return derived(offsetBy(at, strides[d], numel == 0), size2, stride2, quantizer);
+    }
+
+    /**
+     * {@code length} positions of dimension {@code dim} from {@code start}: PyTorch's
+     * {@code t.narrow(dim, start, length)}, {@code t[start:start + length]} for {@code dim} 0. A view of the
+     * same storage, never a copy, with the same dtype and flags; a per-channel quantized tensor narrowed along
+     * its axis keeps the scales and zero points of the positions kept. Negative {@code dim} and {@code start}
+     * count from the end, as in PyTorch.
+     *
+     * @param dim the dimension to narrow, {@code -dim()} to {@code dim() - 1}
+     * @param start the first position kept, {@code -size} to {@code size}
+     * @param length how many positions to keep, at least 0
+     * @return the view
+     * @throws IndexOutOfBoundsException if {@code dim} or {@code start} is out of range (with PyTorch's
+     *     message)
+     * @throws IllegalArgumentException if the tensor has no dimensions (a scalar), {@code length} is negative,
+     *     or {@code start + length} exceeds the size of the dimension
+     */
+    public Tensor narrow(int dim, long start, long length) {
+        if (shape.length == 0) {
+            throw new IllegalArgumentException("narrow() cannot be applied to a 0-dim tensor");
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("narrow(): length must be non-negative");
+        }
+        int d = wrapDim(dim);
+        long size = shape[d];
+        if (start < -size || start > size) {
+            throw new IndexOutOfBoundsException("start out of range (expected to be in range of [" + -size + ", "
+                    + size + "], but got " + start + ")");
+        }
+        long from = start < 0 ? start + size : start;
+        if (length > size - from) {
+            throw new IllegalArgumentException("start (" + from + ") + length (" + length
+                    + ") exceeds dimension size (" + size + ")");
+        }
+        long[] size2 = shape.clone();
+        size2[d] = length;
+        Quantizer q = quantizer;
+        if (q instanceof Quantizer.PerChannelAffine pc && pc.axis() == d) {
+            q = new Quantizer.PerChannelAffine(pc.scales().narrow(0, from, length),
+                    pc.zeroPoints().narrow(0, from, length), pc.axis(), pc.floatQParams());
+        }
+        return derived(offsetBy(from, strides[d], numel == 0 || length == 0), size2, strides, q);
+    }
+
+    /**
+     * The same elements in row-major order under another shape: PyTorch's {@code t.reshape(shape)}. One size
+     * may be {@code -1}, inferred from the others. When PyTorch's {@code view} would succeed (the elements
+     * already lie so that some strides give the new shape, as for every contiguous tensor) the result is a
+     * view of the same storage with those strides, exactly PyTorch's; otherwise (a transpose flattened, an
+     * expanded dimension merged) it is, as in PyTorch, a row-major copy, made by {@link #contiguous()} and
+     * bounded as it is. {@code storage() == result.storage()} tells which.
+     *
+     * @param shape the new sizes; their product must be {@link #numel()}
+     * @return the view, or the copy
+     * @throws IllegalArgumentException if the sizes do not multiply to {@link #numel()}, more than one is
+     *     {@code -1}, one is below {@code -1}, or {@code -1} is ambiguous (with PyTorch's message)
+     * @throws IllegalStateException for a per-channel quantized tensor given another shape (PyTorch 2.6 keeps
+     *     its quantization axis whatever the new shape); {@link #dequantize()} first
+     * @throws MaterializationLimitException if a copy is needed and exceeds the storage's
+     *     {@link Storage#maxMaterializedBytes()} or the heap, checked before copying
+     */
+    public Tensor reshape(long... shape) {
+        long[] size = inferShape(Objects.requireNonNull(shape, "shape"));
+        if (quantizer instanceof Quantizer.PerChannelAffine && !Arrays.equals(size, this.shape)) {
+            throw new IllegalStateException("reshape() of a per-channel quantized tensor is not supported (PyTorch"
+                    + " 2.6 keeps its quantization axis whatever the new shape); dequantize() first: " + this);
+        }
+        long[] stride = numel == 0 ? rowMajorStrides(size) : viewStrides(size);
+        if (stride != null) {
+            return derived(storageOffset, size, stride, quantizer);
+        }
+        Tensor copy = contiguous();
+        return copy.derived(copy.storageOffset, size, rowMajorStrides(size), quantizer);
+    }
+
+    /** {@code dim} counted from the end when negative, as PyTorch wraps it; checked against {@link #dim()}. */
+    private int wrapDim(int dim) {
+        int rank = shape.length;
+        if (dim < -rank || dim >= rank) {
+            throw new IndexOutOfBoundsException("Dimension out of range (expected to be in range of [" + -rank
+                    + ", " + (rank - 1) + "], but got " + dim + ")");
+        }
+        return dim < 0 ? dim + rank : dim;
+    }
+
+    /**
+     * {@link #storageOffset()} moved {@code steps} elements of {@code stride}. Inside a non-empty view it cannot
+     * overflow (every position reached lies in the storage); an empty result reads nothing, so where its offset
+     * would overflow it keeps this one.
+     */
+    private long offsetBy(long steps, long stride, boolean emptyResult) {
+        try {
+            return Math.addExact(storageOffset, Math.multiplyExact(steps, stride));
+        } catch (ArithmeticException overflow) {
+            if (emptyResult) {
+                return storageOffset;
+            }
+            throw new AssertionError("a position inside a validated view overflowed", overflow);
+        }
+    }
+
+    /** A view of this storage with this tensor's dtype and flags, validated as {@link #of} validates. */
+    private Tensor derived(long offset, long[] size, long[] stride, Quantizer q) {
+        long n = validate(storage, dtype, offset, size, stride);
+        return new Tensor(storage, dtype, offset, size, stride, n, requiresGrad, conj, neg, q);
+    }
+
+    /** The sizes {@code requested} stands for, its {@code -1} inferred, refused with PyTorch's messages. */
+    private long[] inferShape(long[] requested) {
+        long[] size = requested.clone();
+        int inferred = -1;
+        long known = 1;
+        boolean overflow = false;
+        for (int d = 0; d < size.length; d++) {
+            if (size[d] == -1) {
+                if (inferred >= 0) {
+                    throw new IllegalArgumentException("only one dimension can be inferred");
+                }
+                inferred = d;
+            } else if (size[d] < 0) {
+                throw new IllegalArgumentException("invalid shape dimension " + size[d]);
+            } else if (!overflow) {
+                try {
+                    known = Math.multiplyExact(known, size[d]);
+                } catch (ArithmeticException tooLarge) {
+                    overflow = true; // cannot equal numel, unless another size is 0
+                }
+            }
+        }
+        if (overflow && Arrays.stream(size).anyMatch(s -> s == 0)) {
+            overflow = false;
+            known = 0;
+        }
+        if (inferred >= 0) {
+            if (known == 0 && numel == 0) {
+                throw new IllegalArgumentException("cannot reshape tensor of 0 elements into shape "
+                        + Arrays.toString(requested) + " because the unspecified dimension size -1 can be any value"
+                        + " and is ambiguous");
+            }
+            if (!overflow && known != 0 && numel % known == 0) {
+                size[inferred] = numel / known;
+                return size;
+            }
+        } else if (!overflow && known == numel) {
+            return size;
+        }
+        throw new IllegalArgumentException("shape '" + Arrays.toString(requested) + "' is invalid for input of size "
+                + numel);
+    }
+
+    /**
+     * Strides under which {@code newShape} walks this non-empty view's elements in row-major order without
+     * moving them, or null if there are none (then reshaping copies). The old dimensions fall into chunks, each
+     * a run of dimensions that together step evenly through memory (a size-1 dimension joins any chunk); each
+     * new dimension, innermost first, must fall inside one chunk, stepping by the chunk's innermost stride times
+     * the sizes placed inside it before. New size-1 dimensions join the chunk being filled. These are the strides
+     * PyTorch's {@code view} gives, size-1 dimensions included.
+     */
+    private long[] viewStrides(long[] newShape) {
+        long[] out = new long[newShape.length];
+        int next = newShape.length - 1; // the innermost new dimension not yet placed
+        int innermost = shape.length - 1;
+        while (innermost >= 0) {
+            long step = strides[innermost];
+            long chunk = shape[innermost];
+            int outermost = innermost;
+            while (outermost > 0 && (shape[outermost - 1] == 1 || stepsOver(strides[outermost - 1], chunk, step))) {
+                outermost--;
+                chunk *= shape[outermost]; // bounded by numel
+            }
+            long placed = 1;
+            while (next >= 0 && (placed < chunk || newShape[next] == 1)) {
+                try {
+                    out[next] = Math.multiplyExact(placed, step);
+                } catch (ArithmeticException overflow) {
+                    return null; // a stride no long holds: copy instead
+                }
+                placed *= newShape[next]; // at most chunk, or times 1
+                next--;
+            }
+            if (placed != chunk) {
+                return null;
+            }
+            innermost = outermost - 1;
+        }
+        return next < 0 ? out : null;
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Accessors
 
     /**
@@ -536,7 +783,7 @@ public final class Tensor {
      */
     public MemorySegment contiguousBytes() {
         if (!contiguous) {
-            throw new IllegalStateException("not contiguous: " + this);
+            throw new IllegalStateException("not contiguous: " + this + "; contiguous() makes a contiguous copy");
         }
         return numel == 0 ? EMPTY : data.asSlice(storageOffset * dtype.elementSize(), byteSize());
     }
@@ -575,6 +822,19 @@ public final class Tensor {
         }
         checkMaterialized("resolveConjAndNeg()", byteSize());
         MemorySegment bytes = rowMajorCopy();
+        applyConjAndNeg(bytes);
+        return new Tensor(freshStorage(bytes, "resolved copy"), dtype, 0, shape, rowMajorStrides(shape), numel,
+                requiresGrad, false, false);
+    }
+
+    /**
+     * Turns the stored elements in {@code bytes} (row-major, {@link #byteSize()} long) into the logical ones:
+     * imaginary parts negated for the conjugate bit, every value negated for the negative bit.
+     */
+    private void applyConjAndNeg(MemorySegment bytes) {
+        if (!conj && !neg) {
+            return;
+        }
         int es = dtype.elementSize();
         long end = byteSize();
         if (dtype.kind() == DType.Kind.COMPLEX) {
@@ -593,8 +853,6 @@ public final class Tensor {
                 write(bytes, at, es, negateRaw(dtype, read(bytes, at, es)));
             }
         }
-        return new Tensor(freshStorage(bytes, "resolved copy"), dtype, 0, shape, rowMajorStrides(shape), numel,
-                requiresGrad, false, false);
     }
 
     /** The stored elements, row-major, in fresh writable memory. */
@@ -667,6 +925,173 @@ public final class Tensor {
                 }
             }
         });
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Buffers and copies into the caller's memory: what native libraries and java.nio APIs take. Every
+    // buffer returned is read-only and, where it holds bytes, little-endian: the order of the data, not
+    // the big-endian default of ByteBuffer and MemorySegment.asByteBuffer().
+
+    /**
+     * The view's bytes as a read-only little-endian {@link ByteBuffer}, without copying. Unlike
+     * {@code contiguousBytes().asByteBuffer()}, which is big-endian whatever the data, its order is the data's,
+     * so its typed reads ({@code getFloat}, {@code asFloatBuffer()}, ...) read the values; a complex tensor's
+     * buffer holds real and imaginary parts in turn. The buffer is direct when the storage is off-heap (a
+     * mapped file, or a checkpoint loaded from a stream or an array), so native code can take its address, and
+     * wraps a heap array otherwise ({@link ByteBuffer#isDirect()} tells). It is valid as long as the storage's
+     * memory: once the checkpoint is closed, reading it from Java throws {@link IllegalStateException}, and
+     * native code must not use its address any more.
+     *
+     * @return the buffer: position 0, limit and capacity {@link #byteSize()}
+     * @throws IllegalStateException if the view is not contiguous ({@link #contiguous()} copies it), has the
+     *     conjugate or negative bit set (its stored bytes are not its values; {@link #resolveConjAndNeg()}
+     *     copies them), or has more than {@code Integer.MAX_VALUE} bytes, more than a buffer holds
+     *     ({@link #contiguousBytes()} gives any size; {@link #narrow} gives a part)
+     */
+    public ByteBuffer asByteBuffer() {
+        if (conj || neg) {
+            throw new IllegalStateException("asByteBuffer() gives the stored bytes, which are not the values of a"
+                    + " tensor with the conjugate or negative bit set: call resolveConjAndNeg() first (a copy): "
+                    + this);
+        }
+        if (byteSize() > Integer.MAX_VALUE) {
+            throw new IllegalStateException("asByteBuffer() of " + byteSize() + " bytes: a ByteBuffer holds at most "
+                    + Integer.MAX_VALUE + "; use contiguousBytes() (a MemorySegment of any size) or narrow(): "
+                    + this);
+        }
+        return contiguousBytes().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The logical values as a read-only {@link FloatBuffer}, row-major. A view of the storage, as
+     * {@link #asByteBuffer()} is, when the dtype is float32, the view contiguous, its first element 4-byte
+     * aligned and the negative bit clear; otherwise a copy, converted as {@link #toFloatArray()} converts
+     * (float16, bfloat16, float8, integers, bool and quantized codes).
+     *
+     * @return the buffer: position 0, limit and capacity {@link #numel()}
+     * @throws IllegalStateException as {@link #toFloatArray()}
+     * @throws MaterializationLimitException if a copy is needed and exceeds what {@link #toFloatArray()} may
+     *     allocate
+     */
+    public FloatBuffer asFloatBuffer() {
+        ByteBuffer view = dtype == DType.FLOAT32 ? valueView() : null;
+        return view != null ? view.asFloatBuffer() : FloatBuffer.wrap(toFloatArray()).asReadOnlyBuffer();
+    }
+
+    /**
+     * The logical values as a read-only {@link DoubleBuffer}, row-major: a view of the storage when the dtype is
+     * float64, the view contiguous, its first element 8-byte aligned and the negative bit clear; otherwise a
+     * copy, converted as {@link #toDoubleArray()} converts.
+     *
+     * @return the buffer: position 0, limit and capacity {@link #numel()}
+     * @throws IllegalStateException as {@link #toDoubleArray()}
+     * @throws MaterializationLimitException if a copy is needed and exceeds what {@link #toDoubleArray()} may
+     *     allocate
+     */
+    public DoubleBuffer asDoubleBuffer() {
+        ByteBuffer view = dtype == DType.FLOAT64 ? valueView() : null;
+        return view != null ? view.asDoubleBuffer() : DoubleBuffer.wrap(toDoubleArray()).asReadOnlyBuffer();
+    }
+
+    /**
+     * The values as a read-only {@link LongBuffer}, row-major: a view of the storage when the dtype is int64 or
+     * uint64 (its raw bits, as {@link #getLong} reads them), the view contiguous, its first element 8-byte
+     * aligned and the negative bit clear; otherwise a copy, as {@link #toLongArray()}.
+     *
+     * @return the buffer: position 0, limit and capacity {@link #numel()}
+     * @throws IllegalStateException as {@link #toLongArray()}
+     * @throws MaterializationLimitException if a copy is needed and exceeds what {@link #toLongArray()} may
+     *     allocate
+     */
+    public LongBuffer asLongBuffer() {
+        ByteBuffer view = dtype == DType.INT64 || dtype == DType.UINT64 ? valueView() : null;
+        return view != null ? view.asLongBuffer() : LongBuffer.wrap(toLongArray()).asReadOnlyBuffer();
+    }
+
+    /**
+     * The values as a read-only {@link IntBuffer}, row-major: a view of the storage when the dtype is int32 or
+     * qint32, the view contiguous, its first element 4-byte aligned and the negative bit clear; otherwise a
+     * copy, as {@link #toIntArray()} (only for dtypes whose every value fits an int).
+     *
+     * @return the buffer: position 0, limit and capacity {@link #numel()}
+     * @throws IllegalStateException as {@link #toIntArray()}
+     * @throws MaterializationLimitException if a copy is needed and exceeds what {@link #toIntArray()} may
+     *     allocate
+     */
+    public IntBuffer asIntBuffer() {
+        ByteBuffer view = dtype == DType.INT32 || dtype == DType.QINT32 ? valueView() : null;
+        return view != null ? view.asIntBuffer() : IntBuffer.wrap(toIntArray()).asReadOnlyBuffer();
+    }
+
+    /**
+     * The 16-bit elements of a 2-byte dtype as a read-only {@link ShortBuffer}, row-major: the values of int16,
+     * the bit patterns of uint16, float16 ({@link Float#float16ToFloat} decodes one), bfloat16
+     * ({@link BFloat16#toFloat(short)}) and bits16, with the negative bit applied. What a native library that
+     * takes half-precision data wants. A view of the storage when the view is contiguous, its first element
+     * 2-byte aligned and the negative bit clear; otherwise a copy.
+     *
+     * @return the buffer: position 0, limit and capacity {@link #numel()}
+     * @throws IllegalStateException for a dtype that is not 2 bytes, or a complex one, or after the storage's
+     *     memory was released (its checkpoint closed)
+     * @throws MaterializationLimitException if a copy is needed and exceeds the storage's
+     *     {@link Storage#maxMaterializedBytes()}, the heap or a Java array, checked before allocating
+     */
+    public ShortBuffer asShortBuffer() {
+        if (dtype.elementSize() != Short.BYTES || dtype.kind() == DType.Kind.COMPLEX) {
+            throw unsuitable("asShortBuffer");
+        }
+        ByteBuffer view = valueView();
+        return (view != null ? view : valueCopy("asShortBuffer()")).asShortBuffer();
+    }
+
+    /**
+     * The view of the storage a typed buffer reads its values from: the bytes, when they are the values
+     * (contiguous, neither bit set), fit a buffer and start aligned to the element size; else null.
+     */
+    private ByteBuffer valueView() {
+        if (!contiguous || conj || neg || byteSize() > Integer.MAX_VALUE) {
+            return null;
+        }
+        MemorySegment bytes = contiguousBytes();
+        return bytes.address() % dtype.elementSize() != 0 ? null
+                : bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The logical bytes, row-major, in a fresh read-only little-endian buffer. */
+    private ByteBuffer valueCopy(String operation) {
+        checkMaterialized(operation, byteSize());
+        MaterializationLimitException.checkArrayLength(operation, this, byteSize());
+        byte[] out = new byte[(int) byteSize()];
+        copyTo(MemorySegment.ofArray(out));
+        // asReadOnlyBuffer() resets the order to big-endian, so the order is set after it
+        return ByteBuffer.wrap(out).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Copies the logical elements, row-major and little-endian, into the first {@link #byteSize()} bytes of
+     * {@code dst}, the caller's memory (native, or a heap array): the stored bytes with the conjugate and
+     * negative bits applied, so {@code dst} holds what {@link #resolveConjAndNeg()} would. Works for any view,
+     * contiguous or not, of any size; allocates nothing, so {@link Storage#maxMaterializedBytes()} does not
+     * apply. {@code dst} must not overlap this tensor's storage.
+     *
+     * @param dst writable memory of at least {@link #byteSize()} bytes
+     * @throws IndexOutOfBoundsException if {@code dst} is smaller than {@link #byteSize()}
+     * @throws IllegalArgumentException if {@code dst} is read-only
+     * @throws IllegalStateException if the storage's memory or {@code dst}'s was released, or {@code dst} may
+     *     not be accessed from this thread
+     */
+    public void copyTo(MemorySegment dst) {
+        Objects.requireNonNull(dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("copyTo(MemorySegment) needs writable memory, not a read-only segment");
+        }
+        if (dst.byteSize() < byteSize()) {
+            throw new IndexOutOfBoundsException("copyTo(MemorySegment) of " + byteSize() + " bytes into a segment of "
+                    + dst.byteSize() + ": " + this);
+        }
+        MemorySegment target = dst.asSlice(0, byteSize());
+        copyRawTo(target);
+        applyConjAndNeg(target);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -765,6 +1190,51 @@ public final class Tensor {
         return complexPart("getImag", index, dtype.elementSize() / 2, neg != conj);
     }
 
+    /**
+     * The value of a one-element tensor, whatever its number of dimensions, as a double: PyTorch's
+     * {@code t.item()} for real dtypes. Floating dtypes are decoded, integers converted (int64 and uint64 beyond
+     * 2^53 round: {@link #itemLong()} is exact), bool is 0 or 1, and a quantized tensor gives its real value, as
+     * {@link #dequantize()} computes it (PyTorch's {@code item()} of a quantized tensor).
+     *
+     * @return the value
+     * @throws IllegalStateException if the tensor does not have exactly one element, the dtype is complex
+     *     ({@link #getReal} and {@link #getImag} read it), bits, packed or a placeholder, a quantized tensor has
+     *     no quantizer, or after the storage's memory was released (its checkpoint closed)
+     */
+    public double item() {
+        requireOneElement("item()");
+        if (dtype.kind() == DType.Kind.QUANTIZED && dtype.oneValuePerElement()) {
+            return dequantize().item();
+        }
+        requireScalar("item");
+        return decodeDouble(dtype, logicalRaw(storageOffset * dtype.elementSize()));
+    }
+
+    /**
+     * The value of a one-element integer or bool tensor, whatever its number of dimensions, exactly: as
+     * {@link #getLong} reads it (uint64 gives its raw bits, {@link Long#toUnsignedString(long)} prints them).
+     *
+     * @return the value
+     * @throws IllegalStateException if the tensor does not have exactly one element, or its dtype is not an
+     *     integer or bool dtype of one value per element (a quantized tensor's value is real: {@link #item()}),
+     *     or after the storage's memory was released (its checkpoint closed)
+     */
+    public long itemLong() {
+        requireOneElement("itemLong()");
+        DType.Kind kind = dtype.kind();
+        if (!(kind == DType.Kind.INT || kind == DType.Kind.BOOL) || !dtype.oneValuePerElement()) {
+            throw unsuitable("itemLong");
+        }
+        return decodeLong(dtype, logicalRaw(storageOffset * dtype.elementSize()));
+    }
+
+    private void requireOneElement(String operation) {
+        if (numel != 1) {
+            throw new IllegalStateException(operation + " needs a tensor of one element, and this one has " + numel
+                    + ": " + this);
+        }
+    }
+
     private double complexPart(String operation, long[] index, int partOffset, boolean negate) {
         if (dtype.kind() != DType.Kind.COMPLEX) {
             throw unsuitable(operation);
@@ -792,7 +1262,8 @@ public final class Tensor {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Bulk copies, row-major in the shape, conj/neg applied
+    // Bulk copies, row-major in the shape, conj/neg applied: into fresh arrays (to*Array) or the caller's
+    // (copyTo). Each kind has one routine that fills an array from a position.
 
     /**
      * All logical values as floats in row-major order; integers, bool and quantized codes converted as
@@ -807,10 +1278,30 @@ public final class Tensor {
     public float[] toFloatArray() {
         requireScalar("toFloatArray");
         float[] out = new float[arrayLength("toFloatArray()", Float.BYTES)];
+        floatsInto(out, 0);
+        return out;
+    }
+
+    /**
+     * Copies the logical values, converted as by {@link #toFloatArray()}, row-major into
+     * {@code dst[offset]} to {@code dst[offset + numel() - 1]}. Allocates nothing.
+     *
+     * @param dst the array to fill
+     * @param offset where the first value goes
+     * @throws IndexOutOfBoundsException if the values do not fit {@code dst} from {@code offset}
+     * @throws IllegalStateException as {@link #toFloatArray()}
+     */
+    public void copyTo(float[] dst, int offset) {
+        requireScalar("copyTo(float[])");
+        checkDestination(dst.length, offset);
+        floatsInto(dst, offset);
+    }
+
+    private void floatsInto(float[] out, int offset) {
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
-            int at = (int) position;
+            int at = (int) position + offset;
             int n = (int) length;
             if (stride == 1 && !neg) {
                 switch (dtype) {
@@ -835,7 +1326,6 @@ public final class Tensor {
                 out[at + i] = decodeFloat(dtype, logicalRaw(from + i * step));
             }
         });
-        return out;
     }
 
     /**
@@ -850,10 +1340,30 @@ public final class Tensor {
     public double[] toDoubleArray() {
         requireScalar("toDoubleArray");
         double[] out = new double[arrayLength("toDoubleArray()", Double.BYTES)];
+        doublesInto(out, 0);
+        return out;
+    }
+
+    /**
+     * Copies the logical values, converted as by {@link #toDoubleArray()}, row-major into
+     * {@code dst[offset]} to {@code dst[offset + numel() - 1]}. Allocates nothing.
+     *
+     * @param dst the array to fill
+     * @param offset where the first value goes
+     * @throws IndexOutOfBoundsException if the values do not fit {@code dst} from {@code offset}
+     * @throws IllegalStateException as {@link #toDoubleArray()}
+     */
+    public void copyTo(double[] dst, int offset) {
+        requireScalar("copyTo(double[])");
+        checkDestination(dst.length, offset);
+        doublesInto(dst, offset);
+    }
+
+    private void doublesInto(double[] out, int offset) {
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
-            int at = (int) position;
+            int at = (int) position + offset;
             int n = (int) length;
             if (stride == 1 && !neg && dtype == DType.FLOAT64) {
                 MemorySegment.copy(data, LE_DOUBLE, from, out, at, n);
@@ -864,7 +1374,6 @@ public final class Tensor {
                 out[at + i] = decodeDouble(dtype, logicalRaw(from + i * step));
             }
         });
-        return out;
     }
 
     /**
@@ -879,10 +1388,30 @@ public final class Tensor {
     public long[] toLongArray() {
         requireInteger("toLongArray");
         long[] out = new long[arrayLength("toLongArray()", Long.BYTES)];
+        longsInto(out, 0);
+        return out;
+    }
+
+    /**
+     * Copies the values, as by {@link #toLongArray()}, row-major into {@code dst[offset]} to
+     * {@code dst[offset + numel() - 1]}. Allocates nothing.
+     *
+     * @param dst the array to fill
+     * @param offset where the first value goes
+     * @throws IndexOutOfBoundsException if the values do not fit {@code dst} from {@code offset}
+     * @throws IllegalStateException as {@link #toLongArray()}
+     */
+    public void copyTo(long[] dst, int offset) {
+        requireInteger("copyTo(long[])");
+        checkDestination(dst.length, offset);
+        longsInto(dst, offset);
+    }
+
+    private void longsInto(long[] out, int offset) {
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
-            int at = (int) position;
+            int at = (int) position + offset;
             int n = (int) length;
             if (stride == 1 && !neg && es == Long.BYTES) { // int64, uint64 (raw bits)
                 MemorySegment.copy(data, LE_LONG, from, out, at, n);
@@ -893,7 +1422,6 @@ public final class Tensor {
                 out[at + i] = decodeLong(dtype, logicalRaw(from + i * step));
             }
         });
-        return out;
     }
 
     /**
@@ -906,15 +1434,40 @@ public final class Tensor {
      *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
     public int[] toIntArray() {
-        requireInteger("toIntArray");
+        requireIntSized("toIntArray");
+        int[] out = new int[arrayLength("toIntArray()", Integer.BYTES)];
+        intsInto(out, 0);
+        return out;
+    }
+
+    /**
+     * Copies the values, as by {@link #toIntArray()}, row-major into {@code dst[offset]} to
+     * {@code dst[offset + numel() - 1]}. Allocates nothing.
+     *
+     * @param dst the array to fill
+     * @param offset where the first value goes
+     * @throws IndexOutOfBoundsException if the values do not fit {@code dst} from {@code offset}
+     * @throws IllegalStateException as {@link #toIntArray()}
+     */
+    public void copyTo(int[] dst, int offset) {
+        requireIntSized("copyTo(int[])");
+        checkDestination(dst.length, offset);
+        intsInto(dst, offset);
+    }
+
+    private void requireIntSized(String operation) {
+        requireInteger(operation);
         int es = dtype.elementSize();
         if (es > Short.BYTES && !(es == Integer.BYTES && dtype.isSigned())) {
-            throw unsuitable("toIntArray");
+            throw unsuitable(operation);
         }
-        int[] out = new int[arrayLength("toIntArray()", Integer.BYTES)];
+    }
+
+    private void intsInto(int[] out, int offset) {
+        int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
-            int at = (int) position;
+            int at = (int) position + offset;
             int n = (int) length;
             if (stride == 1 && !neg && es == Integer.BYTES) { // int32, qint32
                 MemorySegment.copy(data, LE_INT, from, out, at, n);
@@ -925,7 +1478,11 @@ public final class Tensor {
                 out[at + i] = (int) decodeLong(dtype, logicalRaw(from + i * step));
             }
         });
-        return out;
+    }
+
+    /** Refuses a copy into an array of {@code length} from {@code offset} that the values would not fit. */
+    private void checkDestination(int length, int offset) {
+        Objects.checkFromIndexSize(offset, numel, length);
     }
 
     /**
