@@ -288,10 +288,10 @@ final class CheckpointReader {
             throw where.malformed("Invalid magic number; corrupt file?");
         }
         if (magic.leftOver() != null) {
-            // Python's unpickler returns the top of its stack, here the magic number, and torch reads on; one pickle,
-            // one value (docs/SECURITY.md, strict-structure): a second reader may take another value of it
-            throw magicWhere.malformed(magic.leftOver() + " (Python's unpickler would return the top one, the"
-                    + " legacy magic number)");
+            // torch's unpickler returns the top of its stack, here the magic number, and takes any protocol; one
+            // pickle, one value, protocols 0 to 5 (docs/SECURITY.md): another reader may read it otherwise
+            throw magicWhere.malformed(magic.leftOver() + " (torch's unpickler would read on and return the top"
+                    + " value, the legacy magic number)");
         }
         Unpickler.Result version = streamPickle(bytes, magic.end(), end, where.inRecord("pickle 2 (protocol version)"),
                 plain, limits);

@@ -131,11 +131,15 @@ class LegacyPlainPicklesTest {
     void theMagicNumberIsTheTopOfItsStackAndTheOnlyValue() throws IOException {
         // Python returns the top value, so torch loads these; one pickle ends with one value here (strict-structure)
         MalformedCheckpointException e = refused(MalformedCheckpointException.class, with(0, b('N', MAGIC)),
-                "STOP leaves 2 values on the stack: a pickle ends with exactly one value (Python's unpickler would"
-                        + " return the top one, the legacy magic number)");
+                "STOP leaves 2 values on the stack: a pickle ends with exactly one value (torch's unpickler would"
+                        + " read on and return the top value, the legacy magic number)");
         assertTrue(e.getMessage().contains("pickle 1 (magic number)"), e.getMessage());
         refused(MalformedCheckpointException.class, with(0, b(MAGIC, MAGIC)), "STOP leaves 2 values");
         refused(MalformedCheckpointException.class, with(0, b('(', MAGIC)), "STOP inside 1 open MARK");
+        // torch's unpickler takes any protocol (Python's refuses one above 5, as weightsonly does)
+        byte[] proto255 = with(0, MAGIC);
+        proto255[1] = (byte) 0xff;
+        refused(MalformedCheckpointException.class, proto255, "unsupported pickle protocol: 255 (torch's unpickler");
         // when the top is not the magic number, it is no legacy stream, for torch as here
         refused(MalformedCheckpointException.class, with(0, b(MAGIC, 'N')), "Invalid magic number");
     }

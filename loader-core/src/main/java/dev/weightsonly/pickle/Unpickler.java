@@ -29,9 +29,9 @@ public final class Unpickler {
      *
      * @param value    the value
      * @param end      the offset just past STOP
-     * @param leftOver null when STOP found exactly one value and no open MARK; otherwise (only from
-     *                 {@link #loadTopOfStack}) why the pickle did not end cleanly, and {@code value} is the top of the
-     *                 innermost stack, the value Python's unpickler returns
+     * @param leftOver null when the pickle kept the strict rules (STOP found exactly one value and no open MARK, no
+     *                 PROTO above 5); otherwise (only from {@link #loadTopOfStack}) the first rule it broke, and
+     *                 {@code value} is the top of the innermost stack, the value torch's unpickler returns
      */
     public record Result(Object value, long end, String leftOver) {
 
@@ -62,8 +62,10 @@ public final class Unpickler {
 
     private final OperandReader in;
     private long opStart;
-    // STOP returns the top of the innermost stack, whatever else is left (loadTopOfStack)
+    // STOP returns the top of the innermost stack, whatever else is left, and a PROTO above 5 is read on
+    // (loadTopOfStack); the first such departure from the strict rules is kept for the Result
     private boolean topOfStack;
+    private String strictness;
 
     private Object[] stack = new Object[32];
     private int size;
@@ -121,9 +123,10 @@ public final class Unpickler {
 
     /**
      * Runs the pickle as {@link #load} does, except that a STOP leaving more than one value, or inside open MARKs,
-     * returns the top value of the innermost stack (what Python's unpickler returns) with
-     * {@link Result#leftOver()} saying what was left: for a caller that must first know what Python would read
-     * before it refuses the file under the one-value rule (the legacy stream's magic number).
+     * returns the top value of the innermost stack (what Python's unpickler returns), and a PROTO above 5 (which
+     * torch's weights-only unpickler accepts) is read on, with {@link Result#leftOver()} saying which rule was
+     * broken: for a caller that must first know what torch would read before it refuses the file under that rule
+     * (the legacy stream's magic number).
      *
      * @param data   the bytes
      * @param start  where the pickle starts
@@ -241,7 +244,7 @@ public final class Unpickler {
             throw malformed(leftOver);
         }
         Object value = pop();
-        return new Result(value, in.position(), leftOver);
+        return new Result(value, in.position(), strictness != null ? strictness : leftOver);
     }
 
     // ---- reading operands -------------------------------------------------------------------------
@@ -487,7 +490,14 @@ public final class Unpickler {
     private void proto() throws CheckpointException, OperandReader.Malformed {
         long p = in.integer(Opcode.PROTO);
         if (p > 5) {
-            throw malformed("unsupported pickle protocol: " + p);
+            String why = "unsupported pickle protocol: " + p;
+            if (!topOfStack) {
+                throw malformed(why);
+            }
+            // Python's pickle refuses it; torch's weights-only unpickler only warns: the caller decides
+            if (strictness == null) {
+                strictness = why;
+            }
         }
     }
 
