@@ -49,17 +49,53 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     }
 
     private final Kind kind;
-    // PyKey#original is the key as first given
-    private final LinkedHashMap<PyKey, Object> entries = new LinkedHashMap<>();
-    private LinkedHashMap<String, Object> attributes;
+    // PyKey#original is the key as first given. Shared (copy on write) between a dict and the copies that
+    // OrderedDict(d) and Counter(d) make of it, until one of them is changed: a pickle of a few bytes can copy one
+    // large dict again and again (adversarial C19c), which must cost the count the copies are charged, not the time
+    // and memory of real copies.
+    private LinkedHashMap<PyKey, Object> entries = new LinkedHashMap<>();
+    private boolean shared;
+    // whether every key is a str (kept as keys are put): BUILD checks a state's keys are attribute names in O(1)
+    private boolean strKeys = true;
+    // attributes set by BUILD (an instance __dict__): str keys only; shared with the state dict it was copied
+    // from until either changes, as items are (adversarial C19d: one large state given to many BUILDs)
+    private PyDict attributes;
 
     PyDict(Kind kind) {
         this.kind = kind;
     }
 
+    /**
+     * A dict of the given kind with the items of {@code source}, in its order ({@code OrderedDict(d)},
+     * {@code Counter(d)} and {@code dict.update} into an empty dict); the attributes of an OrderedDict are not
+     * items and are not copied, as in Python.
+     */
+    static PyDict copyOf(Kind kind, PyDict source) {
+        PyDict copy = new PyDict(kind);
+        copy.entries = source.entries;
+        copy.strKeys = source.strKeys;
+        copy.shared = true;
+        source.shared = true;
+        return copy;
+    }
+
+    private void ownEntries() {
+        if (shared) {
+            entries = new LinkedHashMap<>(entries);
+            shared = false;
+        }
+    }
+
     /** {@code d[key] = value}; the key is hashable ({@link PyValues#isHashable}). */
     void putItem(Object key, Object value) {
+        ownEntries();
+        strKeys &= key instanceof String;
         entries.put(PyKey.of(key), value); // an equal key already there stays, with the new value
+    }
+
+    /** Whether every key is a str (so that the dict can be an instance's {@code __dict__}). */
+    boolean hasOnlyStrKeys() {
+        return strKeys;
     }
 
     /**
@@ -114,12 +150,14 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         public PyDict build() {
             PyDict dict = new PyDict(kind);
             dict.entries.putAll(entries.entries);
+            dict.strKeys = entries.strKeys;
             return dict;
         }
     }
 
     /** Replaces every entry, keeping the order (used when keys themselves are replaced). */
     void replaceAll(java.util.List<Object[]> pairs) {
+        ownEntries();
         if (sameKeys(pairs)) {
             // only values changed: keep the keys already made (hashing them again could be the work of a load)
             int i = 0;
@@ -129,6 +167,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
             return;
         }
         entries.clear();
+        strKeys = true;
         for (Object[] pair : pairs) {
             putItem(pair[0], pair[1]);
         }
@@ -149,9 +188,20 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
 
     void setAttribute(String name, Object value) {
         if (attributes == null) {
-            attributes = new LinkedHashMap<>();
+            attributes = new PyDict(Kind.DICT);
         }
-        attributes.put(name, value);
+        attributes.putItem(name, value);
+    }
+
+    /** {@code self.__dict__.update(state)} for a state dict whose keys are all str (the caller checked). */
+    void updateAttributes(PyDict state) {
+        if (attributes == null || attributes.isEmpty()) {
+            attributes = copyOf(Kind.DICT, state);
+            return;
+        }
+        for (Map.Entry<PyKey, Object> e : state.entries.entrySet()) {
+            attributes.putItem(e.getKey().original(), e.getValue());
+        }
     }
 
     /**
@@ -169,8 +219,9 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
      *
      * @return an unmodifiable map of attribute names to values; empty for most dicts
      */
+    @SuppressWarnings("unchecked") // every attribute name is a str: setAttribute and updateAttributes see to it
     public Map<String, Object> attributes() {
-        return attributes == null ? Map.of() : Collections.unmodifiableMap(attributes);
+        return attributes == null ? Map.of() : Collections.unmodifiableMap((Map<String, Object>) (Map<?, ?>) attributes);
     }
 
     /**

@@ -200,8 +200,8 @@ public final class GlobalScanner {
         try {
             loader.load(options);
         } catch (UnsupportedGlobalException e) {
-            // An allowed global where the loader takes no global (a legacy stream's header pickles), or one the
-            // walk could not see: either way the file does not load.
+            // A global the load refuses where this file names it (the load judged the file otherwise than the
+            // walk's grades), or one the walk could not see: either way the file does not load.
             boolean seen = c.globals.stream().anyMatch(g -> g.name().equals(e.globalName()));
             // The refusal without the loader's remedy, which names a Java API: each reader of the report (the
             // tool, the Maven plugin) has its own way to allow a global.

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 /**
  * The one decision on a global a pickle names, and the words that go with it. The unpickler's host
- * ({@code TorchUnpicklerHost}, {@code PlainDataHost}), the scanner's grading ({@code GlobalScanner}) and the
+ * ({@code TorchUnpicklerHost}, also for the plain-data pickles of a legacy stream), the scanner's grading ({@code GlobalScanner}) and the
  * registration of a caller's globals ({@code SafeGlobals}, {@code LoadOptions}) all ask here, so that
  * {@code scan} can never call clean a name that a load refuses: a scanner that decides differently from the
  * loader is the classic scanner bypass.

@@ -11,14 +11,15 @@ import dev.weightsonly.UnsupportedGlobalException;
 import dev.weightsonly.internal.container.LegacyStream;
 import dev.weightsonly.internal.container.LegacyTar;
 import dev.weightsonly.internal.container.ZipArchive;
+import dev.weightsonly.internal.pickle.CallSite;
 import dev.weightsonly.internal.pickle.ObjectReplacement;
+import dev.weightsonly.internal.pickle.PyIteration;
 import dev.weightsonly.internal.pickle.Unpickler;
 import dev.weightsonly.internal.pickle.UnpicklerHost;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
 import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.internal.torch.LegacyStorages;
 import dev.weightsonly.internal.torch.LegacyTarReader;
-import dev.weightsonly.internal.torch.PlainDataHost;
 import dev.weightsonly.internal.torch.StorageSource;
 import dev.weightsonly.internal.globals.TorchAllowlist;
 import dev.weightsonly.internal.torch.TorchUnpicklerHost;
@@ -35,6 +36,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -294,34 +296,48 @@ public final class CheckpointReader {
         LoadLimits limits = options.limits();
         Map<String, GlobalFactory> globals = LoadAccess.BRIDGE.get().effectiveGlobals(options);
         long end = bytes.byteSize();
-        Unpickler.Result magic = streamPickle(bytes, 0, end, where.inRecord("pickle 1 (magic number)"),
-                PlainDataHost.INSTANCE, limits);
-        if (!LEGACY_MAGIC_NUMBER.equals(magic.value())) {
+        // torch reads the four plain pickles with the same restricted unpickler as the object pickle: allowed
+        // globals work there too (found by differential fuzzing: loader-core/src/test/resources/difffuzz)
+        TorchUnpicklerHost plain = TorchUnpicklerHost.plainData(globals.keySet(), limits);
+        Location magicWhere = where.inRecord("pickle 1 (magic number)");
+        Unpickler.Result magic = magicNumberPickle(bytes, magicWhere, plain, limits);
+        if (!pythonEquals(magic.value(), LEGACY_MAGIC_NUMBER)) {
             throw where.malformed("Invalid magic number; corrupt file?");
         }
+        if (magic.leftOver() != null) {
+            // torch's unpickler returns the top of its stack, here the magic number, and takes any protocol; one
+            // pickle, one value, protocols 0 to 5 (docs/SECURITY.md): another reader may read it otherwise
+            throw magicWhere.malformed(magic.leftOver() + " (torch's unpickler would read on and return the top"
+                    + " value, the legacy magic number)");
+        }
         Unpickler.Result version = streamPickle(bytes, magic.end(), end, where.inRecord("pickle 2 (protocol version)"),
-                PlainDataHost.INSTANCE, limits);
-        // torch compares with !=, in which 1001.0 is 1001 too.
-        if (!Long.valueOf(1001).equals(version.value()) && !Double.valueOf(1001).equals(version.value())) {
-            throw where.unsupported("Invalid protocol version: " + version.value());
+                plain, limits);
+        // torch compares with !=, in which 1001.0 (and complex 1001) is 1001 too
+        if (!pythonEquals(version.value(), 1001L)) {
+            throw where.unsupported("Invalid protocol version: " + PyValues.shortRepr(version.value()));
         }
         Unpickler.Result sysInfo = streamPickle(bytes, version.end(), end, where.inRecord("pickle 3 (sys_info)"),
-                PlainDataHost.INSTANCE, limits);
+                plain, limits);
         long objectStart = sysInfo.end();
         Location objectWhere = where.inRecord("pickle 4 (the saved object)");
         TorchUnpicklerHost declarations = new TorchUnpicklerHost(new StorageSource.LegacyDeclarations(), false,
                 globals.keySet(), limits);
         Unpickler.Result first = streamPickle(bytes, objectStart, end, objectWhere, declarations, limits);
-        Unpickler.Result keyList = streamPickle(bytes, first.end(), end, where.inRecord("pickle 5 (storage keys)"),
-                PlainDataHost.INSTANCE, limits);
-        if (!(keyList.value() instanceof PyList list) || !list.stream().allMatch(k -> k instanceof String)) {
-            throw where.inRecord("pickle 5 (storage keys)").malformed("the storage key list must be a list of str, got "
-                    + PyValues.typeName(keyList.value()));
-        }
+        Location keysWhere = where.inRecord("pickle 5 (storage keys)");
+        Unpickler.Result keyList = streamPickle(bytes, first.end(), end, keysWhere, plain, limits);
+        // torch reads the keys with a for loop: any iterable (a list as torch.save writes it, a tuple, ...)
+        List<String> keys = new ArrayList<>();
+        PyIteration.forEach(keyList.value(), true, "the storage key list", new CallSite(keysWhere, null, limits),
+                key -> {
+                    if (!(key instanceof String k)) {
+                        throw keysWhere.malformed("the storage key list must hold str keys, got "
+                                + PyValues.typeName(key));
+                    }
+                    keys.add(k);
+                });
         LegacyStorages storages = declarations.legacyStorages();
-        List<MemorySegment> roots = LegacyStream.readBlocks(bytes, keyList.end(),
-                list.stream().map(String.class::cast).toList(), storages::target, storages.rootSizes(),
-                storages.rootKeys(), where.inRecord("storage data"));
+        List<MemorySegment> roots = LegacyStream.readBlocks(bytes, keyList.end(), keys, storages::target,
+                storages.rootSizes(), storages.rootKeys(), where.inRecord("storage data"));
         TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.LegacyBlocks(roots), false,
                 globals.keySet(), limits);
         Unpickler.Result result = Unpickler.load(bytes, objectStart, first.end(), objectWhere, host, limits);
@@ -329,30 +345,40 @@ public final class CheckpointReader {
         return new Result("legacy stream", root, host.tensorCount(), host.storageCount(), host.usedAllowedGlobals());
     }
 
+    /** Python's {@code a == b} for the values torch compares with {@code !=}: ints, floats, bools, complex. */
+    private static boolean pythonEquals(Object value, Object expected) {
+        return PyValues.isHashable(value) && PyValues.pythonKey(value).equals(PyValues.pythonKey(expected));
+    }
+
+    /**
+     * The legacy stream's first pickle, as Python reads it: its value is the top of the stack at STOP (what else
+     * is left is reported in {@link Unpickler.Result#leftOver()}), and it ends at the STOP wherever the bytes end.
+     */
+    private static Unpickler.Result magicNumberPickle(MemorySegment bytes, Location where, TorchUnpicklerHost host,
+            LoadLimits limits) throws CheckpointException {
+        return streamPickle(bytes, 0, bytes.byteSize(), where, host, limits, true);
+    }
+
     /**
      * Whether the first pickle of the bytes is the legacy stream's magic number, in whatever encoding: torch
      * reads it with its unpickler and compares the value, so pickle protocols 0 to 5 (text LONG, FRAME, ...)
-     * all make a legacy stream, as any other pickle that evaluates to the number does.
+     * all make a legacy stream, as any other pickle that evaluates to the number does (a value left under it on
+     * the stack included: {@link #readLegacy} then says why it refuses).
      *
-     * @throws UnsupportedGlobalException if the bytes are a pickle (a bare one: no legacy stream's first pickle
-     *     names a global) that names a global this load does not allow: torch's unpickler refuses it there, and
-     *     the file is unsafe, not merely "not a checkpoint"
+     * @throws UnsupportedGlobalException if the bytes are a pickle that names a global this load does not allow:
+     *     torch's unpickler refuses it there, and the file is unsafe, not merely "not a checkpoint"
      */
     private static boolean startsWithMagicNumber(Location where, MemorySegment bytes, LoadOptions options)
             throws UnsupportedGlobalException {
         try {
-            Unpickler.Result magic = streamPickle(bytes, 0, bytes.byteSize(),
-                    where.inRecord("a bare pickle, not a torch.save checkpoint"), PlainDataHost.INSTANCE,
-                    options.limits());
-            return LEGACY_MAGIC_NUMBER.equals(magic.value());
+            TorchUnpicklerHost plain = TorchUnpicklerHost.plainData(
+                    LoadAccess.BRIDGE.get().effectiveGlobals(options).keySet(), options.limits());
+            return pythonEquals(magicNumberPickle(bytes, where.inRecord("pickle 1 (magic number)"), plain,
+                    options.limits()).value(), LEGACY_MAGIC_NUMBER);
         } catch (UnsupportedGlobalException refused) {
-            String name = refused.globalName();
-            if (!TorchAllowlist.contains(name) && !LoadAccess.BRIDGE.get().effectiveGlobals(options).containsKey(name)) {
-                throw refused;
-            }
-            return false; // a global the load allows: torch builds it, then finds no magic number
+            throw refused; // the plain host allows what the load allows: anything else makes the file unsafe
         } catch (CheckpointException e) {
-            return false; // not a pickle of plain data: the caller names what the bytes are
+            return false; // not a pickle: the caller names what the bytes are
         }
     }
 
@@ -364,13 +390,21 @@ public final class CheckpointReader {
      */
     private static Unpickler.Result streamPickle(MemorySegment bytes, long start, long end, Location where,
             UnpicklerHost host, LoadLimits limits) throws CheckpointException {
+        return streamPickle(bytes, start, end, where, host, limits, false);
+    }
+
+    /** As above; with {@code topOfStack}, STOP returns the top value ({@link Unpickler#loadTopOfStack}). */
+    private static Unpickler.Result streamPickle(MemorySegment bytes, long start, long end, Location where,
+            UnpicklerHost host, LoadLimits limits, boolean topOfStack) throws CheckpointException {
         long max = limits.maxPickleBytes();
-        if (end - start <= max) {
-            return Unpickler.load(bytes, start, end, where, host, limits);
-        }
+        long stop = end - start <= max ? end : start + max;
         try {
-            return Unpickler.load(bytes, start, start + max, where, host, limits);
+            return topOfStack ? Unpickler.loadTopOfStack(bytes, start, stop, where, host, limits)
+                    : Unpickler.load(bytes, start, stop, where, host, limits);
         } catch (MalformedCheckpointException e) {
+            if (stop == end) {
+                throw e;
+            }
             if (e.getMessage().contains("pickle data was truncated")) {
                 throw where.limit("maxPickleBytes", max, "pickle of more than " + max + " bytes");
             }

@@ -5,6 +5,7 @@ import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
 import dev.weightsonly.internal.globals.PythonNames;
 import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;
@@ -35,8 +36,26 @@ public final class Unpickler {
 
     private static final PythonAccess.Ops PY = PythonAccess.ops();
 
-    /** The value a pickle built and the offset just past its STOP. */
-    public record Result(Object value, long end) {
+    /**
+     * The value a pickle built and the offset just past its STOP.
+     *
+     * @param value    the value
+     * @param end      the offset just past STOP
+     * @param leftOver null when the pickle kept the strict rules (STOP found exactly one value and no open MARK, no
+     *                 PROTO above 5); otherwise (only from {@link #loadTopOfStack}) the first rule it broke, and
+     *                 {@code value} is the top of the innermost stack, the value torch's unpickler returns
+     */
+    public record Result(Object value, long end, String leftOver) {
+
+        /**
+         * The result of a pickle that ended with exactly one value.
+         *
+         * @param value the value
+         * @param end   the offset just past STOP
+         */
+        public Result(Object value, long end) {
+            this(value, end, null);
+        }
     }
 
     // Longest text persistent id (PERSID); real ones are under 100 bytes. GLOBAL and INST names are bounded
@@ -55,6 +74,10 @@ public final class Unpickler {
 
     private final OperandReader in;
     private long opStart;
+    // STOP returns the top of the innermost stack, whatever else is left, and a PROTO above 5 is read on
+    // (loadTopOfStack); the first such departure from the strict rules is kept for the Result
+    private boolean topOfStack;
+    private String strictness;
 
     private Object[] stack = new Object[32];
     private int size;
@@ -92,6 +115,11 @@ public final class Unpickler {
      */
     public static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
             LoadLimits limits) throws CheckpointException {
+        return load(data, start, end, where, host, limits, false);
+    }
+
+    private static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits, boolean topOfStack) throws CheckpointException {
         if (start < 0 || end > data.byteSize() || start > end) {
             throw new IllegalArgumentException("pickle range [" + start + ", " + end + ") outside the data");
         }
@@ -99,8 +127,31 @@ public final class Unpickler {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
         }
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, where, host, limits).run();
+            Unpickler unpickler = new Unpickler(data, start, end, where, host, limits);
+            unpickler.topOfStack = topOfStack;
+            return unpickler.run();
         }
+    }
+
+    /**
+     * Runs the pickle as {@link #load} does, except that a STOP leaving more than one value, or inside open MARKs,
+     * returns the top value of the innermost stack (what Python's unpickler returns), and a PROTO above 5 (which
+     * torch's weights-only unpickler accepts) is read on, with {@link Result#leftOver()} saying which rule was
+     * broken: for a caller that must first know what torch would read before it refuses the file under that rule
+     * (the legacy stream's magic number).
+     *
+     * @param data   the bytes
+     * @param start  where the pickle starts
+     * @param end    the end of the bytes the pickle may use
+     * @param where  the source and record, for messages
+     * @param host   what globals, persistent ids and BUILD mean
+     * @param limits the limits of this load
+     * @return the value and the offset just past STOP
+     * @throws CheckpointException as {@link #load}, but not for what STOP leaves
+     */
+    public static Result loadTopOfStack(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits) throws CheckpointException {
+        return load(data, start, end, where, host, limits, true);
     }
 
     private Result run() throws CheckpointException {
@@ -194,15 +245,18 @@ public final class Unpickler {
      * rest, pickletools refuses: deciding once keeps every reader of a file agreeing on what it holds.
      */
     private Result stop() throws CheckpointException {
+        String leftOver = null;
         if (markDepth > 0) {
-            throw malformed("STOP inside " + markDepth + " open MARK" + (markDepth == 1 ? "" : "s")
-                    + ": a pickle ends with exactly one value");
+            leftOver = "STOP inside " + markDepth + " open MARK" + (markDepth == 1 ? "" : "s")
+                    + ": a pickle ends with exactly one value";
+        } else if (size > 1) {
+            leftOver = "STOP leaves " + size + " values on the stack: a pickle ends with exactly one value";
         }
-        if (size > 1) {
-            throw malformed("STOP leaves " + size + " values on the stack: a pickle ends with exactly one value");
+        if (leftOver != null && !topOfStack) {
+            throw malformed(leftOver);
         }
         Object value = pop();
-        return new Result(value, in.position());
+        return new Result(value, in.position(), strictness != null ? strictness : leftOver);
     }
 
     // ---- reading operands -------------------------------------------------------------------------
@@ -216,7 +270,7 @@ public final class Unpickler {
     }
 
     private CallSite site() {
-        return new CallSite(where.atOffset(offset()), null, limits);
+        return new CallSite(where.atOffset(offset()), null, limits, this::charge);
     }
 
     /** Reserves {@code n} operand bytes and returns where they start. */
@@ -448,7 +502,14 @@ public final class Unpickler {
     private void proto() throws CheckpointException, OperandReader.Malformed {
         long p = in.integer(Opcode.PROTO);
         if (p > 5) {
-            throw malformed("unsupported pickle protocol: " + p);
+            String why = "unsupported pickle protocol: " + p;
+            if (!topOfStack) {
+                throw malformed(why);
+            }
+            // Python's pickle refuses it; torch's weights-only unpickler only warns: the caller decides
+            if (strictness == null) {
+                strictness = why;
+            }
         }
     }
 
@@ -751,7 +812,7 @@ public final class Unpickler {
             // id is: the value being built is the callee's result.
             key = s;
         }
-        return new CallSite(where.atOffset(offset()), key, limits);
+        return new CallSite(where.atOffset(offset()), key, limits, this::charge);
     }
 
     private Object call(Object callee, PyTuple args, CallSite site) throws CheckpointException {
@@ -824,23 +885,18 @@ public final class Unpickler {
     private void build() throws CheckpointException {
         Object state = pop();
         Object target = peek();
+        CallSite site = siteWithKey(size - 1);
         switch (target) {
             // OrderedDict.__dict__.update(state): how state_dict() keeps its _metadata.
-            case PyDict dict when dict.kind() == PyDict.Kind.ORDERED_DICT -> {
-                if (!(state instanceof PyDict attributes)) {
-                    throw malformed("BUILD of an OrderedDict needs a dict of attributes, got " + PyValues.typeName(state));
-                }
-                charge(attributes.size());
-                for (var e : attributes.entrySet()) {
-                    if (!(e.getKey() instanceof String name)) {
-                        throw malformed("attribute names must be str, got " + PyValues.typeName(e.getKey()));
-                    }
-                    PY.setAttribute(dict, name, e.getValue());
-                }
-            }
+            case PyDict dict when dict.kind() == PyDict.Kind.ORDERED_DICT -> PyState.buildOrderedDict(dict, state, site);
+            case PyDict dict when dict.kind() == PyDict.Kind.COUNTER -> PyState.buildCounter(dict, state, site);
+            // objects of the allowed builtin classes without a __dict__ (a plain dict's class, dict, is not allowed)
+            case PySet set when !set.isFrozen() -> PyState.buildWithoutDict(set, state, site);
+            case PyBytes bytes when bytes.isByteArray() -> PyState.buildWithoutDict(bytes, state, site);
+            case PyComplex c -> PyState.buildWithoutDict(c, state, site);
             // An allowed class: its state is recorded, never applied through code of the class.
             case PyObject object -> PY.setState(object, state);
-            default -> host.build(target, state, siteWithKey(size - 1));
+            default -> host.build(target, state, site);
         }
     }
 

@@ -8,11 +8,16 @@ import dev.weightsonly.internal.globals.TorchAllowlist;
 import dev.weightsonly.internal.pickle.CallSite;
 import dev.weightsonly.internal.pickle.PyCallable;
 import dev.weightsonly.internal.pickle.PyClass;
+import dev.weightsonly.internal.pickle.PyIteration;
+import dev.weightsonly.internal.pickle.PyState;
 import dev.weightsonly.internal.pickle.UnpicklerHost;
 import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyGlobal;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.python.PyValues;
 import dev.weightsonly.tensors.DType;
@@ -22,6 +27,7 @@ import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.MetaTensor;
 import dev.weightsonly.torch.QScheme;
+import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.torch.TorchDevice;
 import dev.weightsonly.torch.TorchLayout;
 import dev.weightsonly.torch.TorchSize;
@@ -167,17 +173,41 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     @Override
     public void build(Object target, Object state, CallSite site) throws CheckpointException {
-        if (target instanceof Tensor) {
-            throw site.unsupported("BUILD on a tensor (the Tensor.set_ form of pickles older than PyTorch 1.0)");
+        switch (target) {
+            // allowed classes whose objects have no __dict__: a false state changes nothing, as in torch
+            case TorchSize _, TorchDevice _ -> PyState.buildWithoutDict(target, state, site);
+            // torch calls Tensor.set_(*state) (the form of pickles older than PyTorch 1.0), or sets attributes of
+            // a storage: the CVE-2026-24747 rule, mutation only of the containers the unpickler made
+            case Tensor _, SparseTensor _, MetaTensor _ -> throw site.unsupported("Can only BUILD an OrderedDict, a"
+                    + " Counter or an object of a caller-allowed class, not a tensor (torch would call Tensor.set_"
+                    + " with the state, the form of pickles older than PyTorch 1.0)");
+            case TorchStorage _ -> throw site.unsafe("Can only BUILD an OrderedDict, a Counter or an object of a"
+                    + " caller-allowed class, not a storage (torch would set attributes of it)");
+            default -> throw site.unsafe("Can only build Tensor, Parameter, OrderedDict or types allowlisted via"
+                    + " `add_safe_globals`, but got " + PyValues.typeName(target));
         }
-        throw site.unsafe("Can only build Tensor, Parameter, OrderedDict or types allowlisted via"
-                + " `add_safe_globals`, but got " + PyValues.typeName(target));
     }
 
     // ---- storages -------------------------------------------------------------------------------------
 
+    /**
+     * The host of a pickle that holds plain data (the legacy stream's magic number, protocol version, sys_info and
+     * storage keys): the default allowlist and the caller's allowed globals as in any pickle, no persistent id.
+     *
+     * @param allowedGlobals qualified names the caller allowed beyond the default allowlist
+     * @param limits         the limits of this load
+     * @return a host for one such pickle (or several of one file)
+     */
+    public static TorchUnpicklerHost plainData(Set<String> allowedGlobals, LoadLimits limits) {
+        return new TorchUnpicklerHost(new StorageSource.PlainData(), false, allowedGlobals, limits);
+    }
+
     @Override
     public Object persistentLoad(Object pid, CallSite site) throws CheckpointException {
+        if (source instanceof StorageSource.PlainData) {
+            throw site.malformed("a persistent id in a pickle that holds only plain data (torch: unsupported"
+                    + " persistent id encountered)");
+        }
         if (source instanceof StorageSource.TarObjects tar) {
             return tarObject(tar, pid, site);
         }
@@ -736,13 +766,18 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
             case PARAMETER -> {
-                // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class.
-                requireArgs(args, 1, 2, "Parameter", site);
+                // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class. Without data (or with
+                // None) it is torch.empty(0): an empty float32 tensor (found by differential fuzzing).
+                requireArgs(args, 0, 2, "Parameter", site);
+                boolean requiresGrad = args.size() < 2 || bool(args.get(1), "requires_grad", site);
+                if (args.size() == 0 || args.get(0) instanceof PyNone) {
+                    return Tensor.of(Storage.of(NO_BYTES, "", "cpu"), DType.FLOAT32, 0, new long[] {0},
+                            new long[] {1}).withRequiresGrad(requiresGrad);
+                }
                 if (!(args.get(0) instanceof Tensor data)) {
                     throw site.malformed("Parameter expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
-                return data.withRequiresGrad(gradable(data.dtype(),
-                        args.size() < 2 || bool(args.get(1), "requires_grad", site), site));
+                return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
             case REBUILD_FROM_TYPE_V2 -> {
                 requireArgs(args, 4, 4, "_rebuild_from_type_v2", site);
@@ -781,15 +816,48 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 throw site.malformed("unknown layout " + PyValues.shortRepr(args.get(0)));
             }
             case SIZE -> {
-                requireArgs(args, 0, 1, "torch.Size", site);
-                long[] dims = args.size() == 0 ? new long[0] : longs(args.get(0), "torch.Size", site);
-                return new TorchSize(dims);
+                return size(args, site);
             }
             case DEVICE -> {
                 return device(args, site);
             }
             default -> throw site.unsupported(describeUnsupported(function));
         }
+    }
+
+    /**
+     * {@code torch.Size(iterable)}, as torch builds it: the items of any iterable ({@code torch.Size({4: 1})} is
+     * {@code torch.Size([4])}, of bytes their values), each an int, a bool standing for 0 or 1; negative sizes are
+     * values like any other (a Size is a tuple; only a tensor's shape must not be negative).
+     */
+    private static TorchSize size(PyTuple args, CallSite site) throws CheckpointException {
+        if (args.size() > 1) {
+            throw site.malformed("tuple expected at most 1 argument, got " + args.size());
+        }
+        if (args.size() == 0) {
+            return new TorchSize();
+        }
+        long[][] dims = {new long[8]};
+        int[] n = {0};
+        PyIteration.forEach(args.get(0), true, "torch.Size()", site, item -> {
+            long v = switch (item) {
+                case Long l -> l;
+                case Boolean b -> b ? 1 : 0;
+                // torch keeps any Python int in a plain Size; TorchSize holds 64-bit sizes, as every shape is
+                case BigInteger b -> throw site.unsupported("torch.Size() holding an int beyond 64 bits ("
+                        + PyValues.shortRepr(b) + "): sizes are 64-bit integers here, as a tensor's are");
+                case String _, Double _, PyComplex _, PyNone _, PyBytes _, PyList _, PyTuple _, PyDict _, PySet _,
+                        PyGlobal _ -> throw site.malformed("torch.Size() takes an iterable of 'int' (item " + n[0]
+                        + " is '" + PyValues.typeName(item) + "')");
+                default -> throw site.unsupported("torch.Size() of an iterable holding " + PyValues.typeName(item)
+                        + ": Python would read the value of a one-element tensor, which weightsonly does not do");
+            };
+            if (n[0] == dims[0].length) {
+                dims[0] = Arrays.copyOf(dims[0], n[0] * 2);
+            }
+            dims[0][n[0]++] = v;
+        });
+        return new TorchSize(Arrays.copyOf(dims[0], n[0]));
     }
 
     private static TorchDevice device(PyTuple args, CallSite site) throws CheckpointException {
@@ -838,11 +906,14 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
         @Override
         public Object newObject(PyTuple args, CallSite site) throws CheckpointException {
-            if (function != TorchFunction.PARAMETER) {
-                throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted via"
-                        + " `add_safe_globals` but got " + function.qualifiedName);
-            }
-            return call(args, site);
+            // NEWOBJ is cls.__new__(cls, *args): for Parameter torch calls the class, and the __new__ of
+            // torch.Size (a tuple) and torch.device is their constructor. The rest are functions, which have no
+            // __new__ to call (torch 2.6: TypeError).
+            return switch (function) {
+                case PARAMETER, SIZE, DEVICE -> call(args, site);
+                default -> throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted"
+                        + " via `add_safe_globals` but got " + function.qualifiedName + " (a function)");
+            };
         }
 
         @Override

@@ -2,6 +2,7 @@ package dev.weightsonly.internal.writer;
 
 import dev.weightsonly.internal.dump.DeepStack;
 import dev.weightsonly.internal.pickle.Opcode;
+import dev.weightsonly.internal.pickle.Utf8;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
@@ -304,29 +305,7 @@ public final class PickleWriter {
      * @return its bytes as Python's pickle writes them
      */
     public static byte[] utf8SurrogatePass(String s) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            int c = s.charAt(i);
-            if (Character.isHighSurrogate((char) c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                c = Character.toCodePoint((char) c, s.charAt(++i));
-            }
-            if (c < 0x80) {
-                b.write(c);
-            } else if (c < 0x800) {
-                b.write(0xC0 | c >> 6);
-                b.write(0x80 | c & 0x3F);
-            } else if (c < 0x10000) {
-                b.write(0xE0 | c >> 12);
-                b.write(0x80 | c >> 6 & 0x3F);
-                b.write(0x80 | c & 0x3F);
-            } else {
-                b.write(0xF0 | c >> 18);
-                b.write(0x80 | c >> 12 & 0x3F);
-                b.write(0x80 | c >> 6 & 0x3F);
-                b.write(0x80 | c & 0x3F);
-            }
-        }
-        return b.toByteArray();
+        return Utf8.encodeSurrogatePass(s);
     }
 
     /** {@code _codecs.encode(latin1 text, 'latin1')}, wrapped in {@code bytearray(...)} for a bytearray. */
