@@ -56,8 +56,15 @@ public final class SparseTensor {
         this.requiresGrad = requiresGrad;
     }
 
-    /** This tensor with its requires_grad flag set as given: what {@code nn.Parameter(sparse, requires_grad)} makes. */
-    SparseTensor withRequiresGrad(boolean requiresGrad) {
+    /**
+     * This tensor with its requires_grad flag set as given (stored only): what {@code nn.Parameter(sparse,
+     * requires_grad)} makes of it. The values of a compressed tensor then report the flag too, as torch's
+     * {@code values()} does; COO values never do.
+     *
+     * @param requiresGrad the flag
+     * @return this tensor if the flag is already so, else a tensor sharing every part with this one
+     */
+    public SparseTensor withRequiresGrad(boolean requiresGrad) {
         return requiresGrad == this.requiresGrad ? this : new SparseTensor(layout, size, indices, compressedIndices,
                 plainIndices, values, coalesced, requiresGrad);
     }

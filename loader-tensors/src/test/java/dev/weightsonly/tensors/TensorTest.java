@@ -110,11 +110,11 @@ class TensorTest {
         // a view needs ceil(numel * bits / 8) bytes from its offset
         assertThrows(InvalidViewException.class, () -> Tensor.contiguousView(s, DType.QUINT4X2, 0, 4, 5));
         assertThrows(InvalidViewException.class, () -> Tensor.contiguousView(s, DType.QUINT4X2, 1, 17));
-        assertThrows(InvalidViewException.class, () -> Tensor.view(s, DType.QUINT4X2, 0, new long[] {100},
+        assertThrows(InvalidViewException.class, () -> Tensor.of(s, DType.QUINT4X2, 0, new long[] {100},
                 new long[] {0}));
         assertEquals(9, Tensor.contiguousView(s, DType.QUINT4X2, 0, 18).byteSize());
         // a transposed view keeps its packed bytes (torch's int_repr) but has no reading of its values, as in torch
-        Tensor t = Tensor.view(s, DType.QUINT4X2, 0, new long[] {5, 3}, new long[] {1, 5});
+        Tensor t = Tensor.of(s, DType.QUINT4X2, 0, new long[] {5, 3}, new long[] {1, 5});
         assertEquals(8, t.toByteArray().length);
         assertThrows(IllegalStateException.class, t::toLongArray);
         assertThrows(IllegalStateException.class, () -> t.getLong(0, 0));
@@ -225,7 +225,7 @@ class TensorTest {
 
     @Test
     void booleans() {
-        Tensor t = Tensor.view(raw(0, 1, 2, 0), DType.BOOL, 0, new long[] {2, 2}, new long[] {1, 2});
+        Tensor t = Tensor.of(raw(0, 1, 2, 0), DType.BOOL, 0, new long[] {2, 2}, new long[] {1, 2});
         assertTrue(t.getBoolean(1, 0));
         assertFalse(t.getBoolean(0, 0));
         assertArrayEquals(new boolean[] {false, true, true, false}, t.toBooleanArray());
@@ -291,7 +291,7 @@ class TensorTest {
         assertTrue(bytes.isReadOnly());
         array[4] = 9;
         assertEquals(9, bytes.get(ValueLayout.JAVA_BYTE, 0));
-        Tensor transposed = Tensor.view(s, DType.INT32, 0, new long[] {2, 2}, new long[] {1, 2});
+        Tensor transposed = Tensor.of(s, DType.INT32, 0, new long[] {2, 2}, new long[] {1, 2});
         assertThrows(IllegalStateException.class, transposed::contiguousBytes);
         assertSame(t, t.contiguous());
     }
@@ -299,7 +299,7 @@ class TensorTest {
     @Test
     void contiguousCopiesRunsIntoAFreshStorage() {
         Tensor base = Tensor.contiguousView(floats(0, 1, 2, 3, 4, 5), DType.FLOAT32, 0, 2, 3).withRequiresGrad(true);
-        Tensor t = Tensor.view(base.storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3})
+        Tensor t = Tensor.of(base.storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3})
                 .withRequiresGrad(true).withNeg(true);
         Tensor c = t.contiguous();
         assertTrue(c.isContiguous());
@@ -329,16 +329,16 @@ class TensorTest {
         try (Arena arena = Arena.ofConfined(); FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             Storage s = Storage.of(mapped, "big", "cpu");
-            Tensor t = Tensor.view(s, DType.UINT8, at, new long[] {2, 3}, new long[] {3, 1});
+            Tensor t = Tensor.of(s, DType.UINT8, at, new long[] {2, 3}, new long[] {3, 1});
             assertEquals(15, t.getLong(1, 2));
             assertArrayEquals(new byte[] {10, 11, 12, 13, 14, 15}, t.toByteArray());
             assertEquals(13, t.contiguousBytes().get(ValueLayout.JAVA_BYTE, 3));
-            Tensor transposed = Tensor.view(s, DType.UINT8, at, new long[] {3, 2}, new long[] {1, 3});
+            Tensor transposed = Tensor.of(s, DType.UINT8, at, new long[] {3, 2}, new long[] {1, 3});
             assertArrayEquals(new long[] {10, 13, 11, 14, 12, 15}, transposed.contiguous().toLongArray());
-            Tensor last = Tensor.view(s, DType.INT16, size / 2 - 1, new long[] {}, new long[] {});
+            Tensor last = Tensor.of(s, DType.INT16, size / 2 - 1, new long[] {}, new long[] {});
             assertEquals(0, last.getLong());
             assertThrows(InvalidViewException.class,
-                    () -> Tensor.view(s, DType.INT16, size / 2, new long[] {}, new long[] {}));
+                    () -> Tensor.of(s, DType.INT16, size / 2, new long[] {}, new long[] {}));
         }
     }
 }
