@@ -381,6 +381,11 @@ public final class CanonicalDump {
 
     /** Feeds the logical elements of {@code t} in row-major order, copying at most {@link #SLICE_BYTES} at once. */
     private static void update(MessageDigest digest, Tensor t) {
+        if (t.dtype().kind() == DType.Kind.QUANTIZED && t.dtype().valueBits() < 8) {
+            // quint4x2, quint2x4: torch's int_repr(), the packed bytes from the offset whatever the strides
+            digest.update(t.storage().bytes().asSlice(t.storageOffset(), t.byteSize()).asByteBuffer());
+            return;
+        }
         if (t.isContiguous() && !t.isConj() && !t.isNeg()) {
             MemorySegment bytes = t.contiguousBytes();
             // bool elements are hashed as 0 or 1 (canonical-dump.md), as torch's .to(uint8) gives them: a stored

@@ -182,6 +182,11 @@ final class VerifyCommand implements Callable<Integer> {
         if (TensorComparison.sameView(x, y)) {
             return null;
         }
+        if (TensorComparison.packed(x.dtype())) {
+            Tensor[] u = TensorComparison.unpacked(x, y); // quint4x2, quint2x4: codes (or packed bytes) as uint8
+            x = u[0];
+            y = u[1];
+        }
         // Dimensions both views repeat (stride 0) are read once; each element read stands for `repeat`.
         TensorComparison.Reduced r = TensorComparison.reduce(x, y);
         int es = x.dtype().elementSize();

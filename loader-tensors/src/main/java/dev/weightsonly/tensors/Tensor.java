@@ -100,6 +100,12 @@ public final class Tensor {
      * (expanded tensors); an empty view needs no capacity, whatever its offset. The arrays are copied.
      * (Named {@code of}, not {@code view}: in PyTorch {@code view} reshapes an existing tensor.)
      *
+     * <p>The packed quantized dtypes ({@link DType#QUINT4X2}, {@link DType#QUINT2X4}) count their shape in values
+     * but their offset in bytes, and torch stores their values packed in row-major order from the offset, two or
+     * four to a byte (the first value in the low bits), whatever the strides say: such a view needs
+     * {@code ceil(numel * bits / 8)} bytes from its offset (what torch's {@code int_repr()} and
+     * {@code dequantize()} read), and its strides are kept as given.
+     *
      * @param storage the storage to view; shared, not copied
      * @param dtype the element type, whose {@link DType#elementSize()} is the unit of offset and strides
      * @param storageOffset the index of the first element in the storage, in elements
@@ -169,6 +175,16 @@ public final class Tensor {
         if (numel == 0) {
             return 0;
         }
+        if (packed(dtype)) {
+            long bytes = packedBytes(numel, dtype);
+            if (bytes > storage.byteSize() || offset > storage.byteSize() - bytes) {
+                throw invalid("view (shape %s, strides %s) of %d packed %s values needs %d elements of %s (%d bytes)"
+                                + " from offset %d, %d bytes in all, but storage '%s' holds %d bytes",
+                        Arrays.toString(shape), Arrays.toString(strides), numel, dtype, bytes, dtype, bytes, offset,
+                        offset + Math.min(bytes, Long.MAX_VALUE - offset), storage.key(), storage.byteSize());
+            }
+            return numel;
+        }
         long last;
         long neededBytes;
         try {
@@ -199,6 +215,17 @@ public final class Tensor {
                         shape[d], d, Arrays.toString(shape));
             }
         }
+    }
+
+    /** The packed quantized dtypes: several values to a storage byte, laid out by value, not by stride. */
+    private static boolean packed(DType t) {
+        return t.kind() == DType.Kind.QUANTIZED && t.valueBits() < 8;
+    }
+
+    /** {@code ceil(numel * bits / 8)} without overflow: the bytes {@code numel} packed values take. */
+    private static long packedBytes(long numel, DType t) {
+        long perByte = 8 / t.valueBits();
+        return numel / perByte + (numel % perByte == 0 ? 0 : 1);
     }
 
     /** torch's contiguous strides: each is the product of the later sizes, a size 0 counting as 1. */
@@ -335,10 +362,13 @@ public final class Tensor {
      * channel {@code (float) (((float) q - zero_point) * scale)} with the scale a double (float qparams:
      * {@code ((float) q - zero_point) * scale} all in float, the parameters rounded to float as ATen's
      * quantizer stores them). The two kernels round differently, and matching torch means following each.
+     * The codes of the packed dtypes are unpacked first (see {@link #toLongArray()}).
      *
      * @return a contiguous float32 tensor of this shape in a fresh storage, flags cleared
-     * @throws IllegalStateException if this tensor has no quantizer or is packed, or after the storage's
-     *     memory was released (its checkpoint closed)
+     * @throws IllegalStateException if this tensor has no quantizer, if a zero point lies outside the range of the
+     *     codes' integer type, if it is a packed (quint4x2, quint2x4) view that is not contiguous or has integer
+     *     per-channel zero points (torch's kernels refuse all three), or after the storage's memory was released
+     *     (its checkpoint closed)
      * @throws MaterializationLimitException if the codes, parameters and result held at once (12 bytes per
      *     element, 8 or 16 per channel) exceed a Java array, the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap, checked before anything is read
@@ -347,8 +377,13 @@ public final class Tensor {
         if (quantizer == null) {
             throw new IllegalStateException("dequantize() needs a quantized tensor with a quantizer, not " + dtype);
         }
-        if (!dtype.oneValuePerElement()) {
-            throw new IllegalStateException("dequantize() of packed " + dtype + " is not supported");
+        if (packed(dtype)) {
+            requirePackedContiguous("dequantize()");
+            if (quantizer instanceof Quantizer.PerChannelAffine pc && !pc.floatQParams()) {
+                // torch 2.6: "dequantize_tensor_per_channel_affine" not implemented for 'QUInt4x2'
+                throw new IllegalStateException("dequantize() of packed " + dtype + " with integer per-channel zero"
+                        + " points, which torch does not implement either: " + this);
+            }
         }
         // Held at once: the codes as longs, the float32 result, and the per-channel parameters.
         long channels = quantizer instanceof Quantizer.PerChannelAffine pc ? shape[pc.axis()] : 0;
@@ -356,6 +391,9 @@ public final class Tensor {
                 channels, 2 * Double.BYTES));
         MaterializationLimitException.checkArrayLength("dequantize()", this, MaterializationLimitException.bytes(
                 numel, Float.BYTES));
+        if (quantizer instanceof Quantizer.PerTensorAffine pt) {
+            checkZeroPoint(pt.zeroPoint(), "per_tensor");
+        }
         long[] q = toLongArray();
         MemorySegment out = MemorySegment.ofArray(new byte[Float.BYTES * q.length]);
         switch (quantizer) {
@@ -382,6 +420,9 @@ public final class Tensor {
                 } else {
                     double[] scales = pc.scales().toDoubleArray();
                     long[] zeroPoints = pc.zeroPoints().toLongArray();
+                    for (long zeroPoint : zeroPoints) {
+                        checkZeroPoint(zeroPoint, "per_channel");
+                    }
                     for (int i = 0; i < q.length; i++) {
                         int c = (int) (i / inner % channels);
                         out.setAtIndex(LE_FLOAT, i, (float) (((float) q[i] - (float) zeroPoints[c]) * scales[c]));
@@ -391,6 +432,21 @@ public final class Tensor {
         }
         return new Tensor(freshStorage(out, "dequantized"), DType.FLOAT32, 0, shape, rowMajorStrides(shape), numel,
                 false, false, false);
+    }
+
+    /**
+     * torch's dequantize kernels refuse a zero point outside the range of the codes' underlying integer type
+     * (checked with PyTorch 2.6: a quint8 zero point of 300 or -1 is built, then refused by dequantize()).
+     */
+    private void checkZeroPoint(long zeroPoint, String scheme) {
+        int bits = 8 * dtype.elementSize();
+        long min = dtype.isSigned() ? -(1L << (bits - 1)) : 0;
+        long max = dtype.isSigned() ? (1L << (bits - 1)) - 1 : (1L << bits) - 1;
+        if (zeroPoint < min || zeroPoint > max) {
+            throw new IllegalStateException("dequantize_tensor_" + scheme + "_affine zero_point " + zeroPoint + " is "
+                    + (zeroPoint < min ? "below lower" : "above upper") + " bound (" + dtype + " codes are " + min
+                    + " to " + max + "): " + this);
+        }
     }
 
     private static boolean negatable(DType t) {
@@ -752,13 +808,13 @@ public final class Tensor {
     }
 
     /**
-     * The size of the view's data if laid out contiguously, which is what {@link #toByteArray()} returns and a
-     * contiguous copy needs.
+     * The bytes of the logical data: {@code numel() * dtype().elementSize()} (which {@link #of} ensures fits a
+     * long), and for the packed quantized dtypes the packed bytes, {@code ceil(numel * bits / 8)}.
      *
-     * @return {@code numel() * dtype().elementSize()} in bytes (which {@link #of} ensures fits a long)
+     * @return the byte count
      */
     public long byteSize() {
-        return numel * dtype.elementSize();
+        return packed(dtype) ? packedBytes(numel, dtype) : numel * dtype.elementSize();
     }
 
     /**
@@ -794,11 +850,16 @@ public final class Tensor {
      * @return a contiguous tensor with the same values, this one if no copy is needed
      * @throws MaterializationLimitException if the copy ({@link #byteSize()}) exceeds the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap, checked before copying
-     * @throws IllegalStateException if the storage's memory was released (its checkpoint closed)
+     * @throws IllegalStateException if the storage's memory was released (its checkpoint closed), or for a
+     *     non-contiguous view of a packed quantized dtype (quint4x2, quint2x4), which torch cannot copy either
      */
     public Tensor contiguous() {
         if (contiguous) {
             return this;
+        }
+        if (packed(dtype)) {
+            // torch 2.6 has no copy kernel for them either ("copy_kernel" not implemented for 'QUInt4x2')
+            throw new IllegalStateException("contiguous() of a non-contiguous packed " + dtype + " view: " + this);
         }
         checkMaterialized("contiguous()", byteSize());
         return new Tensor(freshStorage(rowMajorCopy(), "contiguous copy"), dtype, 0, shape, rowMajorStrides(shape),
@@ -873,7 +934,8 @@ public final class Tensor {
 
     /**
      * The stored bytes of the elements in row-major order of the shape, little-endian,
-     * {@link #byteSize()} long. The conjugate and negative bits are not applied.
+     * {@link #byteSize()} long. The conjugate and negative bits are not applied. For the packed quantized
+     * dtypes, the packed bytes from the offset, whatever the strides (torch's {@code int_repr()}).
      *
      * @return a fresh array the caller owns
      * @throws MaterializationLimitException if {@link #byteSize()} exceeds what a Java array can hold, the
@@ -884,7 +946,11 @@ public final class Tensor {
         checkMaterialized("toByteArray()", byteSize());
         MaterializationLimitException.checkArrayLength("toByteArray()", this, byteSize());
         byte[] out = new byte[(int) byteSize()];
-        copyRawTo(MemorySegment.ofArray(out));
+        if (packed(dtype)) {
+            MemorySegment.copy(data, storageOffset, MemorySegment.ofArray(out), 0, out.length);
+        } else {
+            copyRawTo(MemorySegment.ofArray(out));
+        }
         return out;
     }
 
@@ -1132,17 +1198,22 @@ public final class Tensor {
     /**
      * The value at {@code index} as a long: integers sign- or zero-extended per
      * {@link DType#isSigned()} (uint64 returns its raw bits), bool as 0 or 1, quantized dtypes as the
-     * raw code. For packed, placeholder and bits dtypes it is the whole storage element, unsigned.
+     * raw code; for the packed quantized dtypes (quint4x2, quint2x4) the code of that value, unpacked (of a
+     * contiguous view only). For placeholder and bits dtypes it is the whole storage element, unsigned.
      *
      * @param index one 0-based index per dimension (none for a scalar)
      * @return the value, with the negative bit applied (integers wrap)
-     * @throws IllegalStateException for floating and complex dtypes
+     * @throws IllegalStateException for floating and complex dtypes, and a non-contiguous packed quantized view
      * @throws IndexOutOfBoundsException if an index is outside its dimension
      * @throws IllegalArgumentException if the number of indices is not {@link #dim()}
      * @throws IllegalStateException after the storage's memory was released (its checkpoint closed)
      */
     public long getLong(long... index) {
         requireInteger("getLong");
+        if (packed(dtype)) {
+            requirePackedContiguous("getLong");
+            return packedCode(elementOffset(index) - storageOffset); // row-major position: the view is contiguous
+        }
         return decodeLong(dtype, logicalRaw(elementOffset(index) * dtype.elementSize()));
     }
 
@@ -1380,8 +1451,8 @@ public final class Tensor {
      * All values as longs in row-major order, as by {@link #getLong}.
      *
      * @return a fresh array of {@link #numel()} longs
-     * @throws IllegalStateException for floating and complex dtypes, or after the storage's memory was
-     *     released (its checkpoint closed)
+     * @throws IllegalStateException for floating and complex dtypes, for a non-contiguous view of a packed
+     *     quantized dtype, or after the storage's memory was released (its checkpoint closed)
      * @throws MaterializationLimitException if the array would exceed a Java array, the storage's
      *     {@link Storage#maxMaterializedBytes()} or the heap (checked before allocating)
      */
@@ -1408,6 +1479,13 @@ public final class Tensor {
     }
 
     private void longsInto(long[] out, int offset) {
+        if (packed(dtype)) {
+            requirePackedContiguous("toLongArray");
+            for (int i = 0; i < numel(); i++) {
+                out[offset + i] = packedCode(i);
+            }
+            return;
+        }
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
@@ -1464,6 +1542,13 @@ public final class Tensor {
     }
 
     private void intsInto(int[] out, int offset) {
+        if (packed(dtype)) {
+            requirePackedContiguous("toIntArray");
+            for (int i = 0; i < numel; i++) {
+                out[offset + i] = (int) packedCode(i);
+            }
+            return;
+        }
         int es = dtype.elementSize();
         forEachRun((first, length, stride, position) -> {
             long from = first * es;
@@ -1596,6 +1681,26 @@ public final class Tensor {
         if ((kind == DType.Kind.FLOAT && dtype.oneValuePerElement()) || kind == DType.Kind.COMPLEX) {
             throw unsuitable(operation);
         }
+    }
+
+    /**
+     * torch reads the values of a packed view in row-major order from its offset, which is its layout only when the
+     * view is contiguous; torch's own kernels then refuse (its {@code dequantize()} of a transposed quint4x2 view
+     * fails), and so do the reads here.
+     */
+    private void requirePackedContiguous(String operation) {
+        if (!contiguous) {
+            throw new IllegalStateException(operation + " of a non-contiguous packed " + dtype
+                    + " view (its values lie in row-major order whatever its strides): " + this);
+        }
+    }
+
+    /** The code at row-major position {@code i} of a packed view: the low bits of a byte hold the first value. */
+    private long packedCode(long i) {
+        int bits = dtype.valueBits();
+        long perByte = 8 / bits;
+        int b = data.get(ValueLayout.JAVA_BYTE, storageOffset + i / perByte) & 0xFF;
+        return (b >>> (int) (i % perByte * bits)) & ((1 << bits) - 1);
     }
 
     private void requireBool(String operation) {

@@ -579,8 +579,10 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (!(args.get(0) instanceof TorchStorage storage) || storage.dtype().kind() != DType.Kind.QUANTIZED) {
             throw site.malformed("_rebuild_qtensor expects a quantized storage, got " + describe(args.get(0)));
         }
-        if (storage.dtype() == DType.QUINT4X2 || storage.dtype() == DType.QUINT2X4) {
-            throw site.unsupported("a packed quantized tensor (" + storage.dtype() + ")");
+        if (args.get(1) instanceof Long offset && offset < 0) {
+            // torch 2.6's set_ of a quantized tensor takes a negative offset and reads before the storage
+            throw site.malformed("storage offset " + offset + " is negative: the quantized view would start before"
+                    + " its storage, and a view must lie inside its storage");
         }
         Tensor tensor = view(storage, storage.dtype(), args.get(1), args.get(2), args.get(3), site);
         if (!(args.get(4) instanceof PyTuple params) || params.size() == 0 || !(params.get(0) instanceof QScheme scheme)) {
@@ -600,23 +602,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 yield new Quantizer.PerTensorAffine(real(params.get(1), "scale", site),
                         integer(params.get(2), "zero_point", site));
             }
-            case PER_CHANNEL_AFFINE, PER_CHANNEL_AFFINE_FLOAT_QPARAMS -> {
-                if (params.size() != 4 || !(params.get(1) instanceof Tensor scales)
-                        || !(params.get(2) instanceof Tensor zeroPoints)) {
-                    throw site.malformed(scheme.torchName() + " takes (qscheme, scales tensor, zero_points tensor,"
-                            + " axis), got " + PyValues.shortRepr(params));
-                }
-                long axis = integer(params.get(3), "axis", site);
-                if (axis < 0 || axis >= tensor.dim()) {
-                    throw site.malformed("quantization axis " + axis + " is outside a tensor of " + tensor.dim()
-                            + " dimensions");
-                }
-                // ATen's make_per_channel_affine_quantizer picks the quantizer by the zero points' dtype, not by
-                // the tag: torch saves per_channel_affine_float_qparams under the per_channel_affine tag with
-                // floating zero points, and either tag with integer zero points is a per_channel_affine quantizer.
-                yield new Quantizer.PerChannelAffine(scales, zeroPoints, (int) axis,
-                        zeroPoints.dtype().kind() == DType.Kind.FLOAT);
-            }
+            case PER_CHANNEL_AFFINE, PER_CHANNEL_AFFINE_FLOAT_QPARAMS ->
+                    QuantizerParams.perChannel(scheme, params, tensor, site);
             default -> throw site.unsupported("Can't deserialize quantized tensor with qscheme " + scheme);
         };
         try {
@@ -749,7 +736,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 boolean withState = function == TorchFunction.REBUILD_PARAMETER_WITH_STATE;
                 String name = withState ? "_rebuild_parameter_with_state" : "_rebuild_parameter";
                 requireArgs(args, withState ? 4 : 3, withState ? 4 : 3, name, site);
-                if (!(args.get(0) instanceof Tensor) && !(args.get(0) instanceof MetaTensor)) {
+                if (!(args.get(0) instanceof Tensor) && !(args.get(0) instanceof MetaTensor)
+                        && !(args.get(0) instanceof SparseTensor)) {
                     throw site.malformed(name + " expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
                 requireNoHooks(args.get(2), site);
@@ -762,6 +750,10 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 if (args.get(0) instanceof MetaTensor m) {
                     return new MetaTensor(m.dtype(), m.shape(), m.strides(), gradable(m.dtype(), requiresGrad, site));
                 }
+                if (args.get(0) instanceof SparseTensor sparse) {
+                    // nn.Parameter(sparse): torch 2.6 wraps sparse tensors too (state dicts of sparse embeddings)
+                    return sparse.withRequiresGrad(gradable(sparse.values().dtype(), requiresGrad, site));
+                }
                 Tensor data = (Tensor) args.get(0);
                 return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
@@ -773,6 +765,9 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 if (args.size() == 0 || args.get(0) instanceof PyNone) {
                     return Tensor.of(Storage.of(NO_BYTES, "", "cpu"), DType.FLOAT32, 0, new long[] {0},
                             new long[] {1}).withRequiresGrad(requiresGrad);
+                }
+                if (args.get(0) instanceof SparseTensor sparse) {
+                    return sparse.withRequiresGrad(gradable(sparse.values().dtype(), requiresGrad, site));
                 }
                 if (!(args.get(0) instanceof Tensor data)) {
                     throw site.malformed("Parameter expects a tensor, got " + PyValues.typeName(args.get(0)));
