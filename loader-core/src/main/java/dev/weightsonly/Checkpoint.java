@@ -201,7 +201,8 @@ public final class Checkpoint implements AutoCloseable {
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             Sha256.check(source, bytes, options.expectedSha256());
             long start = System.nanoTime();
-            CheckpointReader.Result result = CheckpointReader.read(source, bytes, options, arena);
+            CheckpointReader.Result result = CheckpointReader.read(source, bytes, size == 0 ? null : channel, options,
+                    arena);
             LOG.debug("{}: {} tensors over {} storages, mapped, in {} us", source, result.tensorCount(),
                     result.storageCount(), (System.nanoTime() - start) / 1000);
             return new Checkpoint(source, result.root(), arena, true, result, options.limits());

@@ -21,6 +21,7 @@ import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
@@ -63,9 +64,22 @@ final class CheckpointReader {
      */
     static Result read(String source, MemorySegment bytes, LoadOptions options, Arena owner)
             throws CheckpointException {
+        return read(source, bytes, null, options, owner);
+    }
+
+    /**
+     * @param file the file {@code bytes} map (from its offset 0), or null: a zip checkpoint's local headers are
+     *             then read from it rather than through the mapping ({@link ZipArchive#readLocalHeaders})
+     */
+    static Result read(String source, MemorySegment bytes, FileChannel file, LoadOptions options, Arena owner)
+            throws CheckpointException {
         Location where = Location.of(source);
         if (ZipArchive.looksLikeZip(bytes)) {
-            return readZip(where, ZipArchive.open(bytes, where, options.limits()), options, owner, false);
+            ZipArchive archive = ZipArchive.open(bytes, where, options.limits());
+            if (file != null) {
+                archive.readLocalHeaders(file);
+            }
+            return readZip(where, archive, options, owner, false);
         }
         if (SafetensorsHeader.looksLikeSafetensors(bytes) || source.toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
             return readSafetensors(source, bytes, options.limits());

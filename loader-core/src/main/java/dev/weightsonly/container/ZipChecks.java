@@ -252,6 +252,26 @@ final class ZipChecks {
      */
     static long localHeader(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
             long compressed, long size, long limit, Location at) throws CheckpointException {
+        long data = headerOnly(file, header, name, flags, method, crc, compressed, size, limit, at);
+        if (hasDescriptor(flags)) {
+            descriptor(file, data + compressed, crc, compressed, size, limit, at);
+        }
+        return data;
+    }
+
+    /** Whether a record's flags say a data descriptor follows its data. */
+    static boolean hasDescriptor(int flags) {
+        return (flags & FLAG_DATA_DESCRIPTOR) != 0;
+    }
+
+    /**
+     * The checks of {@link #localHeader} but the data descriptor's, which {@link #descriptor} makes. Every read is
+     * at an offset relative to {@code header} or {@code limit}, so the same checks hold on a window of the file
+     * ({@code file} a copy of the bytes from some offset on, with {@code header} and {@code limit} moved by it),
+     * except that a window shorter than the file can fail where the file would not (never the other way).
+     */
+    static long headerOnly(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
+            long compressed, long size, long limit, Location at) throws CheckpointException {
         if (header > file.byteSize() - LOCAL_HEADER_BYTES || file.get(U32, header) != 0x04034B50) {
             throw at.malformed("no local file header at offset " + header + ", where the central directory puts it");
         }
@@ -298,14 +318,15 @@ final class ZipChecks {
             throw at.malformed("the record's " + compressed + " bytes from offset " + data + " reach past offset "
                     + limit + ", where the next record or the central directory starts (records overlap)");
         }
-        if (descriptor) {
-            descriptor(file, data + compressed, crc, compressed, size, limit, at);
-        }
         return data;
     }
 
-    /** Checks the data descriptor at {@code at} (signature optional, 32- or 64-bit sizes); returns its end. */
-    private static long descriptor(MemorySegment file, long at, long crc, long compressed, long size, long limit,
+    /**
+     * Checks the data descriptor at {@code at} (signature optional, 32- or 64-bit sizes); returns its end. Reads
+     * only {@code [at, min(at + 24, limit))}, at offsets relative to {@code at} and {@code limit} (so a window of
+     * the file works too, as for {@link #headerOnly}).
+     */
+    static long descriptor(MemorySegment file, long at, long crc, long compressed, long size, long limit,
             Location where) throws CheckpointException {
         long p = at;
         if (limit - p >= 4 && file.get(U32, p) == DATA_DESCRIPTOR) {
