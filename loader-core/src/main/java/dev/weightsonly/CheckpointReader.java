@@ -140,13 +140,13 @@ final class CheckpointReader {
         checkSerializationId(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
         String pickleName = "data.pkl";
-        MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
+        MemorySegment pickle = inHeap(archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
-                        + String.join(", ", archive.recordNames().stream().limit(10).toList())));
+                        + String.join(", ", archive.recordNames().stream().limit(10).toList()))), limits);
         Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner) : Map.of();
         TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.ZipRecords((key, site) -> {
             String name = "data/" + key;
-            MemorySegment copy = copies.get(ZipArchive.fold(name));
+            MemorySegment copy = copies.isEmpty() ? null : copies.get(ZipArchive.fold(name));
             if (copy != null) {
                 return copy;
             }
@@ -161,6 +161,24 @@ final class CheckpointReader {
         return new Result(root, host.tensorCount(), host.storageCount());
     }
 
+    // Pickles up to this size are read from a heap copy (see inHeap); larger ones where they are.
+    private static final long HEAP_PICKLE = 64L << 20;
+
+    /**
+     * The pickle as a heap array, when it is within {@link LoadLimits#maxPickleBytes()} (a larger one is refused by
+     * the unpickler before anything is read) and 64 MiB: the unpickler and its memo pre-pass read every byte of it,
+     * one or a few at a time, and reads of a heap array cost a fraction of reads of a mapping (no liveness check of
+     * the mapping's arena, and no page faults after the one copy). The copy is also one snapshot: both passes read
+     * the same bytes even if the file changes meanwhile.
+     */
+    private static MemorySegment inHeap(MemorySegment pickle, LoadLimits limits) {
+        if (!pickle.isNative() || pickle.byteSize() > limits.maxPickleBytes() || pickle.byteSize() > HEAP_PICKLE) {
+            return pickle;
+        }
+        // Not read-only: the unpickler reads the array behind it (MemorySegment#heapBase), and nothing writes it.
+        return MemorySegment.ofArray(pickle.toArray(ValueLayout.JAVA_BYTE));
+    }
+
     /**
      * A storage record in memory the checkpoint owns: a stored record stays a slice of the archive's bytes
      * unless {@code copyStored}; a DEFLATED one, inflated into a heap array of its own that {@code close()}
@@ -168,7 +186,9 @@ final class CheckpointReader {
      */
     private static MemorySegment ownedRecord(ZipArchive archive, MemorySegment record, Arena owner,
             boolean copyStored) {
-        boolean slice = !archive.bytes().asOverlappingSlice(record).isEmpty();
+        // An inflated record is a heap array: in a mapped archive any native record is a slice of the mapping.
+        boolean slice = record.isNative() && archive.bytes().isNative()
+                || !archive.bytes().asOverlappingSlice(record).isEmpty();
         return slice && !copyStored ? record : owner.allocate(record.byteSize(), 64).copyFrom(record).asReadOnly();
     }
 

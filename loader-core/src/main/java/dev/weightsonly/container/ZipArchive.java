@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -139,7 +140,9 @@ public final class ZipArchive {
                 throw unreadable(where, "central directory entry " + i + " at offset " + at
                         + " reaches past the end of the directory");
             }
-            String name = ZipChecks.name(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
+            byte[] raw = ZipChecks.nameBytes(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
+            boolean plain = ZipChecks.isPlainAscii(raw);
+            String name = plain ? new String(raw, StandardCharsets.ISO_8859_1) : ZipChecks.name(raw, where);
             // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
             if (disk != 0 && disk != 1) {
                 throw unreadable(where, "record '" + name + "' starts on disk " + disk
@@ -158,7 +161,7 @@ public final class ZipArchive {
                 compressed = wide[1] >= 0 ? wide[1] : compressed;
                 localHeader = wide[2] >= 0 ? wide[2] : localHeader;
             }
-            ZipChecks.flagsAndMethod(flags, method, where.inRecord(name));
+            ZipChecks.flagsAndMethod(flags, method, where, name);
             if (method == STORED && size != compressed) {
                 throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
                         + compressed);
@@ -190,7 +193,9 @@ public final class ZipArchive {
             String relative = name.substring(root.length());
             entries[i] = new Entry(flags, method, compressed, size, localHeader, crc, i, at + CENTRAL_HEADER_BYTES,
                     nameLength);
-            Entry earlier = byName.putIfAbsent(fold(relative), entries[i]);
+            // A plain ASCII name (ZipChecks.isPlainAscii) without capitals is its own folded form.
+            boolean folded = plain && !ZipChecks.hasAsciiCapital(raw, root.length());
+            Entry earlier = byName.putIfAbsent(folded ? relative : fold(relative), entries[i]);
             if (earlier != null) {
                 String other = fullNames[earlier.index()];
                 throw where.malformed(other.equals(name) ? "record '" + name + "' appears twice in the archive"
@@ -343,30 +348,33 @@ public final class ZipArchive {
         if (entry == null) {
             return Optional.empty();
         }
-        Location at = where.inRecord(fullName(name));
         // Flags and method were checked with the directory; the local header must repeat it, and the record must
         // end before the next one starts.
         long offset = checkedData != null ? checkedData[entry.index()] : 0;
         if (offset == 0) {
             MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
             offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), directoryName, entry.flags(),
-                    entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()], at);
+                    entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()],
+                    where.inRecord(fullName(name)));
         }
         long size = entry.size();
         long compressed = entry.compressedSize();
         if (offset > file.byteSize() || compressed > file.byteSize() - offset) {
-            throw at.malformed("record data (offset " + offset + ", " + compressed
+            throw where.inRecord(fullName(name)).malformed("record data (offset " + offset + ", " + compressed
                     + " bytes) lies outside the file of " + file.byteSize() + " bytes");
         }
+        // The record's location (a new string) is made only for a message or a DEFLATED record: a load of many
+        // small tensors asks for a record per tensor.
         return switch (entry.method()) {
             case STORED -> {
                 if (size != compressed) {
-                    throw at.malformed("STORED record claims " + size + " bytes but occupies " + compressed);
+                    throw where.inRecord(fullName(name)).malformed("STORED record claims " + size
+                            + " bytes but occupies " + compressed);
                 }
                 yield Optional.of(file.asSlice(offset, size));
             }
-            case DEFLATED -> Optional.of(inflate(file.asSlice(offset, compressed), size, at));
-            default -> throw at.unsupported("compression method " + entry.method()
+            case DEFLATED -> Optional.of(inflate(file.asSlice(offset, compressed), size, where.inRecord(fullName(name))));
+            default -> throw where.inRecord(fullName(name)).unsupported("compression method " + entry.method()
                     + " (torch writes STORED records; DEFLATED is read too)");
         };
     }
@@ -387,6 +395,8 @@ public final class ZipArchive {
      * without this call (so records never asked for stay unchecked, as torch leaves them). The checks are the
      * same code on the same bytes: a positional read and the mapping show the same file. A file changed while it
      * is loaded can differ between the two, as it can between any two reads of a mapping (docs/SECURITY.md).
+     *
+     * @param channel the file whose bytes, from its offset 0, are this archive's (the file that was mapped)
      */
     public void readLocalHeaders(FileChannel channel) {
         long size = file.byteSize();

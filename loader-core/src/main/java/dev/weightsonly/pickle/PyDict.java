@@ -15,8 +15,9 @@ import java.util.Set;
  * {@code True} are one key, as are {@code 0.0} and {@code -0.0}; the first of equal keys stays, in its place,
  * with the last value, as {@code d[k] = v} does. {@link #get} and {@link #containsKey} look keys up the same
  * way ({@code get(1.0)} finds the key {@code 1}). Keys are hashed with a secret ({@link PyHash}), so no file
- * can make building a dict slower than chance would. Equality is identity, for the reason given on
- * {@link PyList}.
+ * can make building a dict slower than chance would; short str keys, which only equal strs, use Java's String
+ * hash and equality instead (cheaper), and keys that collide on it are kept in a tree, so that building a dict
+ * stays near-linear for them too. Equality is identity, for the reason given on {@link PyList}.
  *
  * <p>An OrderedDict can carry attributes set by BUILD; {@code state_dict()} stores its {@code _metadata}
  * (per-module versions) there, and {@link #attributes()} keeps it.
@@ -40,18 +41,44 @@ public final class PyDict extends AbstractMap<Object, Object> {
         }
     }
 
+    private static final Map<Object, Object> EMPTY = Map.of();
+
     private final Kind kind;
-    // PyKey#original is the key as first given
-    private final LinkedHashMap<PyKey, Object> entries = new LinkedHashMap<>();
+    // A str key of fewer than SHORT_STR chars is held as itself, any other key as its PyKey (whose original() is
+    // the key as first given). A str equals only a str in Python, equal strs have one length, and a String never
+    // equals a PyKey, so the two forms never meet as one key; and the common case (state dicts, optimizer states)
+    // makes no PyKey and computes no SipHash: String's own hash and equality are Python's for str. That hash is
+    // public, so a file can make many str keys collide; HashMap then keeps the colliding String keys of a bin in a
+    // tree ordered by compareTo (String is Comparable), so building a dict stays O(n log n) however the keys were
+    // chosen, each comparison bounded by SHORT_STR chars. Longer strs keep PyKey, which compares two equal
+    // distinct strs once (a pickle can set one long str again and again as a key). Other keys keep PyKey's
+    // secret hash.
+    // Empty until the first item: torch writes an empty OrderedDict (backward hooks) for every tensor.
+    private Map<Object, Object> entries = EMPTY;
     private LinkedHashMap<String, Object> attributes;
 
     PyDict(Kind kind) {
         this.kind = kind;
     }
 
+    private static final int SHORT_STR = 256;
+
+    /** How a key is held in {@link #entries}: a short str as itself, anything else as its {@link PyKey}. */
+    private static Object held(Object key) {
+        return key instanceof String s && s.length() < SHORT_STR ? key : PyKey.of(key);
+    }
+
+    /** The key as given, from how it is held. */
+    private static Object original(Object held) {
+        return held instanceof PyKey k ? k.original() : held;
+    }
+
     /** {@code d[key] = value}; the key is hashable ({@link PyValues#isHashable}). */
     void putItem(Object key, Object value) {
-        entries.put(PyKey.of(key), value); // an equal key already there stays, with the new value
+        if (entries == EMPTY) {
+            entries = new LinkedHashMap<>();
+        }
+        entries.put(held(key), value); // an equal key already there stays, with the new value
     }
 
     /**
@@ -92,7 +119,9 @@ public final class PyDict extends AbstractMap<Object, Object> {
         /** A new read-only dict holding the entries put so far. */
         public PyDict build() {
             PyDict dict = new PyDict(kind);
-            dict.entries.putAll(entries.entries);
+            if (!entries.entries.isEmpty()) {
+                dict.entries = new LinkedHashMap<>(entries.entries);
+            }
             return dict;
         }
     }
@@ -102,12 +131,12 @@ public final class PyDict extends AbstractMap<Object, Object> {
         if (sameKeys(pairs)) {
             // only values changed: keep the keys already made (hashing them again could be the work of a load)
             int i = 0;
-            for (Map.Entry<PyKey, Object> e : entries.entrySet()) {
+            for (Map.Entry<Object, Object> e : entries.entrySet()) {
                 e.setValue(pairs.get(i++)[1]);
             }
             return;
         }
-        entries.clear();
+        entries = EMPTY;
         for (Object[] pair : pairs) {
             putItem(pair[0], pair[1]);
         }
@@ -118,8 +147,8 @@ public final class PyDict extends AbstractMap<Object, Object> {
             return false;
         }
         int i = 0;
-        for (PyKey k : entries.keySet()) {
-            if (k.original() != pairs.get(i++)[0]) {
+        for (Object k : entries.keySet()) {
+            if (original(k) != pairs.get(i++)[0]) {
                 return false;
             }
         }
@@ -142,14 +171,19 @@ public final class PyDict extends AbstractMap<Object, Object> {
         return attributes == null ? Map.of() : Collections.unmodifiableMap(attributes);
     }
 
+    /** How many attributes BUILD set (no view made). */
+    int attributeCount() {
+        return attributes == null ? 0 : attributes.size();
+    }
+
     @Override
     public Object get(Object key) {
-        return key != null && PyValues.isHashable(key) ? entries.get(PyKey.of(key)) : null;
+        return key != null && PyValues.isHashable(key) ? entries.get(held(key)) : null;
     }
 
     @Override
     public boolean containsKey(Object key) {
-        return key != null && PyValues.isHashable(key) && entries.containsKey(PyKey.of(key));
+        return key != null && PyValues.isHashable(key) && entries.containsKey(held(key));
     }
 
     @Override
@@ -162,7 +196,7 @@ public final class PyDict extends AbstractMap<Object, Object> {
         return new AbstractSet<>() {
             @Override
             public Iterator<Entry<Object, Object>> iterator() {
-                Iterator<Entry<PyKey, Object>> it = entries.entrySet().iterator();
+                Iterator<Entry<Object, Object>> it = entries.entrySet().iterator();
                 return new Iterator<>() {
                     @Override
                     public boolean hasNext() {
@@ -171,8 +205,8 @@ public final class PyDict extends AbstractMap<Object, Object> {
 
                     @Override
                     public Entry<Object, Object> next() {
-                        Entry<PyKey, Object> e = it.next();
-                        return new AbstractMap.SimpleImmutableEntry<>(e.getKey().original(), e.getValue());
+                        Entry<Object, Object> e = it.next();
+                        return new AbstractMap.SimpleImmutableEntry<>(original(e.getKey()), e.getValue());
                     }
                 };
             }

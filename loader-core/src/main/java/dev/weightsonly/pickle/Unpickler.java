@@ -35,6 +35,9 @@ public final class Unpickler {
     // while at least half of it is filled, so that its size stays within twice the entries the pickle wrote.
     private static final int DENSE_MEMO = 1 << 18;
     private static final int MAX_DENSE_MEMO = 1 << 30;
+    // Pickles up to this size keep every memoized value until the end of the load (a few MiB of values at most):
+    // the MemoReads pass over the opcodes costs more than what it saves the garbage collector there.
+    private static final long MEMO_PASS_BYTES = 1 << 20;
 
     private final MemorySegment data;
     private final long start;
@@ -64,14 +67,16 @@ public final class Unpickler {
     // 2^60 steps to compare with an equal copy).
     private final HashMap<Object, Object> canonical = new HashMap<>();
 
-    private Unpickler(MemorySegment data, long start, long end, Location where, UnpicklerHost host, LoadLimits limits) {
+    private Unpickler(MemorySegment data, long start, long end, Location where, UnpicklerHost host, LoadLimits limits,
+            long memoPassBytes) {
         this.data = data;
         this.start = start;
         this.where = where;
         this.host = host;
         this.limits = limits;
         this.in = new OperandReader(data, start, end);
-        this.memoReads = MemoReads.of(data, start, end);
+        // Keeping every memoized value of a small pickle costs less than the pass that finds the few read back.
+        this.memoReads = end - start > memoPassBytes ? MemoReads.of(data, start, end) : MemoReads.ALL;
     }
 
     /**
@@ -81,6 +86,12 @@ public final class Unpickler {
      */
     public static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
             LoadLimits limits) throws CheckpointException {
+        return load(data, start, end, where, host, limits, MEMO_PASS_BYTES);
+    }
+
+    /** {@link #load}, making the {@link MemoReads} pass for pickles longer than {@code memoPassBytes} (for tests). */
+    static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits, long memoPassBytes) throws CheckpointException {
         if (start < 0 || end > data.byteSize() || start > end) {
             throw new IllegalArgumentException("pickle range [" + start + ", " + end + ") outside the data");
         }
@@ -88,7 +99,7 @@ public final class Unpickler {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
         }
         try (PyHash.Scope hashes = PyHash.scope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, where, host, limits).run();
+            return new Unpickler(data, start, end, where, host, limits, memoPassBytes).run();
         }
     }
 
@@ -303,15 +314,24 @@ public final class Unpickler {
     }
 
     private static long weight(Object value) {
-        return switch (value) {
-            case PyTuple t -> t.size();
-            case PyList l -> l.size();
-            case PyDict d -> (long) d.size() + d.attributes().size();
-            case PySet s -> s.size();
-            case PyBytes b -> b.length() / 16;
-            case String s -> s.length() / 16;
-            case null, default -> 0;
-        };
+        // instanceof tests on final classes, not a pattern switch: this runs for every argument of every call (six
+        // per tensor rebuild), where the switch's type dispatch showed in profiles
+        if (value instanceof PyTuple t) {
+            return t.size();
+        }
+        if (value instanceof String s) {
+            return s.length() / 16;
+        }
+        if (value instanceof PyDict d) {
+            return (long) d.size() + d.attributeCount();
+        }
+        if (value instanceof PyList l) {
+            return l.size();
+        }
+        if (value instanceof PySet s) {
+            return s.size();
+        }
+        return value instanceof PyBytes b ? b.length() / 16 : 0;
     }
 
     private void charge(long weight) throws CheckpointException {
@@ -515,6 +535,16 @@ public final class Unpickler {
     // ---- strings and bytes --------------------------------------------------------------------------
 
     private String unicode(long n) throws CheckpointException {
+        byte[] array = in.array();
+        if (array != null && n <= limits.maxStringBytes()) {
+            // In place, when the pickle is a heap array and the string ASCII (every key torch writes): one copy.
+            long at = take(n);
+            int from = (int) (in.arrayOffset() + at);
+            if (Utf8.isAscii(array, from, (int) n)) {
+                return new String(array, from, (int) n, StandardCharsets.ISO_8859_1);
+            }
+            in.rewind(at);
+        }
         String s = Utf8.surrogatePass(readBytes(n));
         if (s == null) {
             throw malformed("invalid UTF-8 in a string");
