@@ -63,9 +63,9 @@ public final class LoadLoop {
         long[] u = Arrays.copyOf(cpu, loads);
         Arrays.sort(w);
         Arrays.sort(u);
-        System.out.printf("%s %s: %d loads (%d tensors each): median %.3f ms, min %.3f ms, cpu median %.3f ms, cpu min %.3f ms;"
+        System.out.printf("%s %s: %d loads (%d tensors each): median %.3f ms, min %.3f ms, cpu median %.3f ms, cpu p10 %.3f ms;"
                 + " allocated %d bytes per load (%d per tensor); GC pauses %.1f%% of the time%n",
-                path.getFileName(), mode, loads, tensors, w[loads / 2] / 1e6, w[0] / 1e6, u[loads / 2] / 1e6, u[0] / 1e6,
+                path.getFileName(), mode, loads, tensors, w[loads / 2] / 1e6, w[0] / 1e6, u[loads / 2] / 1e6, u[loads / 10] / 1e6,
                 allocated / loads, allocated / loads / Math.max(1, tensors), 100.0 * gc * 1e6 / elapsed);
     }
 
