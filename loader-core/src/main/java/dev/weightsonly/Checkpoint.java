@@ -1,13 +1,16 @@
 package dev.weightsonly;
 
-import dev.weightsonly.container.ZipArchive;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PyNone;
-import dev.weightsonly.pickle.PyObject;
-import dev.weightsonly.pickle.PySet;
-import dev.weightsonly.pickle.PyTuple;
-import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.internal.container.ZipArchive;
+import dev.weightsonly.internal.io.Sha256;
+import dev.weightsonly.internal.io.StreamBytes;
+import dev.weightsonly.internal.load.CheckpointReader;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PyObject;
+import dev.weightsonly.python.PySet;
+import dev.weightsonly.python.PyTuple;
+import dev.weightsonly.python.PyValues;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
 import java.io.FileInputStream;
@@ -17,9 +20,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,16 +46,16 @@ import org.slf4j.LoggerFactory;
  * copied once into memory the checkpoint owns. Either way the checkpoint owns the memory: {@link #close()}
  * releases it, after which reading a tensor throws {@link IllegalStateException} (never a crash).
  *
- * <p>Python values map to Java as documented in {@code dev.weightsonly.pickle}: {@code None} is
+ * <p>Python values map to Java as documented in {@link dev.weightsonly.python}: {@code None} is
  * {@link PyNone#NONE}; bool {@link Boolean}; int {@link Long} or {@link java.math.BigInteger}; float
- * {@link Double}; str {@link String}; bytes {@link dev.weightsonly.pickle.PyBytes}; tuple {@link PyTuple};
+ * {@link Double}; str {@link String}; bytes {@link dev.weightsonly.python.PyBytes}; tuple {@link PyTuple};
  * list {@link PyList}; dict, OrderedDict and Counter {@link PyDict}; set {@link PySet}; complex
- * {@link dev.weightsonly.pickle.PyComplex}; tensors and Parameters {@link Tensor}; {@code torch.Size},
+ * {@link dev.weightsonly.python.PyComplex}; tensors and Parameters {@link Tensor}; {@code torch.Size},
  * {@code torch.device}, dtypes and layouts their types in {@code dev.weightsonly.torch} and
  * {@link dev.weightsonly.tensors.DType}.
  *
  * <p>A safetensors file (recognised by its header, or by a {@code .safetensors} name) loads too, validated as
- * the reference reader validates it ({@link dev.weightsonly.safetensors.SafetensorsHeader}): its root is a
+ * the reference reader validates it ({@link dev.weightsonly.internal.safetensors.SafetensorsHeader}): its root is a
  * {@link PyDict} of kind {@code DICT} mapping each name to a contiguous view, in the order of the data in the
  * file, and its {@code __metadata__} is {@link #metadata()}.
  */
@@ -120,11 +123,11 @@ public final class Checkpoint implements AutoCloseable {
         }
         CheckpointException.Location where = CheckpointException.Location.of(index.toString());
         long size = Files.size(index);
-        if (size > dev.weightsonly.safetensors.ShardIndex.MAX_INDEX_BYTES) {
-            throw where.limit("maxIndexBytes", dev.weightsonly.safetensors.ShardIndex.MAX_INDEX_BYTES,
+        if (size > dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES) {
+            throw where.limit("maxIndexBytes", dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES,
                     "a shard index of " + size + " bytes");
         }
-        var parsed = dev.weightsonly.safetensors.ShardIndex.parse(Files.readAllBytes(index), where);
+        var parsed = dev.weightsonly.internal.safetensors.ShardIndex.parse(Files.readAllBytes(index), where);
         Path folder = index.toAbsolutePath().getParent();
         List<Checkpoint> loaded = new ArrayList<>();
         try {

@@ -1,6 +1,6 @@
 package dev.weightsonly;
 
-import dev.weightsonly.pickle.PyObject;
+import dev.weightsonly.python.PyObject;
 
 /**
  * Turns the inert record of an allowed global into a Java value of the caller's choosing, for example a

@@ -1,7 +1,9 @@
 package dev.weightsonly;
 
-import dev.weightsonly.scan.DangerousGlobals;
-import dev.weightsonly.torch.TorchAllowlist;
+import dev.weightsonly.internal.io.Sha256;
+import dev.weightsonly.internal.load.LoadAccess;
+import dev.weightsonly.internal.scan.DangerousGlobals;
+import dev.weightsonly.internal.torch.TorchAllowlist;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,6 +17,21 @@ import java.util.Set;
  * how a service keeps one request's trust out of another's. Immutable.
  */
 public final class LoadOptions {
+
+    static {
+        // the loader (CheckpointReader) reads the allowlist in force through this, not through public API
+        LoadAccess.BRIDGE.install(new LoadAccess.Ops() {
+            @Override
+            public Map<String, GlobalFactory> effectiveGlobals(LoadOptions options) {
+                return options.effectiveGlobals();
+            }
+
+            @Override
+            public boolean isInert(GlobalFactory factory) {
+                return SafeGlobals.isInert(factory);
+            }
+        });
+    }
 
     private static final LoadOptions DEFAULTS = new Builder().build();
 
@@ -89,7 +106,7 @@ public final class LoadOptions {
         }
         // DangerousGlobals knows Python 3 names; "__builtin__.eval" is builtins.eval to a pickle.
         int dot = qualifiedName.lastIndexOf('.');
-        String[] mapped = dev.weightsonly.pickle.PythonNames.map(qualifiedName.substring(0, dot),
+        String[] mapped = dev.weightsonly.internal.pickle.PythonNames.map(qualifiedName.substring(0, dot),
                 qualifiedName.substring(dot + 1));
         var danger = DangerousGlobals.reason(qualifiedName)
                 .or(() -> DangerousGlobals.reason(mapped[0] + "." + mapped[1]));
@@ -129,7 +146,7 @@ public final class LoadOptions {
 
         /**
          * Allows one global for this load. Objects of an allowed class, and results of an allowed
-         * function, load as inert {@link dev.weightsonly.pickle.PyObject}s: nothing of them is ever run.
+         * function, load as inert {@link dev.weightsonly.python.PyObject}s: nothing of them is ever run.
          *
          * @param qualifiedName {@code module.QualName}, as the refusal message names it
          * @throws IllegalArgumentException for a global that can only mean code execution or system access

@@ -22,11 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #unsafeGlobals(Path)} mirrors {@code get_unsafe_globals_in_checkpoint}.
  *
  * <p>Allowing a global never makes anything run. An object of an allowed class (or the result of an
- * allowed function) loads as an inert {@link dev.weightsonly.pickle.PyObject} holding its qualified name,
+ * allowed function) loads as an inert {@link dev.weightsonly.python.PyObject} holding its qualified name,
  * arguments and state, unless a {@link GlobalFactory} was registered for it, which then builds a Java value
  * from that record. Names are Python qualified names, {@code module.QualName}, as in torch's
  * {@code (obj, "module.name")} form; globals that can only mean code execution or system access
- * ({@link dev.weightsonly.scan.DangerousGlobals}) are refused at registration.
+ * ({@link dev.weightsonly.internal.scan.DangerousGlobals}) are refused at registration.
  *
  * <p><b>Threads.</b> {@link #add} is process-wide, like torch's. A {@link #scope} applies to the thread that
  * opened it and to nothing else: in a server, one request's trust must not leak into another request

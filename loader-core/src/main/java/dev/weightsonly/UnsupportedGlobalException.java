@@ -1,6 +1,6 @@
 package dev.weightsonly;
 
-import dev.weightsonly.scan.DangerousGlobals;
+import dev.weightsonly.internal.scan.DangerousGlobals;
 
 /**
  * A pickle names a global ({@code GLOBAL module.name}) that is not allowed, or whose module is blocked.

@@ -5,8 +5,9 @@
  * {@link dev.weightsonly.LoadLimits} tune one load; every failure is a
  * {@link dev.weightsonly.CheckpointException}.
  *
- * <p>A file's journey: the container ({@code dev.weightsonly.container}) finds the records; the restricted
- * unpickler ({@code dev.weightsonly.pickle}) turns {@code data.pkl} into Python values, asking torch's rules
- * ({@code dev.weightsonly.torch}) about every global, storage and rebuild; the result is the object tree.
+ * <p>A file's journey: the container ({@code dev.weightsonly.internal.container}) finds the records; the
+ * restricted unpickler ({@code dev.weightsonly.internal.pickle}) turns {@code data.pkl} into Python values
+ * ({@link dev.weightsonly.python}), asking torch's rules ({@code dev.weightsonly.internal.torch}) about every
+ * global, storage and rebuild; the result is the object tree. The {@code internal} packages are not exported.
  */
 package dev.weightsonly;

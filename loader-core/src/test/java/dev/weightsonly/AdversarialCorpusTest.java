@@ -9,11 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PySet;
-import dev.weightsonly.pickle.PyTuple;
-import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PySet;
+import dev.weightsonly.python.PyTuple;
+import dev.weightsonly.python.PyValues;
 import dev.weightsonly.scan.GlobalScanner;
 import dev.weightsonly.scan.ScanReport;
 import dev.weightsonly.tensors.Tensor;

@@ -1,11 +1,12 @@
 package dev.weightsonly;
 
+import dev.weightsonly.internal.io.Sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightsonly.CheckpointException.Location;
-import dev.weightsonly.container.ZipArchive;
+import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.testing.Fixtures;
 import java.io.ByteArrayInputStream;
 import java.io.FileInputStream;

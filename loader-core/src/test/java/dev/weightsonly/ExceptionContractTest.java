@@ -250,7 +250,7 @@ class ExceptionContractTest {
         Storage one = Storage.of(MemorySegment.ofArray(new byte[8]), "0", "cpu");
         LinkedHashMap<String, Tensor> huge = new LinkedHashMap<>();
         for (int i = 0; i < 5; i++) {
-            huge.put("t" + i, Tensor.view(one, DType.FLOAT64, 0, new long[] {1L << 58}, new long[] {0}));
+            huge.put("t" + i, Tensor.of(one, DType.FLOAT64, 0, new long[] {1L << 58}, new long[] {0}));
         }
         StateDict sd = new StateDict("huge views", huge);
         assertEquals(Long.MAX_VALUE, sd.totalBytes());

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PyTuple;
-import dev.weightsonly.pickle.Unpickler;
+import dev.weightsonly.internal.pickle.Unpickler;
+import dev.weightsonly.internal.torch.PlainDataHost;
+import dev.weightsonly.internal.torch.TorchUnpicklerHost;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.scan.GlobalScanner;
 import dev.weightsonly.scan.ScanReport;
 import dev.weightsonly.scan.Verdict;
@@ -18,8 +20,6 @@ import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.testing.PickleBuilder;
 import dev.weightsonly.testing.RawZip;
-import dev.weightsonly.torch.PlainDataHost;
-import dev.weightsonly.torch.TorchUnpicklerHost;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -85,7 +85,7 @@ class HardeningRegressionTest {
     @Test
     void aStrideZeroViewOfTerabytesIsRefusedByTheDumpNotMaterialised() {
         Storage four = Storage.of(MemorySegment.ofArray(new byte[4]), "0", "cpu");
-        Tensor huge = Tensor.view(four, DType.FLOAT32, 0, new long[] {1_000_000, 1_000_000}, new long[] {0, 0});
+        Tensor huge = Tensor.of(four, DType.FLOAT32, 0, new long[] {1_000_000, 1_000_000}, new long[] {0, 0});
         IllegalArgumentException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> assertThrows(IllegalArgumentException.class, () -> CanonicalDump.toJson(huge, 10, 100)));
         assertTrue(e.getMessage().contains("bytes to hash"), e.getMessage());
@@ -100,7 +100,7 @@ class HardeningRegressionTest {
             row.putFloat(i * 0.5f);
         }
         Storage storage = Storage.of(MemorySegment.ofArray(row.array()), "0", "cpu");
-        Tensor expanded = Tensor.view(storage, DType.FLOAT32, 0, new long[] {5000, 1024}, new long[] {0, 1});
+        Tensor expanded = Tensor.of(storage, DType.FLOAT32, 0, new long[] {5000, 1024}, new long[] {0, 1});
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         for (int r = 0; r < 5000; r++) {
             digest.update(row.array());

@@ -76,7 +76,7 @@ class MaterializationBoundsTest {
     /** A per-tensor qint8 view of 600 million elements, all stride 0 over one stored byte. */
     private Path strideZeroQuantized() throws IOException {
         Storage one = Storage.of(MemorySegment.ofArray(new byte[] {7}), "0", "cpu");
-        Tensor q = Tensor.view(one, DType.QINT8, 0, new long[] {600_000_000L}, new long[] {0})
+        Tensor q = Tensor.of(one, DType.QINT8, 0, new long[] {600_000_000L}, new long[] {0})
                 .withQuantizer(new Quantizer.PerTensorAffine(0.5, 3));
         Path file = tmp.resolve("stride0_qint8.pt");
         TorchWriter.save(Map.of("q", q), file);
@@ -115,7 +115,7 @@ class MaterializationBoundsTest {
     void theCheckpointsLimitIsCarriedByItsStoragesAndTheirCopies() throws IOException {
         Storage floats = Storage.of(MemorySegment.ofArray(new byte[4 * 1000]), "0", "cpu");
         Path file = tmp.resolve("small.pt");
-        TorchWriter.save(Map.of("w", Tensor.view(floats, DType.FLOAT32, 0, new long[] {10, 100},
+        TorchWriter.save(Map.of("w", Tensor.of(floats, DType.FLOAT32, 0, new long[] {10, 100},
                 new long[] {1, 10})), file);
         LoadOptions small = LoadOptions.builder()
                 .limits(LoadLimits.builder().maxMaterializedBytes(4000).build()).build();

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PyObject;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyObject;
 import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.Json;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.weightsonly;
 
+import dev.weightsonly.internal.io.StreamBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,14 +1,17 @@
 package dev.weightsonly.dump;
 
-import dev.weightsonly.pickle.PyBytes;
-import dev.weightsonly.pickle.PyComplex;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PyNone;
-import dev.weightsonly.pickle.PyObject;
-import dev.weightsonly.pickle.PySet;
-import dev.weightsonly.pickle.PyTuple;
-import dev.weightsonly.pickle.PyValues;
+import dev.weightsonly.internal.dump.DeepStack;
+import dev.weightsonly.internal.dump.JsonText;
+import dev.weightsonly.internal.dump.PythonFloat;
+import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PyObject;
+import dev.weightsonly.python.PySet;
+import dev.weightsonly.python.PyTuple;
+import dev.weightsonly.python.PyValues;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
@@ -416,6 +419,6 @@ public final class CanonicalDump {
     }
 
     private static Tensor slice(Tensor t, long offset, long[] shape, long[] strides) {
-        return Tensor.view(t.storage(), t.dtype(), offset, shape, strides).withConj(t.isConj()).withNeg(t.isNeg());
+        return Tensor.of(t.storage(), t.dtype(), offset, shape, strides).withConj(t.isConj()).withNeg(t.isNeg());
     }
 }

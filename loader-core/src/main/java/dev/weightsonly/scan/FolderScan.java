@@ -1,5 +1,6 @@
 package dev.weightsonly.scan;
 
+import dev.weightsonly.internal.scan.ScanTargets;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.weightsonly.scan;
 
-import dev.weightsonly.dump.JsonText;
+import dev.weightsonly.internal.dump.JsonText;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.weightsonly.scan;
 
-import dev.weightsonly.dump.JsonText;
+import dev.weightsonly.internal.dump.JsonText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

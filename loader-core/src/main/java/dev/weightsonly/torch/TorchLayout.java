@@ -1,5 +1,6 @@
 package dev.weightsonly.torch;
 
+import dev.weightsonly.internal.torch.TorchAccess;
 import java.util.Optional;
 
 /** A {@code torch.layout}, as {@code torch.serialization._get_layout} names it. */
@@ -14,6 +15,13 @@ public enum TorchLayout {
     JAGGED("torch.jagged");
 
     private final String torchName;
+
+    static {
+        // Hands the machinery (SparseChecks) SparseTensor's package-private constructor, for tensors whose parts it
+        // has validated (see TorchAccess). Installed here, not in SparseTensor: TorchAccess initialises this enum
+        // through TorchLayout.values(), and SparseTensor has no static member to do that with.
+        TorchAccess.BRIDGE.install(SparseTensor::new);
+    }
 
     TorchLayout(String torchName) {
         this.torchName = torchName;

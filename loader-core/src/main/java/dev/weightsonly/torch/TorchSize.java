@@ -1,7 +1,7 @@
 package dev.weightsonly.torch;
 
-import dev.weightsonly.pickle.PyTuple;
-import dev.weightsonly.pickle.TupleValue;
+import dev.weightsonly.python.PyTuple;
+import dev.weightsonly.python.TupleValue;
 import java.util.Arrays;
 
 /**

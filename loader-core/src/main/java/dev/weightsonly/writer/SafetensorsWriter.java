@@ -1,8 +1,11 @@
 package dev.weightsonly.writer;
 
-import dev.weightsonly.dump.JsonText;
-import dev.weightsonly.safetensors.SafetensorsDType;
-import dev.weightsonly.safetensors.SafetensorsHeader;
+import dev.weightsonly.internal.dump.JsonText;
+import dev.weightsonly.internal.safetensors.SafetensorsDType;
+import dev.weightsonly.internal.safetensors.SafetensorsHeader;
+import dev.weightsonly.internal.writer.AtomicFile;
+import dev.weightsonly.internal.writer.TensorBytes;
+import dev.weightsonly.internal.writer.TorchZipWriter;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import java.io.IOException;

@@ -1,5 +1,8 @@
 package dev.weightsonly.writer;
 
+import dev.weightsonly.internal.writer.AtomicFile;
+import dev.weightsonly.internal.writer.PickleWriter;
+import dev.weightsonly.internal.writer.TorchZipWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -22,13 +25,13 @@ import java.util.Objects;
  * conjugate or negative bit keeps it in the metadata argument, as torch 2.x does (PyTorch 1.13 cannot read
  * that argument; it dropped the bits when saving).
  *
- * <p>The tree may hold what a load produces ({@link dev.weightsonly.pickle} values, {@link
+ * <p>The tree may hold what a load produces ({@link dev.weightsonly.python} values, {@link
  * dev.weightsonly.tensors.Tensor}s, dtypes, {@code torch.Size}, {@code torch.device}, layouts, quantization
  * schemes, bare storages) and plain Java values: {@code null} (None), {@link Boolean}, {@link Integer},
  * {@link Long}, {@link java.math.BigInteger}, {@link Float}, {@link Double}, {@link String}, {@code byte[]}
  * (bytes), {@link java.util.List} (list), {@link java.util.Map} (dict, in its iteration order; build a
- * {@link dev.weightsonly.pickle.PyDict} of kind {@code ORDERED_DICT} for an OrderedDict) and {@link
- * java.util.Set} (set). Objects of classes a load allowed ({@link dev.weightsonly.pickle.PyObject}) are
+ * {@link dev.weightsonly.python.PyDict} of kind {@code ORDERED_DICT} for an OrderedDict) and {@link
+ * java.util.Set} (set). Objects of classes a load allowed ({@link dev.weightsonly.python.PyObject}) are
  * refused: rebuilding them would run their class's code in Python. A loaded {@code nn.Parameter} is a tensor
  * with {@code requires_grad} here, and is written as one (the same values and flag; PyTorch's
  * {@code load_state_dict} copies either into the module's Parameter).

@@ -1,16 +1,17 @@
 package dev.weightsonly.scan;
 
+import dev.weightsonly.internal.scan.DangerousGlobals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightsonly.AdversarialCorpusTest;
 import dev.weightsonly.Checkpoint;
-import dev.weightsonly.LoadOptions;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.LoadOptions;
+import dev.weightsonly.internal.torch.TorchAllowlist;
 import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.ScanLoadRule;
-import dev.weightsonly.torch.TorchAllowlist;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

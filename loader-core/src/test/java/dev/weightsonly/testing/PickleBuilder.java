@@ -1,6 +1,6 @@
 package dev.weightsonly.testing;
 
-import dev.weightsonly.pickle.Opcode;
+import dev.weightsonly.internal.pickle.Opcode;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,7 +1,7 @@
 package dev.weightsonly.testing;
 
-import dev.weightsonly.pickle.Opcode;
-import dev.weightsonly.pickle.OperandReader;
+import dev.weightsonly.internal.pickle.Opcode;
+import dev.weightsonly.internal.pickle.OperandReader;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dev.weightsonly.testing;
 
-import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
@@ -73,7 +73,7 @@ public final class Trees {
             extent += Math.max(shape[d] - 1, 0) * strides[d];
         }
         Storage storage = storage(random, dtype, extent + random.nextInt(3), key);
-        return Tensor.view(storage, dtype, offset, shape, strides);
+        return Tensor.of(storage, dtype, offset, shape, strides);
     }
 
     /** Another view of {@code base}'s storage: a random sub-block, same dtype. */
@@ -88,7 +88,7 @@ public final class Trees {
                 shape[d] = 1 + random.nextInt((int) (shape[d] - start));
             }
         }
-        return Tensor.view(base.storage(), base.dtype(), offset, shape, strides);
+        return Tensor.of(base.storage(), base.dtype(), offset, shape, strides);
     }
 
     /** A dict (kind {@code kind}) of {@code count} random views of {@code dtypes}, some sharing storages. */

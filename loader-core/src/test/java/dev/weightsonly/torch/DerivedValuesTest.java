@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weightsonly.Checkpoint;
-import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Tensor;

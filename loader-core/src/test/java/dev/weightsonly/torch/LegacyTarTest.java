@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.MalformedCheckpointException;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.Json;

@@ -19,9 +19,9 @@ import dev.weightsonly.StateDict;
 import dev.weightsonly.UnsafeCheckpointException;
 import dev.weightsonly.UnsupportedCheckpointException;
 import dev.weightsonly.UnsupportedGlobalException;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyObject;
-import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyObject;
+import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.testing.Fixtures;
@@ -790,7 +790,7 @@ class StorageAndViewTest {
         byte[] zip = ckpt(underW(p -> p.global("torch._utils", "_rebuild_meta_tensor_no_storage").mark()
                 .global("torch", "float32").tupleOfInts(1L << 40, 3).tupleOfInts(3, 1).bool(true).op('t').reduce()));
         try (Checkpoint c = Checkpoint.load(zip, NAME)) {
-            MetaTensor m = assertInstanceOf(MetaTensor.class, ((dev.weightsonly.pickle.PyDict) c.root()).get("w"));
+            MetaTensor m = assertInstanceOf(MetaTensor.class, ((dev.weightsonly.python.PyDict) c.root()).get("w"));
             assertArrayEquals(new long[] {1L << 40, 3}, m.shape());
             assertTrue(m.requiresGrad());
         }
@@ -843,7 +843,7 @@ class StorageAndViewTest {
             assertEquals(2L, state.get("x"));
             PyObject called = (PyObject) root.get("call");
             assertEquals(PyTuple.of(3L), called.args());
-            assertSame(dev.weightsonly.pickle.PyNone.NONE, called.state());
+            assertSame(dev.weightsonly.python.PyNone.NONE, called.state());
         }
     }
 

@@ -12,9 +12,9 @@ import dev.weightsonly.Checkpoint;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.UnsupportedCheckpointException;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PyObject;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyObject;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.Json;
@@ -68,7 +68,7 @@ class TorchScriptWeightsTest {
             assertEquals(List.of("a", "b"), List.copyOf((PyList) attributes.get("labels")));
             PyObject block = assertInstanceOf(PyObject.class, attributes.get("block"));
             assertTrue(block.className().startsWith("__torch__."), block.className());
-            assertEquals(0, ((dev.weightsonly.pickle.PyTuple) root.get("constants")).size());
+            assertEquals(0, ((dev.weightsonly.python.PyTuple) root.get("constants")).size());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.weightsonly.writer;
 
+import dev.weightsonly.internal.writer.TensorBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.safetensors.SafetensorsDType;
+import dev.weightsonly.internal.safetensors.SafetensorsDType;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
@@ -170,11 +171,11 @@ class SafetensorsWriterTest {
     void disjointViewsOfOneStorageAreNotShared() throws IOException {
         Storage s = Storage.of(MemorySegment.ofArray(new byte[24]), "s", "cpu");
         Map<String, Tensor> halves = new LinkedHashMap<>();
-        halves.put("top", Tensor.view(s, DType.FLOAT32, 0, new long[] {3}, new long[] {1}));
-        halves.put("bottom", Tensor.view(s, DType.FLOAT32, 3, new long[] {3}, new long[] {1}));
-        halves.put("empty", Tensor.view(s, DType.FLOAT32, 1, new long[] {0}, new long[] {1}));
+        halves.put("top", Tensor.of(s, DType.FLOAT32, 0, new long[] {3}, new long[] {1}));
+        halves.put("bottom", Tensor.of(s, DType.FLOAT32, 3, new long[] {3}, new long[] {1}));
+        halves.put("empty", Tensor.of(s, DType.FLOAT32, 1, new long[] {0}, new long[] {1}));
         SafetensorsWriter.save(halves, tmp.resolve("halves.safetensors"));
-        halves.put("middle", Tensor.view(s, DType.FLOAT32, 2, new long[] {2}, new long[] {1}));
+        halves.put("middle", Tensor.of(s, DType.FLOAT32, 2, new long[] {2}, new long[] {1}));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SafetensorsWriter.save(halves, tmp.resolve("overlap.safetensors")));
         assertTrue(e.getMessage().contains("'bottom', 'middle', 'top' (storage 's')"), e.getMessage());

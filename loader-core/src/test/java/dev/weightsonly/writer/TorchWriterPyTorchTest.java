@@ -9,11 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyBytes;
-import dev.weightsonly.pickle.PyComplex;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyNone;
-import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Quantizer;
 import dev.weightsonly.tensors.Storage;
@@ -185,12 +185,12 @@ class TorchWriterPyTorchTest {
         Tensor base = Tensor.contiguousView(s, DType.FLOAT32, 0, 4, 6);
         PyDict.Builder views = PyDict.builder(PyDict.Kind.ORDERED_DICT);
         views.put("base", base.withRequiresGrad(true));
-        views.put("transposed", Tensor.view(s, DType.FLOAT32, 0, new long[] {6, 4}, new long[] {1, 6}));
-        views.put("rows_1_3", Tensor.view(s, DType.FLOAT32, 6, new long[] {2, 6}, new long[] {6, 1}));
-        views.put("every_other_column", Tensor.view(s, DType.FLOAT32, 1, new long[] {4, 3}, new long[] {6, 2}));
-        views.put("expanded", Tensor.view(s, DType.FLOAT32, 5, new long[] {3, 6}, new long[] {0, 1}));
-        views.put("scalar_view", Tensor.view(s, DType.FLOAT32, 23, new long[0], new long[0]));
-        views.put("empty_view", Tensor.view(s, DType.FLOAT32, 24, new long[] {0, 3}, new long[] {3, 1}));
+        views.put("transposed", Tensor.of(s, DType.FLOAT32, 0, new long[] {6, 4}, new long[] {1, 6}));
+        views.put("rows_1_3", Tensor.of(s, DType.FLOAT32, 6, new long[] {2, 6}, new long[] {6, 1}));
+        views.put("every_other_column", Tensor.of(s, DType.FLOAT32, 1, new long[] {4, 3}, new long[] {6, 2}));
+        views.put("expanded", Tensor.of(s, DType.FLOAT32, 5, new long[] {3, 6}, new long[] {0, 1}));
+        views.put("scalar_view", Tensor.of(s, DType.FLOAT32, 23, new long[0], new long[0]));
+        views.put("empty_view", Tensor.of(s, DType.FLOAT32, 24, new long[] {0, 3}, new long[] {3, 1}));
         views.put("same_object_again", base);
         views.put("empty_storage", Tensor.contiguousView(Trees.storage(random, DType.INT64, 0, "e"), DType.INT64, 0, 0));
         cases.put("views_of_one_storage", views.build());
@@ -241,7 +241,7 @@ class TorchWriterPyTorchTest {
         PyDict.Builder quantized = PyDict.builder(PyDict.Kind.ORDERED_DICT);
         quantized.put("per_tensor", Tensor.contiguousView(q, DType.QUINT8, 0, 2, 3)
                 .withQuantizer(new Quantizer.PerTensorAffine(0.05, 10)));
-        quantized.put("per_tensor_view", Tensor.view(q, DType.QUINT8, 1, new long[] {2, 2}, new long[] {3, 1})
+        quantized.put("per_tensor_view", Tensor.of(q, DType.QUINT8, 1, new long[] {2, 2}, new long[] {3, 1})
                 .withQuantizer(new Quantizer.PerTensorAffine(0.05, 10)));
         Tensor scales = Tensor.contiguousView(Storage.of(MemorySegment.ofArray(new double[] {0.1, 0.2}), "sc", "cpu"),
                 DType.FLOAT64, 0, 2);

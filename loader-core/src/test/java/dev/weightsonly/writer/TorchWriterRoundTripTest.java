@@ -12,12 +12,12 @@ import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.pickle.PyBytes;
-import dev.weightsonly.pickle.PyDict;
-import dev.weightsonly.pickle.PyList;
-import dev.weightsonly.pickle.PyNone;
-import dev.weightsonly.pickle.PySet;
-import dev.weightsonly.pickle.PyTuple;
+import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PySet;
+import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
@@ -121,7 +121,7 @@ class TorchWriterRoundTripTest {
         Storage s = Trees.storage(random, dtype, 30, "s");
         PyDict root = PyDict.builder(PyDict.Kind.ORDERED_DICT)
                 .put("whole", Tensor.contiguousView(s, dtype, 0, 5, 6))
-                .put("view", Tensor.view(s, dtype, 7, new long[] {3, 2}, new long[] {1, 6}))
+                .put("view", Tensor.of(s, dtype, 7, new long[] {3, 2}, new long[] {1, 6}))
                 .put("other", Trees.randomView(random, dtype, new long[] {2, 3}, "o"))
                 .build();
         Path out = tmp.resolve("t.pt");

@@ -141,7 +141,7 @@ public final class NDArrays {
                     + tensor.byteSize() + " bytes" + (keepsBits(tensor.dtype()) ? "" : ", "
                     + (arrayBytes == Long.MAX_VALUE ? "more" : Long.toString(arrayBytes)) + " bytes as DJL's "
                     + type) + "); one DJL array holds at most 2^31-1 bytes: keep it as a weightsonly Tensor, or"
-                    + " convert views of parts of it (Tensor.view) instead");
+                    + " convert views of parts of it (Tensor.of) instead");
         }
         return (int) tensor.byteSize();
     }

@@ -92,7 +92,7 @@ class NDArraysTest {
     void aTensorUnder2GiBThatWideningTakesOver2GiBIsRefusedByNameBeforeAnythingIsAllocated(String dtype) {
         // 2^30 - 1 two-byte elements: 2 GiB - 2 bytes in the file, 4 GiB - 4 as DJL's float32 / int32. A stride-0
         // view over one element stands for the tensor, so the test maps nothing large.
-        Tensor big = Tensor.view(Storage.copyOf(MemorySegment.ofArray(new byte[2]), "0", "cpu"),
+        Tensor big = Tensor.of(Storage.copyOf(MemorySegment.ofArray(new byte[2]), "0", "cpu"),
                 DType.valueOf(dtype), 0, new long[] {(1L << 30) - 1}, new long[] {0});
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -1,15 +1,15 @@
 package dev.weightsonly.cli;
 
 import dev.weightsonly.Checkpoint;
-import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.writer.SafetensorsWriter;
 import dev.weightsonly.writer.SharedStorage;
 import dev.weightsonly.writer.TorchWriter;
 import dev.weightsonly.writer.WriteProgress;
-import java.io.PrintWriter;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

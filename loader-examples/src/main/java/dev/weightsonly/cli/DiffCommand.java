@@ -1,9 +1,9 @@
 package dev.weightsonly.cli;
 
-import dev.weightsonly.dump.JsonText;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadOptions;
+import dev.weightsonly.internal.dump.JsonText;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.weightsonly.cli;
 
-import dev.weightsonly.Sha256;
+import dev.weightsonly.internal.io.Sha256;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

@@ -99,7 +99,7 @@ final class TensorComparison {
     }
 
     private static Tensor cutView(Tensor t, long[] shape) {
-        return Tensor.view(t.storage(), t.dtype(), t.storageOffset(), shape, t.strides())
+        return Tensor.of(t.storage(), t.dtype(), t.storageOffset(), shape, t.strides())
                 .withConj(t.isConj()).withNeg(t.isNeg());
     }
 
@@ -196,7 +196,7 @@ final class TensorComparison {
         long[] subShape = Arrays.copyOfRange(shape, d, shape.length);
         subShape[0] = count;
         long[] subStrides = Arrays.copyOfRange(strides, d, strides.length);
-        return Tensor.view(t.storage(), t.dtype(), offset, subShape, subStrides)
+        return Tensor.of(t.storage(), t.dtype(), offset, subShape, subStrides)
                 .withConj(t.isConj()).withNeg(t.isNeg());
     }
 

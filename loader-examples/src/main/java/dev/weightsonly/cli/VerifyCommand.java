@@ -2,10 +2,10 @@ package dev.weightsonly.cli;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.internal.writer.TensorBytes;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
-import dev.weightsonly.writer.TensorBytes;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package dev.weightsonly.examples;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.dump.CanonicalDump;
-import dev.weightsonly.dump.JsonText;
+import dev.weightsonly.internal.dump.JsonText;
 import dev.weightsonly.scan.GlobalScanner;
 import dev.weightsonly.scan.ScanReport;
 import java.io.BufferedReader;

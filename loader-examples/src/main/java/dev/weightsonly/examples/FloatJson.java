@@ -1,6 +1,6 @@
 package dev.weightsonly.examples;
 
-import dev.weightsonly.dump.JsonText;
+import dev.weightsonly.internal.dump.JsonText;
 
 /**
  * The two bits of JSON {@link WeightsService} speaks, without a JSON library: reading a flat array of numbers

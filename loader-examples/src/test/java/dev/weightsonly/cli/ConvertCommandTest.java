@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightsonly.Checkpoint;
-import dev.weightsonly.pickle.PyDict;
+import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.writer.WriteProgress;
 import java.io.IOException;

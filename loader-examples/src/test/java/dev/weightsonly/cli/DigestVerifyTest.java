@@ -44,7 +44,7 @@ class DigestVerifyTest {
     static int tensorByte(byte[] file) throws Exception {
         try (dev.weightsonly.Checkpoint c = dev.weightsonly.Checkpoint.load(file, "x")) {
             var t = c.tensors().values().iterator().next();
-            byte[] values = dev.weightsonly.writer.TensorBytes.blocks(t).next().bytes()
+            byte[] values = dev.weightsonly.internal.writer.TensorBytes.blocks(t).next().bytes()
                     .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             for (int i = 0; i + values.length <= file.length; i++) {
                 if (java.util.Arrays.equals(file, i, i + values.length, values, 0, values.length)) {

@@ -69,12 +69,12 @@ class TensorComparisonTest {
             values[i] = i * 0.5f - 3;
         }
         Tensor base = floats(values);
-        Tensor matrix = Tensor.view(base.storage(), DType.FLOAT32, 0, new long[] {7, 11}, new long[] {11, 1});
-        Tensor transposed = Tensor.view(base.storage(), DType.FLOAT32, 0, new long[] {11, 7}, new long[] {1, 11});
+        Tensor matrix = Tensor.of(base.storage(), DType.FLOAT32, 0, new long[] {7, 11}, new long[] {11, 1});
+        Tensor transposed = Tensor.of(base.storage(), DType.FLOAT32, 0, new long[] {11, 7}, new long[] {1, 11});
         float[] copy = transposed.toFloatArray();
         copy[3 * 7 + 2] += 2.5f;
         copy[10 * 7 + 6] -= 0.25f;
-        Tensor dense = Tensor.view(floats(copy).storage(), DType.FLOAT32, 0, new long[] {11, 7}, new long[] {7, 1});
+        Tensor dense = Tensor.of(floats(copy).storage(), DType.FLOAT32, 0, new long[] {11, 7}, new long[] {7, 1});
         assertTrue(!transposed.isContiguous() && matrix.isContiguous());
         for (int chunk : new int[] {1, 3, 7, 8, 76, 77, 1 << 16}) {
             TensorComparison.ValueDiff d = TensorComparison.compare(transposed, dense, chunk);

@@ -12,7 +12,7 @@ import java.util.Objects;
  * torch's lazy conjugate and negative bits.
  *
  * <p>Creating a view never copies, and every view is validated against its storage when created
- * ({@link #view}), so element reads can never leave the storage. Reads return torch's <em>logical</em>
+ * ({@link #of}), so element reads can never leave the storage. Reads return torch's <em>logical</em>
  * values: the negative bit negates every value and the conjugate bit negates imaginary parts. The raw
  * byte accessors ({@link #contiguousBytes()}, {@link #toByteArray()}) return the stored bytes, bits not
  * applied; {@link #resolveConjAndNeg()} materialises the logical values.
@@ -84,11 +84,18 @@ public final class Tensor {
      * must fit a {@code long}, and unless the view is empty its last element
      * {@code storageOffset + Σ (size_i - 1) * stride_i} must lie inside the storage. Stride 0 is legal
      * (expanded tensors); an empty view needs no capacity, whatever its offset. The arrays are copied.
+     * (Named {@code of}, not {@code view}: in PyTorch {@code view} reshapes an existing tensor.)
      *
+     * @param storage       the storage the view reads
+     * @param dtype         the element type
+     * @param storageOffset the first element's index in the storage, in elements
+     * @param shape         the size of each dimension
+     * @param strides       the step of each dimension, in elements
+     * @return the view
      * @throws InvalidViewException if the claimed geometry does not fit, saying what was claimed and
      *     what was found
      */
-    public static Tensor view(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides) {
+    public static Tensor of(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides) {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(dtype, "dtype");
         long[] size = Objects.requireNonNull(shape, "shape").clone();
@@ -101,13 +108,13 @@ public final class Tensor {
      * A row-major (C-contiguous) view of {@code shape} starting at {@code storageOffset}, with torch's
      * contiguous strides (a size-0 dimension counts as 1 when computing outer strides).
      *
-     * @throws InvalidViewException as {@link #view}
+     * @throws InvalidViewException as {@link #of}
      */
     public static Tensor contiguousView(Storage storage, DType dtype, long storageOffset, long... shape) {
         long[] size = shape.clone();
         checkSizes(size);
         long[] stride = rowMajorStrides(size);
-        return view(storage, dtype, storageOffset, size, stride);
+        return of(storage, dtype, storageOffset, size, stride);
     }
 
     private static long validate(Storage storage, DType dtype, long offset, long[] shape, long[] strides) {
@@ -418,7 +425,7 @@ public final class Tensor {
         return neg;
     }
 
-    /** {@code numel() * dtype().elementSize()}: the bytes of the logical data (which {@link #view} ensures fits a long). */
+    /** {@code numel() * dtype().elementSize()}: the bytes of the logical data (which {@link #of} ensures fits a long). */
     public long byteSize() {
         return numel * dtype.elementSize();
     }
@@ -674,7 +681,7 @@ public final class Tensor {
                 throw new IndexOutOfBoundsException(
                         "index " + index[d] + " is out of bounds for dimension " + d + " with size " + shape[d]);
             }
-            offset += index[d] * strides[d]; // at most the last element, validated by view()
+            offset += index[d] * strides[d]; // at most the last element, validated by of()
         }
         return offset;
     }

@@ -18,7 +18,7 @@
  *
  * <h2>Why views are validated up front</h2>
  * A checkpoint's offsets, sizes and strides are untrusted input: PyTorch before 2.10 read outside a
- * storage when they lied (CVE-2026-24747). {@link dev.weightsonly.tensors.Tensor#view} checks, with
+ * storage when they lied (CVE-2026-24747). {@link dev.weightsonly.tensors.Tensor#of} checks, with
  * overflow-checked {@code long} arithmetic, that the last addressed element lies inside the storage
  * and refuses otherwise with an {@link dev.weightsonly.tensors.InvalidViewException} naming what was
  * claimed and what was found. After that every element read is in bounds by construction.

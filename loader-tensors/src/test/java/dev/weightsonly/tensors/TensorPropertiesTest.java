@@ -61,7 +61,7 @@ class TensorPropertiesTest {
         }
 
         Tensor view(DType t, byte[] bytes) {
-            return Tensor.view(Storage.of(MemorySegment.ofArray(bytes), "p", "cpu"), t, offset, shape, strides);
+            return Tensor.of(Storage.of(MemorySegment.ofArray(bytes), "p", "cpu"), t, offset, shape, strides);
         }
 
         /** The multi-index of the k-th element in row-major order. */
@@ -236,7 +236,7 @@ class TensorPropertiesTest {
         long[] strides = view.strides();
         swap(shape, d0, d1);
         swap(strides, d0, d1);
-        Tensor transposed = Tensor.view(view.storage(), DType.FLOAT32, view.storageOffset(), shape, strides);
+        Tensor transposed = Tensor.of(view.storage(), DType.FLOAT32, view.storageOffset(), shape, strides);
         float[] values = transposed.toFloatArray();
         Geometry tg = new Geometry(shape, strides, g.offset(), g.slack(), g.seed());
         for (int k = 0; k < tg.numel(); k++) {
@@ -277,7 +277,7 @@ class TensorPropertiesTest {
         shape[dim] = count;
         strides[dim] *= step;
         long offset = view.storageOffset() + (count == 0 ? 0 : start * view.stride(dim));
-        Tensor slice = Tensor.view(view.storage(), DType.FLOAT16, offset, shape, strides);
+        Tensor slice = Tensor.of(view.storage(), DType.FLOAT16, offset, shape, strides);
         Geometry sg = new Geometry(shape, strides, offset, 0, 0);
         float[] values = slice.toFloatArray();
         for (int k = 0; k < sg.numel(); k++) {

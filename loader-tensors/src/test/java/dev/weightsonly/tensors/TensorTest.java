@@ -183,7 +183,7 @@ class TensorTest {
 
     @Test
     void booleans() {
-        Tensor t = Tensor.view(raw(0, 1, 2, 0), DType.BOOL, 0, new long[] {2, 2}, new long[] {1, 2});
+        Tensor t = Tensor.of(raw(0, 1, 2, 0), DType.BOOL, 0, new long[] {2, 2}, new long[] {1, 2});
         assertTrue(t.getBoolean(1, 0));
         assertFalse(t.getBoolean(0, 0));
         assertArrayEquals(new boolean[] {false, true, true, false}, t.toBooleanArray());
@@ -249,7 +249,7 @@ class TensorTest {
         assertTrue(bytes.isReadOnly());
         array[4] = 9;
         assertEquals(9, bytes.get(ValueLayout.JAVA_BYTE, 0));
-        Tensor transposed = Tensor.view(s, DType.INT32, 0, new long[] {2, 2}, new long[] {1, 2});
+        Tensor transposed = Tensor.of(s, DType.INT32, 0, new long[] {2, 2}, new long[] {1, 2});
         assertThrows(IllegalStateException.class, transposed::contiguousBytes);
         assertSame(t, t.contiguous());
     }
@@ -257,7 +257,7 @@ class TensorTest {
     @Test
     void contiguousCopiesRunsIntoAFreshStorage() {
         Tensor base = Tensor.contiguousView(floats(0, 1, 2, 3, 4, 5), DType.FLOAT32, 0, 2, 3).withRequiresGrad(true);
-        Tensor t = Tensor.view(base.storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3})
+        Tensor t = Tensor.of(base.storage(), DType.FLOAT32, 0, new long[] {3, 2}, new long[] {1, 3})
                 .withRequiresGrad(true).withNeg(true);
         Tensor c = t.contiguous();
         assertTrue(c.isContiguous());
@@ -287,16 +287,16 @@ class TensorTest {
         try (Arena arena = Arena.ofConfined(); FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             Storage s = Storage.of(mapped, "big", "cpu");
-            Tensor t = Tensor.view(s, DType.UINT8, at, new long[] {2, 3}, new long[] {3, 1});
+            Tensor t = Tensor.of(s, DType.UINT8, at, new long[] {2, 3}, new long[] {3, 1});
             assertEquals(15, t.getLong(1, 2));
             assertArrayEquals(new byte[] {10, 11, 12, 13, 14, 15}, t.toByteArray());
             assertEquals(13, t.contiguousBytes().get(ValueLayout.JAVA_BYTE, 3));
-            Tensor transposed = Tensor.view(s, DType.UINT8, at, new long[] {3, 2}, new long[] {1, 3});
+            Tensor transposed = Tensor.of(s, DType.UINT8, at, new long[] {3, 2}, new long[] {1, 3});
             assertArrayEquals(new long[] {10, 13, 11, 14, 12, 15}, transposed.contiguous().toLongArray());
-            Tensor last = Tensor.view(s, DType.INT16, size / 2 - 1, new long[] {}, new long[] {});
+            Tensor last = Tensor.of(s, DType.INT16, size / 2 - 1, new long[] {}, new long[] {});
             assertEquals(0, last.getLong());
             assertThrows(InvalidViewException.class,
-                    () -> Tensor.view(s, DType.INT16, size / 2, new long[] {}, new long[] {}));
+                    () -> Tensor.of(s, DType.INT16, size / 2, new long[] {}, new long[] {}));
         }
     }
 }

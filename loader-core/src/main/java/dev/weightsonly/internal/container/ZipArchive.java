@@ -1,0 +1,707 @@
+package dev.weightsonly.internal.container;
+
+import static dev.weightsonly.internal.container.ZipChecks.u16;
+import static dev.weightsonly.internal.container.ZipChecks.u32;
+
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.LoadLimits;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.LongStream;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * The zip container of {@code torch.save} (PyTorch 1.6 and later): records under one root folder, found
+ * by exact name through the central directory. A STORED record, which is what torch writes, is a slice
+ * of the file's bytes, never a copy; a DEFLATED one (a checkpoint re-zipped by another tool) is inflated
+ * into memory within {@link LoadLimits#maxInflatedBytes()}.
+ *
+ * <p>The directory is read straight from the file's bytes (the mapping, or the in-memory copy): the end
+ * record (and its ZIP64 form, which torch writes past 4 GiB), then each directory entry's name, flags,
+ * method, sizes and local header offset, nothing else. A record's local header is read when the record
+ * is asked for, so opening an archive of 300,000 records costs one pass over its directory. Every offset
+ * and size is checked against the file before it is used.
+ *
+ * <p>Strictly, so that no two readers can see different files in the same bytes ({@link ZipChecks}): one end
+ * record, ending at the end of the file; a directory holding exactly the entries it counts; plain relative
+ * names; no encrypted entry and no method but STORED and DEFLATED; records inside the file and not
+ * overlapping; local headers that repeat the directory. DEFLATED records inflate within
+ * {@link LoadLimits#maxInflatedBytes()} each and {@link LoadLimits#maxInflationRatio()} in all.
+ */
+public final class ZipArchive {
+
+    private static final int LOCAL_HEADER = 0x04034B50;
+    private static final int CENTRAL_HEADER = 0x02014B50;
+    private static final int ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064B50;
+    private static final int ZIP64_LOCATOR = 0x07064B50;
+    private static final int LOCAL_HEADER_BYTES = 30;
+    private static final int CENTRAL_HEADER_BYTES = 46;
+    private static final int ZIP64_LOCATOR_BYTES = 20;
+    private static final int ZIP64_END_BYTES = 56;
+    private static final long U32_MAX = 0xFFFF_FFFFL;
+
+    private static final int STORED = 0;
+    private static final int DEFLATED = 8;
+
+    private static final ValueLayout.OfInt U32 = ZipChecks.U32;
+    private static final ValueLayout.OfLong U64 = ZipChecks.U64;
+
+    /**
+     * What the central directory says about one record; {@code index} is its place in the directory, and
+     * {@code nameOffset} where the directory holds its name (which the local header must repeat byte for byte).
+     */
+    private record Entry(int flags, int method, long compressedSize, long size, long localHeaderOffset, long crc,
+            int index, long nameOffset, int nameLength) {
+    }
+
+    private final MemorySegment file;
+    private final Location where;
+    private final LoadLimits limits;
+    private final String root;
+    private final Map<String, Entry> records;
+    private final List<String> names;
+    // Per record (directory order), the offset its bytes must end by: the next record's local header.
+    private final long[] ends;
+    // The entries in directory order.
+    private final Entry[] entries;
+    // Per record (directory order), where its data starts if readLocalHeaders found its local header and data
+    // descriptor good; 0 (no record's data starts at 0) where record() must check them itself. Null until then.
+    private long[] checkedData;
+    private final AtomicLong inflated = new AtomicLong();
+
+    private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, Map<String, Entry> records,
+            List<String> names, long[] ends, Entry[] entries) {
+        this.file = file;
+        this.where = where;
+        this.limits = limits;
+        this.root = root;
+        this.records = records;
+        this.names = names;
+        this.ends = ends;
+        this.entries = entries;
+    }
+
+    /** Whether the bytes start as torch's zip checkpoints do (a local file header at offset 0). */
+    public static boolean looksLikeZip(MemorySegment file) {
+        return file.byteSize() >= 4 && file.get(U32, 0) == LOCAL_HEADER;
+    }
+
+    /** Reads the central directory of {@code file}. */
+    public static ZipArchive open(MemorySegment file, Location where, LoadLimits limits) throws CheckpointException {
+        Directory directory = Directory.find(file, where);
+        if (directory.entries() == 0) {
+            throw unreadable(where, "Central directory is empty, can't expand corrupt archive.");
+        }
+        if (directory.entries() > limits.maxArchiveEntries()) {
+            throw where.limit("maxArchiveEntries", limits.maxArchiveEntries(), "more than "
+                    + limits.maxArchiveEntries() + " records in the archive");
+        }
+        int count = (int) directory.entries();
+        Map<String, Entry> byName = HashMap.newHashMap(count);
+        List<String> names = new ArrayList<>(count);
+        String root = null;
+        long at = directory.offset();
+        long end = directory.offset() + directory.size();
+        long[] headers = new long[count];
+        long[] minEnds = new long[count];
+        String[] fullNames = new String[count];
+        Entry[] entries = new Entry[count];
+        for (int i = 0; i < count; i++) {
+            if (end - at < CENTRAL_HEADER_BYTES || file.get(U32, at) != CENTRAL_HEADER) {
+                throw unreadable(where, "central directory entry " + i + " of " + count + " at offset " + at
+                        + " is missing or truncated");
+            }
+            int flags = u16(file, at + 8);
+            int method = u16(file, at + 10);
+            long crc = u32(file, at + 16);
+            long compressed = u32(file, at + 20);
+            long size = u32(file, at + 24);
+            int nameLength = u16(file, at + 28);
+            int extraLength = u16(file, at + 30);
+            int commentLength = u16(file, at + 32);
+            int disk = u16(file, at + 34);
+            long externalAttributes = u32(file, at + 38);
+            long localHeader = u32(file, at + 42);
+            long next = at + CENTRAL_HEADER_BYTES + nameLength + extraLength + commentLength;
+            if (next > end) {
+                throw unreadable(where, "central directory entry " + i + " at offset " + at
+                        + " reaches past the end of the directory");
+            }
+            byte[] raw = ZipChecks.nameBytes(file, at + CENTRAL_HEADER_BYTES, nameLength, limits, where);
+            boolean plain = ZipChecks.isPlainAscii(raw);
+            String name = plain ? new String(raw, StandardCharsets.ISO_8859_1) : ZipChecks.name(raw, where);
+            // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
+            if (disk != 0 && disk != 1) {
+                throw unreadable(where, "record '" + name + "' starts on disk " + disk
+                        + ": split (multi-disk) archives are not supported");
+            }
+            // miniz takes a record with the DOS directory attribute for a folder and extracts nothing for it:
+            // torch then reads the uninitialised buffer it allocated instead of the record's bytes.
+            if ((externalAttributes & 0x10) != 0) {
+                throw where.inRecord(name).malformed("the record is marked as a directory (DOS attribute 0x10);"
+                        + " torch would read no bytes for it");
+            }
+            if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX) {
+                long[] wide = zip64Extra(file, at + CENTRAL_HEADER_BYTES + nameLength, extraLength, size == U32_MAX,
+                        compressed == U32_MAX, localHeader == U32_MAX, name, where);
+                size = wide[0] >= 0 ? wide[0] : size;
+                compressed = wide[1] >= 0 ? wide[1] : compressed;
+                localHeader = wide[2] >= 0 ? wide[2] : localHeader;
+            }
+            ZipChecks.flagsAndMethod(flags, method, where, name);
+            if (method == STORED && size != compressed) {
+                throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
+                        + compressed);
+            }
+            // The header, the name and the stored bytes, at least, lie before the directory.
+            long minEnd = localHeader > directory.offset() ? -1 : localHeader + LOCAL_HEADER_BYTES + nameLength;
+            if (minEnd < 0 || minEnd > directory.offset() || compressed > directory.offset() - minEnd) {
+                throw where.inRecord(name).malformed("record data (local header at offset " + localHeader + ", "
+                        + compressed + " bytes) lies outside the " + directory.offset()
+                        + " bytes before the central directory");
+            }
+            headers[i] = localHeader;
+            minEnds[i] = minEnd + compressed;
+            fullNames[i] = name;
+            if (root == null) {
+                int slash = name.indexOf('/');
+                if (slash <= 0) {
+                    throw where.malformed("file in archive is not in a subdirectory: " + name);
+                }
+                root = name.substring(0, slash + 1);
+            }
+            // torch requires every record under the first one's folder, compared exactly (inline_container.cc),
+            // but finds records with miniz's mz_zip_reader_locate_file, which ignores ASCII case: lookups here
+            // ignore it too, and two names that differ only in case, one record to torch (it reads whichever its
+            // binary search meets), are refused.
+            if (!name.startsWith(root)) {
+                throw where.malformed("record '" + name + "' is outside the archive's root folder '" + root + "'");
+            }
+            String relative = name.substring(root.length());
+            entries[i] = new Entry(flags, method, compressed, size, localHeader, crc, i, at + CENTRAL_HEADER_BYTES,
+                    nameLength);
+            // A plain ASCII name (ZipChecks.isPlainAscii) without capitals is its own folded form.
+            boolean folded = plain && !ZipChecks.hasAsciiCapital(raw, root.length());
+            Entry earlier = byName.putIfAbsent(folded ? relative : fold(relative), entries[i]);
+            if (earlier != null) {
+                String other = fullNames[earlier.index()];
+                throw where.malformed(other.equals(name) ? "record '" + name + "' appears twice in the archive"
+                        : "records '" + other + "' and '" + name + "' differ only in case: PyTorch finds records"
+                                + " without regard to ASCII case, so it would read one of them for both");
+            }
+            names.add(relative);
+            at = next;
+        }
+        if (at != end) {
+            throw unreadable(where, "the central directory holds more than the " + count
+                    + " entries its end record counts");
+        }
+        long[] ends = ZipChecks.limits(headers, minEnds, fullNames, directory.offset(), where);
+        return new ZipArchive(file, where, limits, root, byName, names, ends, entries);
+    }
+
+    /** Where the central directory is and how many entries it holds, from the end record (or its ZIP64 form). */
+    private record Directory(long offset, long size, long entries) {
+
+        static Directory find(MemorySegment file, Location where) throws CheckpointException {
+            long end = ZipChecks.endRecord(file, where);
+            int disk = u16(file, end + 4);
+            int directoryDisk = u16(file, end + 6);
+            long diskEntries = u16(file, end + 8);
+            long entries = u16(file, end + 10);
+            long size = u32(file, end + 12);
+            long offset = u32(file, end + 16);
+            long limit = end;
+            long locator = end - ZIP64_LOCATOR_BYTES;
+            if (locator >= 0 && file.get(U32, locator) == ZIP64_LOCATOR) {
+                long zip64End = file.get(U64, locator + 8);
+                if (zip64End < 0 || zip64End > locator - ZIP64_END_BYTES
+                        || file.get(U32, zip64End) != ZIP64_END_OF_CENTRAL_DIRECTORY) {
+                    throw unreadable(where, "the ZIP64 end of central directory record is not at offset "
+                            + Long.toUnsignedString(zip64End));
+                }
+                if (file.get(U32, locator + 16) != 1) {
+                    // miniz: the locator's total number of disks must be 1
+                    throw unreadable(where, "split (multi-disk) archives are not supported (the ZIP64 locator"
+                            + " counts " + Integer.toUnsignedString(file.get(U32, locator + 16)) + " disks)");
+                }
+                disk = file.get(U32, zip64End + 16);
+                directoryDisk = file.get(U32, zip64End + 20);
+                diskEntries = file.get(U64, zip64End + 24);
+                entries = file.get(U64, zip64End + 32);
+                size = file.get(U64, zip64End + 40);
+                offset = file.get(U64, zip64End + 48);
+                limit = zip64End;
+            }
+            if (disk != 0 || directoryDisk != 0 || diskEntries != entries) {
+                throw unreadable(where, "split (multi-disk) archives are not supported");
+            }
+            if (entries < 0 || size < 0 || offset < 0 || offset > limit || size != limit - offset) {
+                throw unreadable(where, "the central directory (offset " + Long.toUnsignedString(offset) + ", "
+                        + Long.toUnsignedString(size) + " bytes) lies outside the " + limit
+                        + " bytes before the end record");
+            }
+            if (entries > size / CENTRAL_HEADER_BYTES) {
+                throw unreadable(where, "a central directory of " + size + " bytes cannot hold " + entries
+                        + " entries");
+            }
+            return new Directory(offset, size, entries);
+        }
+    }
+
+    /**
+     * The ZIP64 values of a directory entry, in the order the format stores them: uncompressed size,
+     * compressed size, local header offset, each present only when its 32-bit field is all ones. Missing
+     * values are -1.
+     */
+    private static long[] zip64Extra(MemorySegment file, long at, int length, boolean wantSize, boolean wantCompressed,
+            boolean wantOffset, String name, Location where) throws CheckpointException {
+        long[] extra = ZipChecks.zip64Field(file, at, length);
+        if (extra == null) {
+            throw unreadable(where, "record '" + name + "' needs a ZIP64 extra field, which is missing");
+        }
+        long[] values = {-1, -1, -1};
+        boolean[] wanted = {wantSize, wantCompressed, wantOffset};
+        long field = extra[0];
+        for (int i = 0; i < 3; i++) {
+            if (!wanted[i]) {
+                continue;
+            }
+            if (extra[0] + extra[1] - field < 8) {
+                throw unreadable(where, "the ZIP64 extra field of '" + name + "' is too short");
+            }
+            values[i] = file.get(U64, field);
+            if (values[i] < 0) {
+                throw unreadable(where, "the ZIP64 extra field of '" + name + "' holds a size or offset past 2^63");
+            }
+            field += 8;
+        }
+        return values;
+    }
+
+    private static CheckpointException unreadable(Location where, String detail) {
+        return where.malformed("PytorchStreamReader failed reading zip archive: " + detail
+                + " (the file is truncated or not a zip checkpoint)");
+    }
+
+    /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
+    public String rootFolder() {
+        return root;
+    }
+
+    /** Record names relative to the root folder, in central-directory order. */
+    public List<String> recordNames() {
+        return new ArrayList<>(names);
+    }
+
+    /** Whether the archive has the record, found as torch finds it (ignoring ASCII case). */
+    public boolean contains(String name) {
+        return records.containsKey(fold(name));
+    }
+
+    /**
+     * A record name as lookups compare it: ASCII letters in lower case, every other character as it is
+     * (miniz's {@code MZ_TOLOWER}, which torch's zip lookups use).
+     */
+    public static String fold(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                char[] chars = name.toCharArray();
+                for (int j = i; j < chars.length; j++) {
+                    if (chars[j] >= 'A' && chars[j] <= 'Z') {
+                        chars[j] = (char) (chars[j] + ('a' - 'A'));
+                    }
+                }
+                return new String(chars);
+            }
+        }
+        return name;
+    }
+
+    /** The bytes the archive is read from. */
+    public MemorySegment bytes() {
+        return file;
+    }
+
+    /** The full name of a record, as error messages show it. */
+    public String fullName(String name) {
+        return root + name;
+    }
+
+    /** The bytes of a record (relative name, found ignoring ASCII case), or empty if there is no such record. */
+    public Optional<MemorySegment> record(String name) throws CheckpointException {
+        Entry entry = records.get(fold(name));
+        if (entry == null) {
+            return Optional.empty();
+        }
+        // Flags and method were checked with the directory; the local header must repeat it, and the record must
+        // end before the next one starts.
+        long offset = checkedData != null ? checkedData[entry.index()] : 0;
+        if (offset == 0) {
+            MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
+            offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), directoryName, entry.flags(),
+                    entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()],
+                    where.inRecord(fullName(name)));
+        }
+        long size = entry.size();
+        long compressed = entry.compressedSize();
+        if (offset > file.byteSize() || compressed > file.byteSize() - offset) {
+            throw where.inRecord(fullName(name)).malformed("record data (offset " + offset + ", " + compressed
+                    + " bytes) lies outside the file of " + file.byteSize() + " bytes");
+        }
+        // The record's location (a new string) is made only for a message or a DEFLATED record: a load of many
+        // small tensors asks for a record per tensor.
+        return switch (entry.method()) {
+            case STORED -> {
+                if (size != compressed) {
+                    throw where.inRecord(fullName(name)).malformed("STORED record claims " + size
+                            + " bytes but occupies " + compressed);
+                }
+                yield Optional.of(file.asSlice(offset, size));
+            }
+            case DEFLATED -> Optional.of(inflate(file.asSlice(offset, compressed), size, where.inRecord(fullName(name))));
+            default -> throw where.inRecord(fullName(name)).unsupported("compression method " + entry.method()
+                    + " (torch writes STORED records; DEFLATED is read too)");
+        };
+    }
+
+    /**
+     * Checks every record's local header and data descriptor, as {@link #record} does, but reading them with
+     * positional reads of {@code channel} (which holds the archive's bytes from offset 0) instead of through the
+     * mapping. {@link #record} then uses the data offsets found here. Why: a record's local header and data
+     * descriptor are the only bytes of it a mapped load reads, and in a fresh mapping each one is the first touch
+     * of its page, a page fault that takes the process's memory-map lock (about 6 us each here, and two threads
+     * loading different files wait for each other's); a positional read of the same bytes costs less and takes no
+     * such lock. The headers are read in file order, neighbouring ones (small records) in one read of up to
+     * 64 KiB, distant ones (large records) in one small read each, which also covers the previous record's data
+     * descriptor.
+     *
+     * <p>Nothing here refuses anything: a record whose header or descriptor fails a check here, or could not be
+     * read, is left to {@link #record}, which checks it through the mapping and reports what is wrong exactly as
+     * without this call (so records never asked for stay unchecked, as torch leaves them). The checks are the
+     * same code on the same bytes: a positional read and the mapping show the same file. A file changed while it
+     * is loaded can differ between the two, as it can between any two reads of a mapping (docs/SECURITY.md).
+     *
+     * @param channel the file whose bytes, from its offset 0, are this archive's (the file that was mapped)
+     */
+    public void readLocalHeaders(FileChannel channel) {
+        long size = file.byteSize();
+        int count = entries.length;
+        long[] order = fileOrder();
+        if (order == null) {
+            return;
+        }
+        long[] found = new long[count];
+        try (Arena scratch = Arena.ofConfined()) {
+            Window window = new Window(channel, size, scratch.allocate(Window.CAPACITY, 64));
+            for (int k = 0; k < count; k++) {
+                int i = (int) (order[k] & INDEX_MASK);
+                found[i] = checkedInWindow(window, entries[i], headerAt(order, k + 1), headerAt(order, k + 2));
+            }
+        } catch (IOException | RuntimeException e) {
+            // An unreadable channel (closed, interrupted) or a failed allocation: record() checks through the
+            // mapping, as it would have without this call.
+            return;
+        }
+        checkedData = found;
+    }
+
+    /** How many records {@link #readLocalHeaders} checked (for tests: the others are checked through the mapping). */
+    int positionallyChecked() {
+        int n = 0;
+        for (int i = 0; checkedData != null && i < checkedData.length; i++) {
+            n += checkedData[i] != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    // Records sorted by local header offset as (offset << INDEX_BITS) | index.
+    private static final int INDEX_BITS = 24;
+    private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+    // Header bytes read past the name, guessing the extra field's length: torch pads data to 64 bytes with it.
+    private static final int EXTRA_GUESS = 256;
+
+    /** The directory indices in file order (see {@link #INDEX_BITS}); null if they do not fit that form. */
+    private long[] fileOrder() {
+        int count = entries.length;
+        if (count > INDEX_MASK || file.byteSize() >= 1L << (63 - INDEX_BITS)) {
+            return null; // more than 16 million records or a file of more than 512 GiB: not worth the special case
+        }
+        long[] order = new long[count];
+        boolean sorted = true;
+        for (int i = 0; i < count; i++) {
+            order[i] = entries[i].localHeaderOffset() << INDEX_BITS | i;
+            sorted &= i == 0 || order[i - 1] < order[i];
+        }
+        if (!sorted) {
+            Arrays.sort(order);
+        }
+        return order;
+    }
+
+    /** The local header offset of the k-th record in file order, or -1 past the last. */
+    private long headerAt(long[] order, int k) {
+        return k < order.length ? entries[(int) (order[k] & INDEX_MASK)].localHeaderOffset() : -1;
+    }
+
+    /**
+     * Where the entry's data starts if its header and descriptor, read through the window, pass; else 0.
+     * {@code nextHeader} and {@code afterNext} are the next two records' headers in file order (-1 past the last):
+     * when they are near, a read covers them too.
+     */
+    private long checkedInWindow(Window window, Entry entry, long nextHeader, long afterNext) throws IOException {
+        long header = entry.localHeaderOffset();
+        long limit = ends[entry.index()];
+        long want = header + LOCAL_HEADER_BYTES + entry.nameLength() + EXTRA_GUESS;
+        MemorySegment bytes = window.covering(header, Math.min(want, limit),
+                nextHeader >= 0 && nextHeader - header < Window.READ / 2 ? header + Window.READ : want);
+        long base = window.start();
+        if (bytes.byteSize() - (header - base) < LOCAL_HEADER_BYTES) {
+            return 0;
+        }
+        long headerEnd = header + LOCAL_HEADER_BYTES + entry.nameLength() + u16(bytes, header - base + 28);
+        if (headerEnd > base + bytes.byteSize()) {
+            bytes = window.covering(header, Math.min(headerEnd, limit), headerEnd);
+            base = window.start();
+        }
+        MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
+        long data;
+        try {
+            data = base + ZipChecks.headerOnly(bytes, header - base, directoryName, entry.flags(), entry.method(),
+                    entry.crc(), entry.compressedSize(), entry.size(), limit - base, where);
+            if (ZipChecks.hasDescriptor(entry.flags())) {
+                long at = data + entry.compressedSize();
+                // The next record's header usually follows the descriptor: read both at once, and the records
+                // after it too when they are small.
+                long ahead = afterNext >= 0 && afterNext - at < Window.READ / 2 ? at + Window.READ
+                        : nextHeader >= at && nextHeader - at < Window.READ ? nextHeader + LOCAL_HEADER_BYTES
+                        + EXTRA_GUESS + 64 : 0;
+                bytes = window.covering(at, Math.min(at + 24, limit), ahead);
+                base = window.start();
+                ZipChecks.descriptor(bytes, at - base, entry.crc(), entry.compressedSize(), entry.size(),
+                        limit - base, where);
+            }
+        } catch (CheckpointException | IndexOutOfBoundsException e) {
+            return 0; // record() checks it again through the mapping and reports it
+        }
+        return data;
+    }
+
+    /**
+     * A buffer holding the file's bytes from {@link #start()} on, refilled by positional reads. A read covers
+     * what is asked and, when the caller names more it will want soon (neighbouring headers), up to
+     * {@link #READ} bytes.
+     */
+    private static final class Window {
+        static final int READ = 64 << 10;
+        // A local header is at most 30 + 65535 + 65535 bytes; one read must hold the largest.
+        static final int CAPACITY = 160 << 10;
+
+        private final FileChannel channel;
+        private final long fileSize;
+        private final MemorySegment buffer;
+        private long start = -1;
+        private long length;
+        private MemorySegment filled;
+
+        Window(FileChannel channel, long fileSize, MemorySegment buffer) {
+            this.channel = channel;
+            this.fileSize = fileSize;
+            this.buffer = buffer;
+        }
+
+        long start() {
+            return start;
+        }
+
+        /**
+         * The buffer's bytes (from {@link #start()} on) holding {@code [from, to)} of the file, or as much of it as
+         * the file has; {@code want} (0 for none) is where the caller would like the read to reach.
+         */
+        MemorySegment covering(long from, long to, long want) throws IOException {
+            if (start >= 0 && from >= start && to <= start + length) {
+                return filled;
+            }
+            long n = Math.max(to - from, Math.min(Math.max(want, to) - from, READ));
+            n = Math.min(Math.min(n, CAPACITY), fileSize - from);
+            start = from;
+            length = 0;
+            java.nio.ByteBuffer target = buffer.asSlice(0, Math.max(n, 0)).asByteBuffer();
+            while (target.hasRemaining()) {
+                int read = channel.read(target, from + target.position());
+                if (read < 0) {
+                    break;
+                }
+            }
+            length = target.position();
+            filled = buffer.asSlice(0, length);
+            return filled;
+        }
+    }
+
+    /**
+     * Copies the STORED records whose names start with {@code folder} (relative to the root folder) into
+     * memory of {@code arena}, and returns each copy, read-only, by relative name {@linkplain #fold folded}. Used by copying loads, so
+     * that the copy costs what the hardware allows: fresh memory costs a page fault and zeroing per page, more
+     * than the copy itself, and both are spread over the available cores (the common fork-join pool). Small
+     * records are copied in groups of consecutive ones, one allocation per group (each record 64-byte aligned
+     * in it); a record of 128 MiB or more is copied in parallel parts once its memory is allocated.
+     *
+     * <p>A record that fails its checks, and a DEFLATED one, is left out: {@link #record} reports it as it
+     * always does (and inflates a DEFLATED record into memory of its own), so a copying load refuses exactly
+     * what a mapped one does.
+     */
+    public Map<String, MemorySegment> copyStoredRecords(String folder, Arena arena) {
+        List<String> copied = new ArrayList<>();
+        List<MemorySegment> sources = new ArrayList<>();
+        for (String name : names) {
+            Entry entry = records.get(fold(name));
+            if (!fold(name).startsWith(fold(folder)) || entry.method() != STORED) {
+                continue;
+            }
+            MemorySegment source;
+            try {
+                source = record(name).orElseThrow();
+            } catch (CheckpointException e) {
+                continue; // record(name) throws again when the pickle asks for it
+            }
+            copied.add(name);
+            sources.add(source);
+        }
+        /** Records {@code [first, end)} of {@code copied}, {@code bytes} in all with each one aligned. */
+        record Group(int first, int end, long bytes) {
+        }
+        List<Group> groups = new ArrayList<>();
+        int first = 0;
+        long groupBytes = 0;
+        for (int i = 0; i < copied.size(); i++) {
+            groupBytes += alignedSize(sources.get(i).byteSize());
+            if (groupBytes >= COPY_GROUP || i == copied.size() - 1) {
+                groups.add(new Group(first, i + 1, groupBytes));
+                first = i + 1;
+                groupBytes = 0;
+            }
+        }
+        MemorySegment[] copies = new MemorySegment[copied.size()];
+        groups.parallelStream().forEach(group -> {
+            // Allocated (and so faulted in and zeroed) by the thread that copies into it.
+            MemorySegment memory = arena.allocate(Math.max(group.bytes(), 1), 64);
+            long at = 0;
+            for (int i = group.first(); i < group.end(); i++) {
+                MemorySegment source = sources.get(i);
+                MemorySegment target = memory.asSlice(at, source.byteSize());
+                copyInParts(source, target);
+                copies[i] = target.asReadOnly();
+                at += alignedSize(source.byteSize());
+            }
+        });
+        Map<String, MemorySegment> byName = HashMap.newHashMap(copied.size());
+        for (int i = 0; i < copies.length; i++) {
+            byName.put(fold(copied.get(i)), copies[i]);
+        }
+        return byName;
+    }
+
+    // Small records share allocations of about this size; larger ones have one each. Allocations of a few
+    // MiB are what the C allocator keeps and reuses after they are freed (larger ones it maps afresh each
+    // time, and every fresh page costs a fault): measured on sd_1g.pt, 4 MiB groups copy in about 0.7 times
+    // the time of 128 MiB ones.
+    private static final long COPY_GROUP = 4L << 20;
+    private static final long COPY_PART = 64L << 20;
+
+    private static long alignedSize(long size) {
+        return (size + 63) & ~63L;
+    }
+
+    /** One copy, in parts of 64 MiB spread over the cores when the record is large. */
+    private static void copyInParts(MemorySegment source, MemorySegment target) {
+        long size = source.byteSize();
+        if (size <= 2 * COPY_PART) {
+            MemorySegment.copy(source, 0, target, 0, size);
+            return;
+        }
+        LongStream.range(0, (size + COPY_PART - 1) / COPY_PART).parallel().forEach(part -> {
+            long from = part * COPY_PART;
+            long n = Math.min(COPY_PART, size - from);
+            MemorySegment.copy(source, from, target, from, n);
+        });
+    }
+
+    /**
+     * Inflates a DEFLATED record into exactly the size the directory declares. That size is checked first,
+     * against {@link LoadLimits#maxInflatedBytes()} and against what this archive's records may inflate to in
+     * all ({@link LoadLimits#maxInflationRatio()} times the file, plus 1 MiB), so nothing is allocated for a
+     * bomb; and the inflater never produces a byte more than declared, so a lying size cannot make it run on.
+     */
+    private MemorySegment inflate(MemorySegment compressed, long declaredSize, Location at) throws CheckpointException {
+        long max = limits.maxInflatedBytes();
+        if (declaredSize > max) {
+            throw at.limit("maxInflatedBytes", max, "a DEFLATED record of " + declaredSize + " bytes");
+        }
+        if (declaredSize > Integer.MAX_VALUE - 8) {
+            throw at.limit("maxInflatedBytes", Integer.MAX_VALUE - 8, "a DEFLATED record of " + declaredSize
+                    + " bytes, more than one Java array holds");
+        }
+        long ratio = limits.maxInflationRatio();
+        long budget = (1L << 20) + (file.byteSize() > Long.MAX_VALUE / ratio ? Long.MAX_VALUE / 2
+                : ratio * file.byteSize());
+        long total = inflated.addAndGet(declaredSize);
+        if (total > budget) {
+            throw at.limit("maxInflationRatio", ratio, "DEFLATED records inflating to " + total + " bytes in all"
+                    + " from a file of " + file.byteSize() + " bytes (a zip bomb)");
+        }
+        byte[] out = new byte[(int) declaredSize];
+        Inflater inflater = new Inflater(true);
+        try {
+            byte[] input = new byte[(int) Math.min(1 << 16, Math.max(1, compressed.byteSize()))];
+            long read = 0;
+            int produced = 0;
+            while (!inflater.finished()) {
+                if (inflater.needsInput()) {
+                    int n = (int) Math.min(input.length, compressed.byteSize() - read);
+                    if (n == 0) {
+                        throw at.malformed("DEFLATED record cannot be inflated: the compressed data ends early");
+                    }
+                    MemorySegment.copy(compressed, ValueLayout.JAVA_BYTE, read, input, 0, n);
+                    read += n;
+                    inflater.setInput(input, 0, n);
+                }
+                if (inflater.needsDictionary()) {
+                    throw at.malformed("DEFLATED record cannot be inflated: it needs a preset dictionary");
+                }
+                if (produced == out.length) {
+                    // Full: one more byte would be more than the directory declares.
+                    if (inflater.inflate(new byte[1]) > 0) {
+                        throw at.malformed("the DEFLATED record inflates to more than the " + declaredSize
+                                + " bytes the directory declares");
+                    }
+                    continue;
+                }
+                produced += inflater.inflate(out, produced, out.length - produced);
+            }
+            if (produced != declaredSize) {
+                throw at.malformed("DEFLATED record inflated to " + produced + " bytes, the directory says "
+                        + declaredSize);
+            }
+            return MemorySegment.ofArray(out).asReadOnly();
+        } catch (DataFormatException e) {
+            throw at.malformed("DEFLATED record cannot be inflated: " + e.getMessage());
+        } finally {
+            inflater.end();
+        }
+    }
+}

@@ -1,0 +1,461 @@
+package dev.weightsonly.internal.container;
+
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.LoadLimits;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The strict rules {@link ZipArchive} applies on top of reading the directory, each closing a way for two
+ * zip readers to see different files in the same bytes: one end record, ending exactly at the end of the
+ * file; a directory that holds exactly the entries the end record counts; record names that are plain
+ * relative paths (no {@code ..}, {@code \}, leading {@code /}, drive letter, NUL or empty segment, strict
+ * UTF-8, within {@link LoadLimits#maxNameBytes()}); no encrypted record and no compression method but
+ * STORED and DEFLATED; records inside the file, before the directory, and not overlapping; and a local
+ * header that repeats the directory's name, flags, method, CRC and sizes.
+ */
+final class ZipChecks {
+
+    static final int END_OF_CENTRAL_DIRECTORY = 0x06054B50;
+    static final int END_BYTES = 22;
+    static final int MAX_COMMENT = 0xFFFF;
+    static final int LOCAL_HEADER_BYTES = 30;
+    static final int DATA_DESCRIPTOR = 0x08074B50;
+
+    private static final int FLAG_ENCRYPTED = 0x1;
+    private static final int FLAG_DATA_DESCRIPTOR = 0x8;
+    private static final int FLAG_COMPRESSED_PATCHED_DATA = 0x20;
+    private static final int FLAG_STRONG_ENCRYPTION = 0x40;
+    private static final long U32_MAX = 0xFFFF_FFFFL;
+
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private ZipChecks() {
+    }
+
+    private static CheckpointException unreadable(Location where, String detail) {
+        return where.malformed("PytorchStreamReader failed reading zip archive: " + detail);
+    }
+
+    /**
+     * The offset of the one end of central directory record whose comment ends exactly at the end of the
+     * file. Bytes after it (a payload appended to the archive), a comment length that does not reach the end,
+     * or a second record hidden in a comment are refused: each makes readers disagree on where the directory is.
+     */
+    static long endRecord(MemorySegment file, Location where) throws CheckpointException {
+        long size = file.byteSize();
+        long found = -1;
+        long last = -1;
+        // Every offset of the last 64 KiB is a candidate: one copy into an array and a byte compare per offset
+        // costs a fraction of a bounds-checked 4-byte read of the file at each (a fixed cost of every load).
+        long stop = Math.max(0, size - END_BYTES - MAX_COMMENT);
+        byte[] tail = file.asSlice(stop, size - stop).toArray(ValueLayout.JAVA_BYTE);
+        for (int i = tail.length - END_BYTES; i >= 0; i--) {
+            if (tail[i] != 0x50 || tail[i + 1] != 0x4B || tail[i + 2] != 0x05 || tail[i + 3] != 0x06) {
+                continue;
+            }
+            long at = stop + i;
+            if (last < 0) {
+                last = at;
+            }
+            if (at + END_BYTES + (file.get(U16, at + 20) & 0xFFFF) == size) {
+                if (found >= 0) {
+                    throw unreadable(where, "more than one end of central directory record ends at the end of the"
+                            + " file (at offsets " + at + " and " + found + "; one hides in the other's comment)");
+                }
+                found = at;
+            }
+        }
+        if (found >= 0) {
+            return found;
+        }
+        if (last < 0) {
+            throw unreadable(where, "Cannot find zip signature, or the end of central directory record (the file is"
+                    + " truncated or not a zip checkpoint)");
+        }
+        long end = last + END_BYTES + (file.get(U16, last + 20) & 0xFFFF);
+        throw unreadable(where, "no end of central directory record ends at the end of the file: the last one, at"
+                + " offset " + last + ", ends at " + end + " of " + size + " bytes ("
+                + (end < size ? (size - end) + " bytes follow the end of central directory record"
+                : "its comment length reaches past the end of the file") + ")");
+    }
+
+    /** The name of a directory entry: checked against the limit, strictly decoded, and a plain relative path. */
+    static String name(MemorySegment file, long at, int length, LoadLimits limits, Location where)
+            throws CheckpointException {
+        return name(nameBytes(file, at, length, limits, where), where);
+    }
+
+    /** The bytes of a directory entry's name, checked against the limit. */
+    static byte[] nameBytes(MemorySegment file, long at, int length, LoadLimits limits, Location where)
+            throws CheckpointException {
+        if (length > limits.maxNameBytes()) {
+            throw where.limit("maxNameBytes", limits.maxNameBytes(), "a record name of " + length + " bytes");
+        }
+        byte[] raw = new byte[length];
+        MemorySegment.copy(file, ValueLayout.JAVA_BYTE, at, raw, 0, length);
+        return raw;
+    }
+
+    /** {@link #name(MemorySegment, long, int, LoadLimits, Location)} of bytes already read. */
+    static String name(byte[] raw, Location where) throws CheckpointException {
+        if (isPlainAscii(raw)) {
+            return new String(raw, StandardCharsets.ISO_8859_1);
+        }
+        String name = decodeName(raw, where);
+        String problem = nameProblem(name);
+        if (problem != null) {
+            throw where.malformed("illegal record name " + display(name) + ": " + problem
+                    + " (records are found by exact name; a name that could mean another path is refused)");
+        }
+        return name;
+    }
+
+    private static String decodeName(byte[] raw, Location where) throws CheckpointException {
+        if (isAscii(raw)) {
+            // What torch writes; an archive of 300,000 records decodes each name once, without a decoder.
+            return new String(raw, StandardCharsets.US_ASCII);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException e) {
+            throw where.malformed("record name " + display(new String(raw, StandardCharsets.ISO_8859_1))
+                    + " is not valid UTF-8");
+        }
+    }
+
+    /**
+     * Whether the name is ASCII and nothing {@link #nameProblem} refuses, checked on the bytes in one pass (what
+     * torch writes; an archive of 300,000 records checks 300,000 names per load). For ASCII, bytes and chars are
+     * one to one, so this is exactly "ASCII and no problem"; any other name takes the full checks, which also word
+     * the message.
+     */
+    static boolean isPlainAscii(byte[] raw) {
+        int n = raw.length;
+        if (n == 0 || raw[0] == '/' || n >= 2 && raw[1] == ':' && isAsciiLetter(raw[0])) {
+            return false;
+        }
+        int segment = 0;
+        for (int i = 0; i < n; i++) {
+            byte b = raw[i];
+            if (b == '/') {
+                if (!plainSegment(raw, segment, i) || i == segment) {
+                    return false; // a '.' or '..' segment, or an empty one before a slash
+                }
+                segment = i + 1;
+            } else if (b < 0x20 || b == 0x7F || b == '\\') { // b < 0: not ASCII
+                return false;
+            }
+        }
+        return plainSegment(raw, segment, n);
+    }
+
+    private static boolean isAsciiLetter(byte b) {
+        return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z';
+    }
+
+    /** Whether {@code raw[from, to)} is not a '.' or '..' segment. */
+    private static boolean plainSegment(byte[] raw, int from, int to) {
+        int length = to - from;
+        return !(length > 0 && length <= 2 && raw[from] == '.' && raw[to - 1] == '.');
+    }
+
+    /** Whether {@code raw[from..]} holds an ASCII capital letter (which {@link ZipArchive#fold} would lower). */
+    static boolean hasAsciiCapital(byte[] raw, int from) {
+        for (int i = from; i < raw.length; i++) {
+            if (raw[i] >= 'A' && raw[i] <= 'Z') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isAscii(byte[] raw) {
+        for (byte b : raw) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String nameProblem(String name) {
+        if (name.isEmpty()) {
+            return "empty";
+        }
+        if (name.startsWith("/")) {
+            return "an absolute path";
+        }
+        if (name.length() >= 2 && name.charAt(1) == ':' && Character.isLetter(name.charAt(0))) {
+            return "a drive letter";
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '\\') {
+                return "a backslash";
+            }
+            if (c < 0x20 || c == 0x7F) {
+                return "a control character";
+            }
+        }
+        // Segment by segment without splitting: an archive of 300,000 records checks 300,000 names per load.
+        for (int start = 0; ; ) {
+            int slash = name.indexOf('/', start);
+            int end = slash < 0 ? name.length() : slash;
+            int length = end - start;
+            if (length > 0 && length <= 2 && name.charAt(start) == '.' && name.charAt(end - 1) == '.') {
+                return "a '" + name.substring(start, end) + "' segment";
+            }
+            if (length == 0 && slash >= 0) {
+                return "an empty segment";
+            }
+            if (slash < 0) {
+                return null;
+            }
+            start = slash + 1;
+        }
+    }
+
+    /** A name for a message: quoted, control characters escaped, bounded. */
+    static String display(String name) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < name.length() && sb.length() < 200; i++) {
+            char c = name.charAt(i);
+            if (c == 0) {
+                sb.append("\\0");
+            } else if (c < 0x20 || c == 0x7F) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append(sb.length() >= 200 ? "...'" : "'").toString();
+    }
+
+    /**
+     * Encryption, patch data and compression methods other than STORED (0) and DEFLATED (8) are refused up front.
+     * {@code name} is the record's full name (its location is made only for a message).
+     */
+    static void flagsAndMethod(int flags, int method, Location where, String name) throws CheckpointException {
+        if ((flags & (FLAG_ENCRYPTED | FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION)) == 0
+                && (method == 0 || method == 8)) {
+            return;
+        }
+        flagsAndMethod(flags, method, where.inRecord(name));
+    }
+
+    private static void flagsAndMethod(int flags, int method, Location at) throws CheckpointException {
+        if ((flags & FLAG_ENCRYPTED) != 0) {
+            throw at.unsupported("the record is encrypted");
+        }
+        // miniz, torch's zip reader, refuses these bits too ("Encryption and patch files are not supported").
+        int refused = flags & (FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION);
+        if (refused != 0) {
+            throw at.unsupported(String.format("the record has general-purpose flag 0x%x (%s), which zip"
+                    + " checkpoints never use", refused,
+                    (refused & FLAG_STRONG_ENCRYPTION) != 0 ? "strong encryption" : "compressed patched data"));
+        }
+        if (method != 0 && method != 8) {
+            throw at.unsupported("compression method " + method + " (torch writes STORED records; DEFLATED is read"
+                    + " too)");
+        }
+    }
+
+    /**
+     * Where each record may end: records sorted by local header offset must not overlap (a zip bomb counts one
+     * payload many times; a record hidden inside another's data is a second file in the same bytes). The
+     * directory gives a lower bound of each record's end (header, directory name, compressed size); the exact
+     * end is checked against the returned limit when the record's local header is read.
+     *
+     * @param headers the local header offsets, in directory order
+     * @param minEnds the least offset each record can end at, in directory order
+     * @param names   the full names, for messages
+     * @return for each record, in directory order, the offset its bytes must end by: the next record's header,
+     *     or the directory's start for the last
+     */
+    static long[] limits(long[] headers, long[] minEnds, String[] names, long directoryStart, Location where)
+            throws CheckpointException {
+        int n = headers.length;
+        // torch lists records in file order: then record i ends by the header of record i + 1, with no search
+        boolean ascending = true;
+        for (int i = 1; i < n && ascending; i++) {
+            ascending = headers[i - 1] < headers[i];
+        }
+        long[] sorted = ascending ? headers : headers.clone(); // primitives only: there may be 300,000 records
+        if (!ascending) {
+            Arrays.sort(sorted);
+        }
+        long[] limits = new long[n];
+        for (int i = 0; i < n; i++) {
+            int k = ascending ? i : Arrays.binarySearch(sorted, headers[i]);
+            long next = k + 1 < n ? sorted[k + 1] : directoryStart;
+            if (k > 0 && sorted[k - 1] == headers[i]) {
+                next = headers[i]; // another record starts at the same offset
+            }
+            if (minEnds[i] > next) {
+                throw where.malformed("record " + display(names[i]) + " (local header at offset " + headers[i]
+                        + ", at least " + (minEnds[i] - headers[i]) + " bytes) overlaps " + owner(headers, names, next, i,
+                        directoryStart) + "; records must not share bytes");
+            }
+            limits[i] = next;
+        }
+        return limits;
+    }
+
+    /** What starts at {@code offset}, for a message: another record, or the central directory. */
+    private static String owner(long[] headers, String[] names, long offset, int not, long directoryStart) {
+        for (int k = 0; k < headers.length; k++) {
+            if (k != not && headers[k] == offset) {
+                return "record " + display(names[k]) + " at offset " + offset;
+            }
+        }
+        return offset == directoryStart ? "the central directory at offset " + offset : "offset " + offset;
+    }
+
+    /**
+     * Checks a record's local header against its directory entry and returns where its data starts. The
+     * name, flags and method must be the directory's; without a data descriptor so must the CRC and sizes
+     * (ZIP64 sizes from the local extra field), with one they may be zero and the descriptor after the data
+     * must repeat the directory's values. The record, descriptor included, must end by {@code limit}.
+     */
+    static long localHeader(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
+            long compressed, long size, long limit, Location at) throws CheckpointException {
+        long data = headerOnly(file, header, name, flags, method, crc, compressed, size, limit, at);
+        if (hasDescriptor(flags)) {
+            descriptor(file, data + compressed, crc, compressed, size, limit, at);
+        }
+        return data;
+    }
+
+    /** Whether a record's flags say a data descriptor follows its data. */
+    static boolean hasDescriptor(int flags) {
+        return (flags & FLAG_DATA_DESCRIPTOR) != 0;
+    }
+
+    /**
+     * The checks of {@link #localHeader} but the data descriptor's, which {@link #descriptor} makes. Every read is
+     * at an offset relative to {@code header} or {@code limit}, so the same checks hold on a window of the file
+     * ({@code file} a copy of the bytes from some offset on, with {@code header} and {@code limit} moved by it),
+     * except that a window shorter than the file can fail where the file would not (never the other way).
+     */
+    static long headerOnly(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
+            long compressed, long size, long limit, Location at) throws CheckpointException {
+        if (header > file.byteSize() - LOCAL_HEADER_BYTES || file.get(U32, header) != 0x04034B50) {
+            throw at.malformed("no local file header at offset " + header + ", where the central directory puts it");
+        }
+        int localFlags = u16(file, header + 6);
+        int localMethod = u16(file, header + 8);
+        long localCrc = u32(file, header + 14);
+        long localCompressed = u32(file, header + 18);
+        long localSize = u32(file, header + 22);
+        int nameLength = u16(file, header + 26);
+        int extraLength = u16(file, header + 28);
+        long data = header + LOCAL_HEADER_BYTES + nameLength + extraLength;
+        if (data > limit) {
+            throw at.malformed("the local header at offset " + header + " (" + nameLength + " bytes of name, "
+                    + extraLength + " of extra field) reaches past offset " + limit
+                    + ", where the next record or the central directory starts (records overlap)");
+        }
+        if (nameLength != name.byteSize()
+                || MemorySegment.mismatch(file, header + LOCAL_HEADER_BYTES, header + LOCAL_HEADER_BYTES + nameLength,
+                        name, 0, nameLength) != -1) {
+            throw at.malformed("the local header at offset " + header + " names another record than the central"
+                    + " directory does");
+        }
+        if (localFlags != flags || localMethod != method) {
+            throw at.malformed(String.format("the local header says flags 0x%x, method %d; the central directory"
+                    + " says flags 0x%x, method %d", localFlags, localMethod, flags, method));
+        }
+        if (localCompressed == U32_MAX || localSize == U32_MAX) {
+            long[] wide = zip64(file, header + LOCAL_HEADER_BYTES + nameLength, extraLength);
+            if (wide == null) {
+                throw at.malformed("the local header needs a ZIP64 extra field, which is missing");
+            }
+            localSize = localSize == U32_MAX ? wide[0] : localSize;
+            localCompressed = localCompressed == U32_MAX ? wide[1] : localCompressed;
+        }
+        boolean descriptor = (flags & FLAG_DATA_DESCRIPTOR) != 0;
+        boolean agrees = localCrc == crc && localCompressed == compressed && localSize == size;
+        boolean deferred = descriptor && localCrc == 0 && localCompressed == 0 && localSize == 0;
+        if (!agrees && !deferred) {
+            throw at.malformed("the local header says CRC " + Long.toHexString(localCrc) + ", " + localCompressed
+                    + " bytes stored, " + localSize + " bytes; the central directory says CRC " + Long.toHexString(crc)
+                    + ", " + compressed + " stored, " + size);
+        }
+        if (compressed > limit - data) {
+            throw at.malformed("the record's " + compressed + " bytes from offset " + data + " reach past offset "
+                    + limit + ", where the next record or the central directory starts (records overlap)");
+        }
+        return data;
+    }
+
+    /**
+     * Checks the data descriptor at {@code at} (signature optional, 32- or 64-bit sizes); returns its end. Reads
+     * only {@code [at, min(at + 24, limit))}, at offsets relative to {@code at} and {@code limit} (so a window of
+     * the file works too, as for {@link #headerOnly}).
+     */
+    static long descriptor(MemorySegment file, long at, long crc, long compressed, long size, long limit,
+            Location where) throws CheckpointException {
+        long p = at;
+        if (limit - p >= 4 && file.get(U32, p) == DATA_DESCRIPTOR) {
+            p += 4;
+        }
+        if (limit - p >= 12 && u32(file, p) == crc && u32(file, p + 4) == compressed && u32(file, p + 8) == size) {
+            return p + 12;
+        }
+        if (limit - p >= 20 && u32(file, p) == crc && file.get(U64, p + 4) == compressed
+                && file.get(U64, p + 12) == size) {
+            return p + 20;
+        }
+        throw where.malformed("the data descriptor at offset " + at + " does not repeat the central directory's CRC"
+                + " and sizes, or reaches past offset " + limit);
+    }
+
+    /** Uncompressed and compressed size from a ZIP64 extra field, or null if there is none. */
+    private static long[] zip64(MemorySegment file, long at, int length) {
+        long[] field = zip64Field(file, at, length);
+        if (field == null || field[1] < 16) {
+            return null;
+        }
+        return new long[] {file.get(U64, field[0]), file.get(U64, field[0] + 8)};
+    }
+
+    /**
+     * The ZIP64 extended-information field (id 1) among the extra fields at {@code [at, at + length)}: its
+     * data's offset and size, or null if there is none (or a field before it reaches past the end).
+     */
+    static long[] zip64Field(MemorySegment file, long at, int length) {
+        long end = at + length;
+        while (end - at >= 4) {
+            int id = u16(file, at);
+            int size = u16(file, at + 2);
+            long data = at + 4;
+            if (size > end - data) {
+                return null;
+            }
+            if (id == 0x0001) {
+                return new long[] {data, size};
+            }
+            at = data + size;
+        }
+        return null;
+    }
+
+    static int u16(MemorySegment file, long at) {
+        return file.get(U16, at) & 0xFFFF;
+    }
+
+    static long u32(MemorySegment file, long at) {
+        return file.get(U32, at) & U32_MAX;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.weightsonly.internal.io;
+
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a whole stream into native memory of an arena of its own, which the checkpoint then owns.
+ *
+ * <p>The bytes go straight into that memory: a {@link FileInputStream} through its channel (one copy, by
+ * the kernel), any other stream through one small reused buffer that stays in the CPU cache. The stream's
+ * own estimate ({@link InputStream#available()}, exact for files, byte arrays and
+ * {@code Files.newInputStream} under 2 GiB) sizes the memory, so such a stream is read into one allocation
+ * of its size and never copied again. A stream that turns out longer (or gives no estimate) continues into
+ * further chunks, each sized by the stream's new estimate or else doubling, and the chunks are copied once
+ * into memory of the exact size at the end (each chunk released as soon as it is copied). A stream much
+ * shorter than it claimed is copied into memory of its size.
+ *
+ * <p>Fresh native memory is what a copying load costs most: the kernel faults in and zeroes every page,
+ * and {@link Arena#allocate} zeroes it once more. So memory is allocated once where the size is known,
+ * and never grown by copying into ever larger allocations.
+ */
+public final class StreamBytes {
+
+    /** The bytes and the arena that owns them (closing it releases them). */
+    public record Read(MemorySegment bytes, Arena arena) {
+    }
+
+    private static final int BUFFER = 1 << 20;
+    private static final long MIN_CHUNK = 64 << 10;
+    private static final long MAX_CHANNEL_READ = 1L << 30;
+
+    private StreamBytes() {
+    }
+
+    /** One allocation being filled. */
+    private static final class Chunk {
+        final Arena arena;
+        final MemorySegment segment;
+        long size;
+
+        /** {@code shared}: memory a checkpoint may own; else scratch of this thread, cheap to release. */
+        Chunk(long capacity, boolean shared) {
+            arena = shared ? Arena.ofShared() : Arena.ofConfined();
+            try {
+                segment = arena.allocate(capacity, 64);
+            } catch (RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
+        }
+
+        long room() {
+            return segment.byteSize() - size;
+        }
+    }
+
+    public static Read readAll(InputStream in) throws IOException {
+        // Only FileInputStream itself (as Channels.newChannel decides): a subclass may change what read returns.
+        FileChannel channel = in.getClass() == FileInputStream.class ? ((FileInputStream) in).getChannel() : null;
+        long expected = channel != null ? Math.max(0, channel.size() - channel.position()) : Math.max(0, in.available());
+        List<Chunk> chunks = new ArrayList<>();
+        try {
+            Chunk chunk = new Chunk(Math.max(expected, MIN_CHUNK), true);
+            chunks.add(chunk);
+            long total = 0;
+            if (channel != null) {
+                // One copy, kernel to our memory; the stream's position follows the channel's.
+                while (chunk.room() > 0) {
+                    int read = channel.read(chunk.segment.asSlice(chunk.size, Math.min(chunk.room(), MAX_CHANNEL_READ))
+                            .asByteBuffer());
+                    if (read < 0) {
+                        break;
+                    }
+                    chunk.size += read;
+                }
+            }
+            byte[] buffer = new byte[BUFFER];
+            while (true) {
+                if (chunk.room() == 0) {
+                    // Full: one byte more decides between the end of the stream and another chunk.
+                    int b = in.read();
+                    if (b < 0) {
+                        break;
+                    }
+                    total += chunk.size;
+                    // The stream's new estimate (past 2 GiB, Files.newInputStream estimates again), else doubling.
+                    int estimate = in.available();
+                    long next = estimate > 0 ? Math.max(estimate + 1L, MIN_CHUNK) : Math.max(MIN_CHUNK, total);
+                    chunk = new Chunk(next, false);
+                    chunks.add(chunk);
+                    chunk.segment.set(ValueLayout.JAVA_BYTE, chunk.size++, (byte) b);
+                }
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, chunk.room()));
+                if (n < 0) {
+                    break;
+                }
+                MemorySegment.copy(buffer, 0, chunk.segment, ValueLayout.JAVA_BYTE, chunk.size, n);
+                chunk.size += n;
+            }
+            return join(chunks);
+        } catch (IOException | RuntimeException | Error e) {
+            chunks.forEach(c -> c.arena.close());
+            throw e;
+        }
+    }
+
+    /** The chunks as one segment: the only chunk if it is (about) full, else one exact copy of them all. */
+    private static Read join(List<Chunk> chunks) {
+        Chunk first = chunks.getFirst();
+        if (chunks.size() == 1 && first.room() <= Math.max(MIN_CHUNK, first.size / 8)) {
+            return new Read(first.segment.asSlice(0, first.size).asReadOnly(), first.arena);
+        }
+        long total = chunks.stream().mapToLong(c -> c.size).sum();
+        Chunk exact = new Chunk(total, true);
+        try {
+            for (Chunk c : chunks) {
+                MemorySegment.copy(c.segment, 0, exact.segment, exact.size, c.size);
+                exact.size += c.size;
+            }
+        } catch (RuntimeException | Error e) {
+            exact.arena.close(); // the caller closes the chunks
+            throw e;
+        }
+        chunks.forEach(c -> c.arena.close());
+        return new Read(exact.segment.asReadOnly(), exact.arena);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.weightsonly.internal.pickle;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Which memo slots a pickle ever reads back (BINGET, LONG_BINGET), found by one pass over its opcodes before
+ * it runs. {@code torch.save} memoizes every value it writes, but reads back only what is shared (a global,
+ * the string {@code 'cpu'}, a storage used by two views), so a memo that kept every value would keep every
+ * intermediate tuple of a checkpoint alive until the end of the load: for an optimizer state of 300,000
+ * tensors, hundreds of megabytes that the garbage collector copies again and again. The unpickler keeps the
+ * values of the slots listed here, and of the others only that they were written.
+ *
+ * <p>The pass reads opcodes through the shared table ({@link Opcode}, {@link OperandReader}); it builds
+ * nothing and trusts nothing. When it cannot be sure (a text GET, an opcode it does not know, data that ends
+ * before STOP, more far slots read than it tracks), it answers "every slot", and the unpickler keeps everything as before (and reports the problem where it
+ * meets it).
+ */
+final class MemoReads {
+
+    private static final int MAX_FAR_SLOTS = 100_000;
+
+    /** Every slot is read (or the pass could not tell). */
+    static final MemoReads ALL = new MemoReads(null, null);
+
+    private final BitSet near;
+    // sorted: a binary search per memo put, with no boxing (a load of 300,000 tensors puts millions of slots)
+    private final long[] far;
+
+    private MemoReads(BitSet near, long[] far) {
+        this.near = near;
+        this.far = far;
+    }
+
+    /** Whether the pickle may read slot {@code index} back. */
+    boolean isRead(long index) {
+        if (near == null) {
+            return true;
+        }
+        if (index < near.size() && near.get((int) index)) {
+            return true;
+        }
+        return far.length > 0 && Arrays.binarySearch(far, index) >= 0;
+    }
+
+    /** The slots the pickle in {@code [start, end)} of {@code data} reads, up to its first STOP. */
+    static MemoReads of(MemorySegment data, long start, long end) {
+        // Slots below the pickle's length (a real pickle has fewer slots than bytes), up to 2^27 of them, in a
+        // bit set of at most 16 MiB; a few others in a set.
+        int nearLimit = (int) Math.min(1 << 27, end - start);
+        BitSet near = new BitSet();
+        Set<Long> far = new HashSet<>();
+        OperandReader in = new OperandReader(data, start, end);
+        try {
+            while (true) {
+                int code = in.nextByte();
+                Opcode op = code < 0 ? null : Opcode.of(code);
+                if (op == null) {
+                    return ALL; // the end before STOP, or not an opcode
+                }
+                long index;
+                switch (op) {
+                    case STOP -> {
+                        return new MemoReads(near, far.stream().mapToLong(Long::longValue).sorted().toArray());
+                    }
+                    case BINGET, LONG_BINGET -> index = in.integer(op);
+                    case GET, EXT1, EXT2, EXT4, NEXT_BUFFER -> {
+                        return ALL;
+                    }
+                    default -> {
+                        in.skip(op);
+                        index = -1;
+                    }
+                }
+                if (index >= 0) {
+                    if (index < nearLimit) {
+                        near.set((int) index);
+                    } else if (far.add(index) && far.size() > MAX_FAR_SLOTS) {
+                        return ALL;
+                    }
+                }
+            }
+        } catch (OperandReader.Malformed e) {
+            return ALL;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.weightsonly.internal.torch;
+
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.internal.pickle.CallSite;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where the bytes of the storages a pickle names come from, per container format.
+ */
+public sealed interface StorageSource {
+
+    /** The zip format: storage {@code key} is record {@code data/<key>}, whose size must equal the declared one. */
+    record ZipRecords(StorageRecords records) implements StorageSource {
+    }
+
+    /**
+     * The legacy stream, first pass: the raw blocks follow the object pickle, so their sizes (from the
+     * dtypes the pickle declares) must be known before they can be found. This pass records what each
+     * storage key holds ({@link TorchUnpicklerHost#legacyStorages()}) and builds placeholder tensors; nothing
+     * else is trusted from it.
+     */
+    record LegacyDeclarations() implements StorageSource {
+    }
+
+    /**
+     * The legacy stream, second pass: the bytes of each root allocation, by number, as
+     * {@link dev.weightsonly.internal.container.LegacyStream#readBlocks} read them.
+     */
+    record LegacyBlocks(List<MemorySegment> roots) implements StorageSource {
+        public LegacyBlocks {
+            roots = List.copyOf(roots);
+        }
+    }
+
+    /**
+     * The tar format of PyTorch 0.1.x: the object pickle's persistent ids are keys ({@code "123"}) of the
+     * storages and tensors its other members described.
+     */
+    record TarObjects(Map<String, Object> objects) implements StorageSource {
+    }
+
+    /** Finds the bytes of one zip record. */
+    @FunctionalInterface
+    interface Lookup {
+        MemorySegment bytes(String key, CallSite site) throws CheckpointException;
+    }
+}

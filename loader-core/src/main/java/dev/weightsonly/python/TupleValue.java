@@ -1,0 +1,11 @@
+package dev.weightsonly.python;
+
+/**
+ * A value of a Python subclass of {@code tuple} that keeps tuple equality ({@code torch.Size}): as a dict
+ * key or set item it equals the tuple of the same items, as in Python.
+ */
+public interface TupleValue {
+
+    /** The plain tuple of the same items. */
+    PyTuple asTuple();
+}

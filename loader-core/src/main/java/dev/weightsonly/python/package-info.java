@@ -1,0 +1,15 @@
+/**
+ * The Java forms of Python values, as a loaded checkpoint hands them to the caller.
+ *
+ * <p>Python to Java: None {@link PyNone#NONE}, bool {@link java.lang.Boolean}, int
+ * {@link java.lang.Long} (or {@link java.math.BigInteger} beyond 64 bits), float {@link java.lang.Double},
+ * str {@link java.lang.String}, bytes and bytearray {@link PyBytes}, complex
+ * {@link PyComplex}, tuple {@link PyTuple}, list
+ * {@link PyList}, dict/OrderedDict/Counter {@link PyDict},
+ * set/frozenset {@link PySet}, an explicitly allowed object
+ * {@link PyObject}. Containers are read-only once loaded and compare by identity
+ * (a pickle can make them contain themselves); tuples, bytes and frozensets compare by value. Dict keys and
+ * set items are distinct by Python's equality ({@code 1}, {@code 1.0} and {@code True} are one key) and hashed
+ * with a per-process secret, so that no file can forge hash collisions.
+ */
+package dev.weightsonly.python;
