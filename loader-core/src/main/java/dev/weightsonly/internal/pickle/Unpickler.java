@@ -400,6 +400,22 @@ public final class Unpickler {
         return items;
     }
 
+    /**
+     * Ends the innermost MARK as {@link #popMark} does but leaves its items in {@code stack[from, to)} (from the
+     * returned {@code from} to the size before the call), for an opcode that only reads them before anything is
+     * pushed again; the caller clears them. Saves a copy per SETITEMS batch (a dict entry per tensor of an
+     * optimizer state).
+     */
+    private int popMarkInPlace() throws CheckpointException {
+        if (markDepth == 0) {
+            throw malformed("could not find MARK");
+        }
+        int from = base;
+        size = base;
+        base = marks[--markDepth];
+        return from;
+    }
+
     // ---- the memo -----------------------------------------------------------------------------------
 
     private long memoIndexText() throws CheckpointException {
@@ -652,16 +668,18 @@ public final class Unpickler {
 
     private PyDict dictFrom(Object[] items) throws CheckpointException {
         PyDict dict = PY.newDict(PyDict.Kind.DICT);
-        putPairs(dict, items, "DICT");
+        putPairs(dict, items, 0, items.length, "DICT");
         return dict;
     }
 
-    private void putPairs(PyDict dict, Object[] items, String opcode) throws CheckpointException {
-        if ((items.length & 1) != 0) {
-            throw malformed(opcode + " needs key-value pairs, got an odd number of items (" + items.length + ")");
+    /** {@code dict[k] = v} for the pairs in {@code items[from, to)}. */
+    private void putPairs(PyDict dict, Object[] items, int from, int to, String opcode) throws CheckpointException {
+        int n = to - from;
+        if ((n & 1) != 0) {
+            throw malformed(opcode + " needs key-value pairs, got an odd number of items (" + n + ")");
         }
-        checkLength((long) dict.size() + items.length / 2);
-        for (int i = 0; i < items.length; i += 2) {
+        checkLength((long) dict.size() + n / 2);
+        for (int i = from; i < to; i += 2) {
             requireKey(items[i]);
             PY.putItem(dict, items[i], items[i + 1]);
         }
@@ -714,21 +732,26 @@ public final class Unpickler {
     private void setitem() throws CheckpointException {
         Object value = pop();
         Object key = pop();
-        setAll(new Object[] {key, value}, "SETITEM");
+        setAll(new Object[] {key, value}, 0, 2, "SETITEM");
     }
 
     private void setitems() throws CheckpointException {
-        Object[] items = popMark();
-        setAll(items, "SETITEMS");
+        int to = size;
+        int from = popMarkInPlace();
+        try {
+            setAll(stack, from, to, "SETITEMS");
+        } finally {
+            Arrays.fill(stack, from, to, null);
+        }
     }
 
-    private void setAll(Object[] items, String opcode) throws CheckpointException {
+    private void setAll(Object[] items, int from, int to, String opcode) throws CheckpointException {
         // The CVE-2026-24747 rule: item assignment only into dict, OrderedDict or Counter.
         if (!(peek() instanceof PyDict dict)) {
             throw where.atOffset(offset()).unsafe("Can only " + opcode
                     + " for dict, collections.OrderedDict, collections.Counter, but got " + PyValues.typeName(peek()));
         }
-        putPairs(dict, items, opcode);
+        putPairs(dict, items, from, to, opcode);
     }
 
     private void additems() throws CheckpointException {
