@@ -278,27 +278,39 @@ public final class Checkpoint implements AutoCloseable {
             throw UnreadableCheckpointException.directory(source);
         }
         Arena arena = Arena.ofShared();
+        FileChannel channel;
         try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            arena.close();
+            throw UnreadableCheckpointException.of(source, e);
+        }
+        // The channel stays open while the archive is read: local headers are read from it positionally, in file
+        // order, instead of faulting in a page of the mapping per record.
+        try (channel) {
+            long size;
             MemorySegment bytes;
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                long size = channel.size();
-                try {
-                    bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
-                            : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                } catch (IOException e) {
-                    throw UnreadableCheckpointException.unmappable(source, e);
-                }
-            } catch (CheckpointException e) {
-                throw e;
+            try {
+                size = channel.size();
             } catch (IOException e) {
                 throw UnreadableCheckpointException.of(source, e);
             }
+            try {
+                bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
+                        : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            } catch (IOException e) {
+                throw UnreadableCheckpointException.unmappable(source, e);
+            }
             Sha256.check(source, bytes, options.expectedSha256());
-            CheckpointReader.Result result = CheckpointReader.read(source, bytes, options, arena);
+            CheckpointReader.Result result = CheckpointReader.read(source, bytes, size == 0 ? null : channel, options,
+                    arena);
             return loaded(source, result, arena, true, options, start);
         } catch (CheckpointException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        } catch (IOException e) { // closing the channel
+            arena.close();
+            throw UnreadableCheckpointException.of(source, e);
         }
     }
 

@@ -53,7 +53,28 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     // OrderedDict(d) and Counter(d) make of it, until one of them is changed: a pickle of a few bytes can copy one
     // large dict again and again (adversarial C19c), which must cost the count the copies are charged, not the time
     // and memory of real copies.
-    private LinkedHashMap<PyKey, Object> entries = new LinkedHashMap<>();
+    private LinkedHashMap<Object, Object> entries = new LinkedHashMap<>();
+    // A str key of fewer than SHORT_STR chars is held as itself, any other key as its PyKey (whose original() is
+    // the key as first given). A str equals only a str in Python, equal strs have one length, and a String never
+    // equals a PyKey, so the two forms never meet as one key; and the common case (state dicts, optimizer states)
+    // makes no PyKey and computes no SipHash: String's own hash and equality are Python's for str. That hash is
+    // public, so a file can make many str keys collide; HashMap then keeps the colliding String keys of a bin in a
+    // tree ordered by compareTo (String is Comparable), so building a dict stays O(n log n) however the keys were
+    // chosen, each comparison bounded by SHORT_STR chars. Longer strs keep PyKey, which compares two equal
+    // distinct strs once (a pickle can set one long str again and again as a key). Other keys keep PyKey's
+    // secret hash.
+    private static final int SHORT_STR = 256;
+
+    /** How a key is held in {@link #entries}: a short str as itself, anything else as its {@link PyKey}. */
+    private static Object held(Object key) {
+        return key instanceof String s && s.length() < SHORT_STR ? key : PyKey.of(key);
+    }
+
+    /** The key as given, from how it is held. */
+    private static Object original(Object held) {
+        return held instanceof PyKey k ? k.original() : held;
+    }
+
     private boolean shared;
     // whether every key is a str (kept as keys are put): BUILD checks a state's keys are attribute names in O(1)
     private boolean strKeys = true;
@@ -90,7 +111,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     void putItem(Object key, Object value) {
         ownEntries();
         strKeys &= key instanceof String;
-        entries.put(PyKey.of(key), value); // an equal key already there stays, with the new value
+        entries.put(held(key), value); // an equal key already there stays, with the new value
     }
 
     /** Whether every key is a str (so that the dict can be an instance's {@code __dict__}). */
@@ -161,7 +182,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         if (sameKeys(pairs)) {
             // only values changed: keep the keys already made (hashing them again could be the work of a load)
             int i = 0;
-            for (Map.Entry<PyKey, Object> e : entries.entrySet()) {
+            for (Map.Entry<Object, Object> e : entries.entrySet()) {
                 e.setValue(pairs.get(i++)[1]);
             }
             return;
@@ -178,8 +199,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
             return false;
         }
         int i = 0;
-        for (PyKey k : entries.keySet()) {
-            if (k.original() != pairs.get(i++)[0]) {
+        for (Object k : entries.keySet()) {
+            if (original(k) != pairs.get(i++)[0]) {
                 return false;
             }
         }
@@ -199,8 +220,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
             attributes = copyOf(Kind.DICT, state);
             return;
         }
-        for (Map.Entry<PyKey, Object> e : state.entries.entrySet()) {
-            attributes.putItem(e.getKey().original(), e.getValue());
+        for (Map.Entry<Object, Object> e : state.entries.entrySet()) {
+            attributes.putItem(original(e.getKey()), e.getValue());
         }
     }
 
@@ -235,7 +256,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     @Override
     public Object get(Object key) {
         Object k = PyValues.asKey(key);
-        return k != null && PyValues.isHashable(k) ? entries.get(PyKey.of(k)) : null;
+        return k != null && PyValues.isHashable(k) ? entries.get(held(k)) : null;
     }
 
     /**
@@ -247,7 +268,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     @Override
     public boolean containsKey(Object key) {
         Object k = PyValues.asKey(key);
-        return k != null && PyValues.isHashable(k) && entries.containsKey(PyKey.of(k));
+        return k != null && PyValues.isHashable(k) && entries.containsKey(held(k));
     }
 
     /**
@@ -279,7 +300,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         return new AbstractSet<>() {
             @Override
             public Iterator<Entry<Object, Object>> iterator() {
-                Iterator<Entry<PyKey, Object>> it = entries.entrySet().iterator();
+                Iterator<Entry<Object, Object>> it = entries.entrySet().iterator();
                 return new Iterator<>() {
                     @Override
                     public boolean hasNext() {
@@ -288,8 +309,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
 
                     @Override
                     public Entry<Object, Object> next() {
-                        Entry<PyKey, Object> e = it.next();
-                        return new AbstractMap.SimpleImmutableEntry<>(e.getKey().original(), e.getValue());
+                        Entry<Object, Object> e = it.next();
+                        return new AbstractMap.SimpleImmutableEntry<>(original(e.getKey()), e.getValue());
                     }
                 };
             }

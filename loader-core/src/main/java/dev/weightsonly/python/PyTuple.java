@@ -53,12 +53,21 @@ public final class PyTuple implements PyLookup<Integer> {
         }
         int depth = 1;
         boolean hashable = true;
+        // nestingDepth and PyValues.isHashable in one chain of tests on final classes: every tuple of a load
+        // passes here (several per tensor), and most items (ints, strs, storages) fail every test at once
         for (Object item : items) {
-            depth = Math.max(depth, nestingDepth(item) + 1);
             if (item instanceof PyTuple t) {
+                depth = Math.max(depth, t.depth + 1);
                 hashable &= t.hashable;
-            } else {
-                hashable &= PyValues.isHashable(item);
+            } else if (item instanceof PySet set) {
+                if (set.isFrozen()) {
+                    depth = Math.max(depth, set.depth() + 1);
+                } else {
+                    hashable = false;
+                }
+            } else if (item instanceof PyList || item instanceof PyDict
+                    || item instanceof PyBytes b && b.isByteArray()) {
+                hashable = false;
             }
         }
         return new PyTuple(items, depth, hashable);

@@ -31,6 +31,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
@@ -79,9 +80,30 @@ public final class CheckpointReader {
      */
     public static Result read(String source, MemorySegment bytes, LoadOptions options, Arena owner)
             throws CheckpointException {
+        return read(source, bytes, null, options, owner);
+    }
+
+    /**
+     * {@link #read(String, MemorySegment, LoadOptions, Arena)} of a mapped file.
+     *
+     * @param source  the file's name, for messages
+     * @param bytes   the file's bytes (its mapping)
+     * @param file    the file {@code bytes} map (from its offset 0), or null: a zip checkpoint's local headers are
+     *                then read from it rather than through the mapping ({@link ZipArchive#readLocalHeaders})
+     * @param options the load's options
+     * @param owner   the memory of the checkpoint being loaded (as for the other overload)
+     * @return what the load produced
+     * @throws CheckpointException if the file is refused
+     */
+    public static Result read(String source, MemorySegment bytes, FileChannel file, LoadOptions options, Arena owner)
+            throws CheckpointException {
         Location where = Location.of(source);
         if (ZipArchive.looksLikeZip(bytes)) {
-            return readZip(where, ZipArchive.open(bytes, where, options.limits()), options, owner, false);
+            ZipArchive archive = ZipArchive.open(bytes, where, options.limits());
+            if (file != null) {
+                archive.readLocalHeaders(file);
+            }
+            return readZip(where, archive, options, owner, false);
         }
         if (SafetensorsHeader.looksLikeSafetensors(bytes) || source.toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
             return readSafetensors(source, bytes, options.limits());
@@ -142,13 +164,13 @@ public final class CheckpointReader {
         checkSerializationId(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
         String pickleName = "data.pkl";
-        MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
+        MemorySegment pickle = inHeap(archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
-                        + String.join(", ", archive.recordNames().stream().limit(10).toList())));
+                        + String.join(", ", archive.recordNames().stream().limit(10).toList()))), limits);
         Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner) : Map.of();
         TorchUnpicklerHost host = new TorchUnpicklerHost(new StorageSource.ZipRecords((key, site) -> {
             String name = "data/" + key;
-            MemorySegment copy = copies.get(ZipArchive.fold(name));
+            MemorySegment copy = copies.isEmpty() ? null : copies.get(ZipArchive.fold(name));
             if (copy != null) {
                 return copy;
             }
@@ -163,6 +185,24 @@ public final class CheckpointReader {
         return new Result("zip", root, host.tensorCount(), host.storageCount(), host.usedAllowedGlobals());
     }
 
+    // Pickles up to this size are read from a heap copy (see inHeap); larger ones where they are.
+    private static final long HEAP_PICKLE = 64L << 20;
+
+    /**
+     * The pickle as a heap array, when it is within {@link LoadLimits#maxPickleBytes()} (a larger one is refused by
+     * the unpickler before anything is read) and 64 MiB: the unpickler and its memo pre-pass read every byte of it,
+     * one or a few at a time, and reads of a heap array cost a fraction of reads of a mapping (no liveness check of
+     * the mapping's arena, and no page faults after the one copy). The copy is also one snapshot: both passes read
+     * the same bytes even if the file changes meanwhile.
+     */
+    private static MemorySegment inHeap(MemorySegment pickle, LoadLimits limits) {
+        if (!pickle.isNative() || pickle.byteSize() > limits.maxPickleBytes() || pickle.byteSize() > HEAP_PICKLE) {
+            return pickle;
+        }
+        // Not read-only: the unpickler reads the array behind it (MemorySegment#heapBase), and nothing writes it.
+        return MemorySegment.ofArray(pickle.toArray(ValueLayout.JAVA_BYTE));
+    }
+
     /**
      * A storage record in memory the checkpoint owns: a stored record stays a slice of the archive's bytes
      * unless {@code copyStored}; a DEFLATED one, inflated into a heap array of its own that {@code close()}
@@ -170,7 +210,9 @@ public final class CheckpointReader {
      */
     private static MemorySegment ownedRecord(ZipArchive archive, MemorySegment record, Arena owner,
             boolean copyStored) {
-        boolean slice = !archive.bytes().asOverlappingSlice(record).isEmpty();
+        // An inflated record is a heap array: in a mapped archive any native record is a slice of the mapping.
+        boolean slice = record.isNative() && archive.bytes().isNative()
+                || !archive.bytes().asOverlappingSlice(record).isEmpty();
         return slice && !copyStored ? record : owner.allocate(record.byteSize(), 64).copyFrom(record).asReadOnly();
     }
 

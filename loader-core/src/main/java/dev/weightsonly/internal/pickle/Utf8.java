@@ -77,8 +77,13 @@ public final class Utf8 {
     }
 
     private static boolean isAscii(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b < 0) {
+        return isAscii(bytes, 0, bytes.length);
+    }
+
+    /** Whether {@code bytes[from, from + n)} are all ASCII. */
+    static boolean isAscii(byte[] bytes, int from, int n) {
+        for (int i = from; i < from + n; i++) {
+            if (bytes[i] < 0) {
                 return false;
             }
         }

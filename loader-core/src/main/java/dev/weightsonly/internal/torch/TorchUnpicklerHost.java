@@ -379,8 +379,15 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     }
 
     static long[] longs(Object value, String what, CallSite site) throws CheckpointException {
+        if (value instanceof PyTuple t) {
+            // every tensor's size and stride: read in place, no copy of the items
+            long[] out = new long[t.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = longItem(t.get(i), what, i, site);
+            }
+            return out;
+        }
         Object[] items = switch (value) {
-            case PyTuple t -> t.items().toArray();
             case PyList l -> l.toArray();
             case TorchSize s -> {
                 long[] d = s.dims();
@@ -394,12 +401,16 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         };
         long[] out = new long[items.length];
         for (int i = 0; i < items.length; i++) {
-            if (!(items[i] instanceof Long l)) {
-                throw site.malformed(what + " must hold ints, got " + PyValues.shortRepr(items[i]) + " at index " + i);
-            }
-            out[i] = l;
+            out[i] = longItem(items[i], what, i, site);
         }
         return out;
+    }
+
+    private static long longItem(Object item, String what, int index, CallSite site) throws CheckpointException {
+        if (!(item instanceof Long l)) {
+            throw site.malformed(what + " must hold ints, got " + PyValues.shortRepr(item) + " at index " + index);
+        }
+        return l;
     }
 
     private static boolean bool(Object value, String what, CallSite site) throws CheckpointException {
