@@ -101,7 +101,7 @@ class LegacyPlainPicklesTest {
         // protocol version complex(1001): torch's != finds it equal to 1001, as 1001.0
         assertEquals(reference, dump(with(1, b(global("builtins", "complex"), 'M', 0xe9, 0x03, 0x85, 'R'))));
         assertEquals(reference, dump(with(1, b('G', ByteBuffer.allocate(8).putDouble(1001.0).array()))));
-        refused(UnsupportedCheckpointException.class, with(1, b(0x88)), "Invalid protocol version: true");
+        refused(UnsupportedCheckpointException.class, with(1, b(0x88)), "Invalid protocol version: True");
         // still the allowlist: a refused global is refused, a persistent id is no storage here
         refused(UnsafeCheckpointException.class, with(2, b(global("os", "system"), ')', 'R')),
                 "pickle 3 (sys_info)");

@@ -415,8 +415,10 @@ public final class CheckpointReader {
         try {
             TorchUnpicklerHost plain = TorchUnpicklerHost.plainData(
                     LoadAccess.BRIDGE.get().effectiveGlobals(options).keySet(), options.limits());
-            return pythonEquals(magicNumberPickle(bytes, where.inRecord("pickle 1 (magic number)"), plain,
-                    options.limits()).value(), LEGACY_MAGIC_NUMBER);
+            // Until its value is the magic number, the first pickle is a bare pickle as far as the file tells.
+            Location first = where.inRecord("a bare pickle, not a torch.save checkpoint");
+            return pythonEquals(magicNumberPickle(bytes, first, plain, options.limits()).value(),
+                    LEGACY_MAGIC_NUMBER);
         } catch (UnsupportedGlobalException refused) {
             throw refused; // the plain host allows what the load allows: anything else makes the file unsafe
         } catch (CheckpointException e) {
