@@ -405,7 +405,7 @@ bad_pids = {
     "numel_float": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), b"G" + struct.pack(">d", 4.0)),
                     "storage numel must be a non-negative int, got 4.0"),
     "numel_bool": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), b"\x88"),
-                   "storage numel must be a non-negative int, got true"),
+                   "storage numel must be a non-negative int, got True"),
     "numel_big": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), n(2 ** 70)),
                   "storage numel 1180591620717411303424 is too large"),
     "arity6": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), n(4), b"N"),
@@ -665,7 +665,7 @@ def rebuild(size_bytes, stride_bytes):
 for k, (sz, st, outcome, detail, checks) in {
         "len": (tup(n(4)), tup(n(1), n(1)), MAL, "has 1 dimensions but strides [1, 1] has 2", ""),
         "float": (tup(b"G" + struct.pack(">d", 4.0)), tup(n(1)), MAL, "size must hold ints, got 4.0 at index 0", ""),
-        "bool": (tup(b"\x88"), tup(n(1)), MAL, "size must hold ints, got true at index 0", ""),
+        "bool": (tup(b"\x88"), tup(n(1)), MAL, "size must hold ints, got True at index 0", ""),
         "none": (tup(b"N"), tup(n(1)), MAL, "size must hold ints, got None at index 0", ""),
         "str": (tup(s("4")), tup(n(1)), MAL, "size must hold ints, got '4' at index 0", ""),
         "list": (b"](" + n(4) + b"e", tup(n(1)), "loads", "", W4),

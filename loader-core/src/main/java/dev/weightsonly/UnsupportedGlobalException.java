@@ -16,7 +16,9 @@ public final class UnsupportedGlobalException extends UnsafeCheckpointException 
 
     /** The refused global; see {@link #globalName()}. */
     private final String globalName;
+    /** The refusal without the remedy; see {@link #refusal()}. */
     private final String refusal;
+    /** Whether any option may allow the global; see {@link #allowable()}. */
     private final boolean allowable;
 
     private UnsupportedGlobalException(Location where, String globalName, String refusal, boolean allowable) {
