@@ -20,6 +20,10 @@ Existing files are kept unless --force; a NAME limits the run to those files. Th
                       load it: the hyperparameters are 0-dim float32 tensors, the epoch an int
     sd_1g_legacy.pt   sd_1g.pt's tensors saved with _use_new_zipfile_serialization=False (the legacy stream)
 
+The scan rows (issue 13: scanning a folder of small checkpoints, as a CI gate does):
+
+    scan_1000/        1,000 small checkpoints (a conv + batch-norm state dict of 6 tensors each, 1 to 4 KB)
+
 The two series of the picture (load time against tensor count and against file size):
 
     count_N.pt        N float32 tensors of [4, 4] in a flat state dict, N = 10, 100, 1000, 10000, 100000, 300000
@@ -119,6 +123,24 @@ def optim_100k():
     return {"model": model, "optimizer": {"state": state, "param_groups": [group]}, "epoch": 3}
 
 
+def scan_folder(path, files=1000):
+    """The folder of small checkpoints the scan rows read; written file by file (each a few KB)."""
+    os.makedirs(path, exist_ok=True)
+    for i in range(files):
+        f = os.path.join(path, f"ckpt_{i:04d}.pt")
+        if os.path.exists(f):
+            continue
+        sd = collections.OrderedDict()
+        c = 4 + i % 5
+        sd["conv.weight"] = torch.full((c, 3, 3, 3), float(i))
+        sd["conv.bias"] = torch.zeros(c)
+        sd["bn.weight"] = torch.ones(c)
+        sd["bn.bias"] = torch.zeros(c)
+        sd["bn.running_mean"] = torch.zeros(c)
+        sd["bn.running_var"] = torch.ones(c)
+        save(sd, f)
+
+
 def save(obj, path, **kwargs):
     tmp = path + ".tmp"
     torch.save(obj, tmp, **kwargs)
@@ -141,6 +163,7 @@ def main():
         ("llm_bf16.pt", llm_bf16, {}),
         ("small_3000.pt", small_3000, {}),
         ("optim_100k.pt", optim_100k, {}),
+        ("scan_1000", None, {}),
     ] + [(f"count_{n}.pt", (lambda n=n: count(n)), {}) for n in COUNTS] \
       + [(name, (lambda rc=rc: state_dict(256, rc[0], rc[1], 9)), {}) for name, rc in SIZES.items()]
     unknown = set(args.names) - {name for name, _, _ in builders}
@@ -151,6 +174,11 @@ def main():
         if args.names and name not in args.names:
             continue
         path = os.path.join(args.dir, name)
+        if build is None:  # the scan folder: its files are kept or written one by one
+            start = time.perf_counter()
+            scan_folder(path)
+            print(f"  {name}/: {len(os.listdir(path))} files in {time.perf_counter() - start:.1f} s", flush=True)
+            continue
         if os.path.exists(path) and not args.force:
             print(f"  {name}: exists ({os.path.getsize(path) / GIB:.2f} GiB), kept", flush=True)
             continue

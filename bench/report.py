@@ -71,9 +71,10 @@ def load_results(out):
             for line in f:
                 r = json.loads(line)
                 heap[os.path.basename(r["file"])] = r
+    scan = read_reference(os.path.join(out, "scan.jsonl")).get("scan_1000", {})
     machine = open(os.path.join(out, "machine.txt")).read() if os.path.exists(os.path.join(out, "machine.txt")) else ""
     notes = open(os.path.join(out, "notes.txt")).read() if os.path.exists(os.path.join(out, "notes.txt")) else ""
-    return ref, ref26, jmh, cold, heap, machine, notes
+    return ref, ref26, jmh, cold, heap, scan, machine, notes
 
 
 def median_s(ref, file, what):
@@ -154,7 +155,7 @@ def main():
     parser.add_argument("--plot", help="where to draw the picture (PNG)")
     args = parser.parse_args()
     out = args.results
-    ref, ref26, jmh, cold, heap, machine, notes = load_results(out)
+    ref, ref26, jmh, cold, heap, scan, machine, notes = load_results(out)
     lines = []
     p = lines.append
     if machine:
@@ -221,6 +222,25 @@ def main():
               f" | {ratio(two['primaryMetric']['score'] if two else None, one, 2)} |")
     p("")
 
+    scan_java, _ = java_s(jmh, "ScanBenchmark.scanFolder", None)
+    scan_torch = median_s({"s": scan}, "s", "scan_in_process")
+    scan_tool = median_s({"s": scan}, "s", "weightsonly_scan_process")
+    scan_py = median_s({"s": scan}, "s", "scan_process")
+    if scan_java or scan_tool:
+        files = scan.get("scan_in_process", {}).get("files", 1000)
+        p("### Scanning a folder of small checkpoints (`scan_1000/`)\n")
+        p(f"{files} small checkpoints. In process: `GlobalScanner.scan(file, name -> false)` for every file (JMH"
+          " average; a clean file is also loaded, mapped, as the scan confirms its verdict) against PyTorch 2.6's"
+          " `torch.serialization.get_unsafe_globals_in_checkpoint(file)` for every file in a warm process (median)."
+          " Whole processes: `./weightsonly scan DIR` (the launcher, with its AOT cache when built) against one"
+          " `python3 -c \"import torch; ...\"` process scanning the same files (medians).\n")
+        p("| what | weightsonly | PyTorch 2.6 | x |")
+        p("| --- | --- | --- | --- |")
+        p(f"| in process | {java_cell(jmh, 'ScanBenchmark.scanFolder', None)} | {ms(scan_torch)}"
+          f" | {ratio(scan_torch, scan_java)} |")
+        p(f"| whole process | {ms(scan_tool)} | {ms(scan_py)} | {ratio(scan_py, scan_tool)} |")
+        p("")
+
     p("### Targets\n")
     p("| target | measured | met |")
     p("| --- | --- | --- |")
@@ -245,6 +265,14 @@ def main():
         if bench == "ConcurrentLoadBenchmark.load.t1" and two:
             r = two["primaryMetric"]["score"] / e["primaryMetric"]["score"]
             p(f"| two threads loading different checkpoints ({files}) >= 1.7x one | {r:.2f}x | {verdict(r >= 1.7)} |")
+    if scan_java and scan_torch:
+        r = scan_torch / scan_java
+        p(f"| scan of 1,000 small checkpoints in process >= 3x 2.6's get_unsafe_globals_in_checkpoint | {r:.2f}x"
+          f" ({ms(scan_java)} vs {ms(scan_torch)}) | {verdict(r >= 3)} |")
+    if scan_tool and scan_py:
+        r = scan_py / scan_tool
+        p(f"| `weightsonly scan` of the folder as a process >= 4x one PyTorch 2.6 process | {r:.2f}x"
+          f" ({ms(scan_tool)} vs {ms(scan_py)}) | {verdict(r >= 4)} |")
     g1 = jmh.get(("MappedLoadBenchmark.mappedLoad", "sd_1g.pt"), {}).get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
     g4 = jmh.get(("MappedLoadBenchmark.mappedLoad", "sd_4g.pt"), {}).get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
     h1, h4 = heap.get("sd_1g.pt"), heap.get("sd_4g.pt")

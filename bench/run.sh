@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks weightsonly against PyTorch 2.6 (torch.load with and without mmap=True, tools/torch26) and
 # PyTorch 1.13 (/usr/bin/python3), in one run on one machine, and prints the table of docs/BENCHMARKS.md and
-# draws docs/bench-scaling.png. Takes about 15 minutes (plus about 10 to write the files the first time).
+# draws docs/bench-scaling.png. Takes about 15 minutes (plus about 10 to write the files the first time), and the
+# scan rows (a folder of 1,000 small checkpoints: PyTorch 2.6's get_unsafe_globals_in_checkpoint against
+# GlobalScanner.scan in process, and one Python process against `./weightsonly scan` as whole processes).
 #
 #   bench/run.sh [--dir DIR] [--no-build] [--quick] [--clean]
 #
@@ -54,8 +56,8 @@ mkdir -p "$OUT"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 if [ "$BUILD" = 1 ]; then
-  log "building loader-bench (mvn package -DskipTests)"
-  (cd "$ROOT" && ./with-jdk25 mvn -B -q -o package -DskipTests -pl loader-bench -am) \
+  log "building loader-bench and the weightsonly tool (mvn package -DskipTests)"
+  (cd "$ROOT" && ./with-jdk25 mvn -B -q -o package -DskipTests -pl loader-bench,loader-examples -am) \
     2>&1 | grep -v -E 'WARNING|^\[0m' >&2 || true
 fi
 [ -f "$JAR" ] || { echo "no $JAR: build failed" >&2; exit 1; }
@@ -186,6 +188,28 @@ for file in sd_1g.pt sd_4g.pt; do
   [ -f "$DIR/$file" ] || continue
   "$JAVA" -Xmx32m -cp "$JAR" dev.weightsonly.bench.ColdStart --heap "$DIR/$file" >> "$OUT/heap.jsonl"
 done
+
+# The scan rows: a folder of 1,000 small checkpoints, scanned in process and as whole processes.
+if [ -d "$DIR/scan_1000" ] && { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" scan_1000 "* ]]; }; then
+  log "scan_1000/: PyTorch 2.6 get_unsafe_globals_in_checkpoint, in a warm process and as whole processes"
+  (cd "$ROOT" && "${PY26[@]}" "$ROOT/bench/time_scan.py" "$DIR/scan_1000" --repeat "$REPEAT") >> "$OUT/scan.jsonl" \
+    || echo "scan_1000: PyTorch 2.6 failed ($TORCH26)" >&2
+  log "scan_1000/: Java GlobalScanner.scan in process (JMH)"
+  jmh scan ScanBenchmark -p folder=scan_1000 "${JMH_COPY[@]}"
+  if [ -f "$ROOT/loader-examples/target/weightsonly.jar" ]; then
+    log "scan_1000/: the whole ./weightsonly scan process, $REPEAT times after one warm-up"
+    "$ROOT/weightsonly" scan "$DIR/scan_1000" > /dev/null 2>&1 || true
+    times=()
+    for _ in $(seq "$REPEAT"); do
+      start=$(date +%s%N)
+      "$ROOT/weightsonly" scan "$DIR/scan_1000" > /dev/null 2>> "$OUT/scan.err" || echo "weightsonly scan: exit $?" >> "$OUT/scan.err"
+      end=$(date +%s%N)
+      times+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.6f", ns / 1e9 }')")
+    done
+    echo "{\"file\": \"scan_1000\", \"what\": \"weightsonly_scan_process\", \"times_s\": [$(IFS=,; echo "${times[*]}")]}" \
+      >> "$OUT/scan.jsonl"
+  fi
+fi
 
 for pair in small_3000.pt+small_3000_copy.pt sd_1g.pt+sd_1g_copy.pt; do
   [ -f "$DIR/${pair%%+*}" ] && [ -f "$DIR/${pair##*+}" ] || continue

@@ -204,7 +204,9 @@ class _Walker:
                                                 allow_nan=False))
             return {"set": items}
         pairs = []
-        for k, v in x.items():
+        # the class's own items(), not x.items(): BUILD can set an instance attribute 'items' on an OrderedDict
+        items = collections.OrderedDict.items if isinstance(x, collections.OrderedDict) else dict.items
+        for k, v in items(x):
             kk = self.value(k, depth)  # keys are walked before their values
             pairs.append([kk, self.value(v, depth)])
         return {"dict": pairs}

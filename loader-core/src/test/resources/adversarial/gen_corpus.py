@@ -405,7 +405,7 @@ bad_pids = {
     "numel_float": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), b"G" + struct.pack(">d", 4.0)),
                     "storage numel must be a non-negative int, got 4.0"),
     "numel_bool": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), b"\x88"),
-                   "storage numel must be a non-negative int, got true"),
+                   "storage numel must be a non-negative int, got True"),
     "numel_big": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), n(2 ** 70)),
                   "storage numel 1180591620717411303424 is too large"),
     "arity6": (tup(s("storage"), g("torch", "FloatStorage"), s("0"), s("cpu"), n(4), b"N"),
@@ -458,8 +458,9 @@ csr = call(g("torch._utils", "_rebuild_sparse_tensor"), call(g("torch.serializat
 add("B12d_csr_expanded_plain_indices.pt",
     ckpt(pkl(odict(("w", csr))), {"0": struct.pack("<3q", 0, 0, 1 << 26), "1": struct.pack("<q", 0),
                                    "2": struct.pack("<f", 1.0)}), "B", MAL,
-    "plain indices claim 67108864 elements over a storage of 8 bytes", scan=0,
-    comment="+ the same for a CSR tensor's column indices")
+    "indices must be contiguous per batch (last stride 1), got strides [1] and [0]", scan=0,
+    comment="+ the same for a CSR tensor's column indices: refused before any is read, as torch 2.6 refuses them,"
+            " for their last stride is not 1")
 add("B13_numpy_scalar.pt",
     ckpt(pkl(odict(("x", call(g("numpy.core.multiarray", "scalar"), call(g("numpy", "dtype"), s("f8")),
                               s("\x00" * 8)))))), "B", UG,
@@ -664,7 +665,7 @@ def rebuild(size_bytes, stride_bytes):
 for k, (sz, st, outcome, detail, checks) in {
         "len": (tup(n(4)), tup(n(1), n(1)), MAL, "has 1 dimensions but strides [1, 1] has 2", ""),
         "float": (tup(b"G" + struct.pack(">d", 4.0)), tup(n(1)), MAL, "size must hold ints, got 4.0 at index 0", ""),
-        "bool": (tup(b"\x88"), tup(n(1)), MAL, "size must hold ints, got true at index 0", ""),
+        "bool": (tup(b"\x88"), tup(n(1)), MAL, "size must hold ints, got True at index 0", ""),
         "none": (tup(b"N"), tup(n(1)), MAL, "size must hold ints, got None at index 0", ""),
         "str": (tup(s("4")), tup(n(1)), MAL, "size must hold ints, got '4' at index 0", ""),
         "list": (b"](" + n(4) + b"e", tup(n(1)), "loads", "", W4),
@@ -773,8 +774,8 @@ add("E01_nullifai_7z.pt", seven_zip("pytorch_model.bin", ckpt(broken, root="ball
     scan=3, comment="nullifAI: a (real) 7z archive around a torch zip whose broken pickle starts with its payload")
 add("E01b_nullifai_broken_pickle.pt", ckpt(broken), "E", UG, "whose module posix is blocked", scan=3,
     comment="nullifAI: the payload comes before the break; the GLOBAL is refused before the garbage is reached")
-add("E01c_broken_bare_pickle.pt", broken, "E", MAL, "bare pickle", scan=3,
-    comment="a bare pickle is not a checkpoint: never run")
+add("E01c_broken_bare_pickle.pt", broken, "E", UG, "a bare pickle, not a torch.save checkpoint", scan=3,
+    comment="a bare pickle is not a checkpoint, and this one names a blocked global: unsafe, as torch says")
 add("E02_gz.pt", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + deflate(ckpt()) + struct.pack("<II", 0, 0), "E", MAL,
     "gzip-compressed", scan=3)
 add("E02_npy.pt", b"\x93NUMPY\x01\x00" + struct.pack("<H", 118)
@@ -786,8 +787,8 @@ for k, b in {"png": b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "html": b"<!DOCTYPE html>
                                        "empty": "the file has 0 bytes", "stop": "the file has 1 bytes"}[k],
         scan=0 if k == "stop" else 3, comment="a lone STOP names no global: the scanner has nothing to report" if k == "stop" else "")
 add("E03_preview.pt", b"PYTORCH1" + b"\0" * 64, "E", UNSUP, "preview release", scan=3)
-add("E04a_bare_pickle_bin.pt", pkl(call(g("os", "system"), s("id"))), "E", MAL, "bare pickle", scan=3,
-    comment="CVE-2025-10155: decided from the bytes, never from the name")
+add("E04a_bare_pickle_bin.pt", pkl(call(g("os", "system"), s("id"))), "E", UG, "whose module os is blocked", scan=3,
+    comment="CVE-2025-10155: decided from the bytes, never from the name; a bare pickle naming os.system is unsafe")
 add("E04b_pickle_named_txt.pt", rawzip([dict(name="archive/data.txt", data=pkl(call(g("os", "system"), s("id")))),
                                        dict(name="archive/version", data=b"3\n")]), "E", MAL,
     "the archive has no archive/data.pkl record", scan=3,

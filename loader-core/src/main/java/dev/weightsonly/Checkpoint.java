@@ -12,6 +12,7 @@ import dev.weightsonly.python.PyObject;
 import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.python.PyValues;
+import dev.weightsonly.python.TupleValue;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
 import java.io.FileInputStream;
@@ -27,6 +28,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -35,8 +37,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A loaded PyTorch checkpoint: the object tree that {@code torch.load(f, weights_only=True)} would return,
@@ -59,10 +59,26 @@ import org.slf4j.LoggerFactory;
  * the reference reader validates it ({@link dev.weightsonly.internal.safetensors.SafetensorsHeader}): its root is a
  * {@link PyDict} of kind {@code DICT} mapping each name to a contiguous view, in the order of the data in the
  * file, and its {@code __metadata__} is {@link #metadata()}.
+ *
+ * <p><b>Failures.</b> Every {@code load} method throws {@link CheckpointException} and no other checked
+ * exception: the content refused ({@link UnsafeCheckpointException}, {@link MalformedCheckpointException},
+ * {@link LimitExceededException}, {@link UnsupportedCheckpointException}) or the bytes not to be had
+ * ({@link UnreadableCheckpointException}: no such file, a directory, an unreadable or unmappable file, a stream
+ * whose read failed, a missing shard). Each names the file. A {@code CheckpointException} is an
+ * {@link java.io.IOException}, so code that catches {@code IOException} catches these too.
+ *
+ * <p><b>Logging.</b> Loads log through SLF4J (nothing is printed without a binding), under two logger names
+ * that are part of the API:
+ * <ul>
+ *   <li>{@code dev.weightsonly.load}: WARN for every refused load, once per call, with the file, the kind of
+ *       refusal and the reason; DEBUG for every file loaded, with its format, its tensor and storage counts and
+ *       the milliseconds the load took;</li>
+ *   <li>{@code dev.weightsonly.audit}: INFO, one line per global beyond PyTorch's default allowlist that a loaded
+ *       file used, naming the file, the global and whether {@link LoadOptions} or {@link SafeGlobals} allowed
+ *       it: an audit trail of the trust given to files.</li>
+ * </ul>
  */
 public final class Checkpoint implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
 
     private final String source;
     private final Object root;
@@ -102,6 +118,13 @@ public final class Checkpoint implements AutoCloseable {
         this.shards = List.copyOf(shards);
     }
 
+    /** A checkpoint over what the reader produced, its load logged ({@link LoadLog}). */
+    private static Checkpoint loaded(String source, CheckpointReader.Result result, Arena arena, boolean mapped,
+            LoadOptions options, long startNanos) {
+        LoadLog.loaded(source, result, options, startNanos);
+        return new Checkpoint(source, result.root(), arena, mapped, result, options.limits());
+    }
+
     /**
      * Loads a sharded Hugging Face checkpoint from its index ({@code pytorch_model.bin.index.json} or
      * {@code model.safetensors.index.json}) as one state dict: every shard is loaded (mapped) as a state dict,
@@ -109,68 +132,161 @@ public final class Checkpoint implements AutoCloseable {
      * plain file names in the index's folder; every tensor the index names must be in the shard it names, and
      * no tensor may be in two shards. Closing the result closes every shard.
      *
+     * @param index   the index file, in the folder of its shards
+     * @param options the options of every shard's load (an expected digest is refused: it names one file)
+     * @return the checkpoint of every shard's tensors, which owns the shards' mappings
      * @throws MalformedCheckpointException if the index is malformed, a shard's root is not a state dict (a dict
      *     of str keys to tensors; the message names the shard file), a tensor is not where the index says, or
      *     is in two shards
+     * @throws UnreadableCheckpointException if the index or a shard cannot be read, or a shard the index names
+     *     is not there (the message names the file)
      * @throws CheckpointException if a shard is refused as {@link #load(Path, LoadOptions)} refuses a file
-     * @throws IOException if the index or a shard cannot be read
+     * @throws IllegalArgumentException if {@code options} expects a digest
      */
-    public static Checkpoint loadSharded(Path index, LoadOptions options) throws IOException {
+    public static Checkpoint loadSharded(Path index, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
         if (options.expectedSha256() != null) {
             // One digest names one file; every shard has its own (weightsonly verify --manifest checks them).
             throw new IllegalArgumentException("expectSha256 is one file's digest, and " + index + " names several"
                     + " shards: check them with their own digests (weightsonly verify --manifest SHA256SUMS)");
         }
-        ShardedReader.Result sharded = ShardedReader.read(index, options);
-        return new Checkpoint(index.toString(), sharded.root(), sharded.shards(), options.limits());
+        return LoadLog.refusalsLogged(() -> sharded(index, options));
     }
 
-    /** {@link #loadSharded(Path, LoadOptions)} with the default options. */
-    public static Checkpoint loadSharded(Path index) throws IOException {
+    private static Checkpoint sharded(Path index, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
+        String source = index.toString();
+        CheckpointException.Location where = CheckpointException.Location.of(source);
+        byte[] json;
+        try {
+            if (Files.isDirectory(index)) {
+                throw UnreadableCheckpointException.directory(source);
+            }
+            long size = Files.size(index);
+            if (size > dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES) {
+                throw where.limit("maxIndexBytes", dev.weightsonly.internal.safetensors.ShardIndex.MAX_INDEX_BYTES,
+                        "a shard index of " + size + " bytes");
+            }
+            json = Files.readAllBytes(index);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (IOException e) {
+            throw UnreadableCheckpointException.of(source, e);
+        }
+        Path folder = index.toAbsolutePath().getParent();
+        ShardedReader.Result sharded = ShardedReader.read(where, index.getFileName().toString(), json, shard -> {
+            Path file = folder.resolve(shard);
+            if (!Files.exists(file)) {
+                throw UnreadableCheckpointException.missingShard(file.toString(), index.getFileName().toString());
+            }
+            return mapped(file, options);
+        });
+        Checkpoint whole = new Checkpoint(source, sharded.root(), sharded.shards(), options.limits());
+        LoadLog.timing(source, "sharded index of " + sharded.shards().size() + " shards", whole.tensorCount(),
+                whole.storageCount(), start);
+        return whole;
+    }
+
+    /**
+     * {@link #loadSharded(Path, LoadOptions)} with the default options.
+     *
+     * @param index the index file, in the folder of its shards
+     * @return the checkpoint of every shard's tensors
+     * @throws CheckpointException as {@link #loadSharded(Path, LoadOptions)} throws it
+     */
+    public static Checkpoint loadSharded(Path index) throws CheckpointException {
         return loadSharded(index, LoadOptions.defaults());
     }
 
-    /** Loads {@code file} with the default options, mapping it (no tensor bytes copied). */
-    public static Checkpoint load(Path file) throws IOException {
+    /**
+     * Loads {@code file} with the default options, mapping it (no tensor bytes copied).
+     *
+     * @param file the checkpoint file
+     * @return the loaded checkpoint, which owns the mapping: close it
+     * @throws CheckpointException as {@link #load(Path, LoadOptions)} throws it
+     */
+    public static Checkpoint load(Path file) throws CheckpointException {
         return load(file, LoadOptions.defaults());
     }
 
     /**
-     * Loads {@code file}, mapping it (no tensor bytes copied).
+     * Loads {@code file}, mapping it (no tensor bytes copied). The format is recognised from the bytes: the zip
+     * format of {@code torch.save} (1.6 and later), the legacy stream and tar formats of older torch, a
+     * TorchScript archive's tensors, and safetensors.
      *
-     * @throws CheckpointException if the file is refused: {@link UnsafeCheckpointException},
-     *     {@link MalformedCheckpointException}, {@link LimitExceededException} or
-     *     {@link UnsupportedCheckpointException}, naming the file, the record and the offset
-     * @throws IOException if the file system cannot give the file (missing, a directory, unreadable)
+     * <p>Every failure is a {@link CheckpointException} naming the file, logged at WARN under
+     * {@code dev.weightsonly.load} (see the class comment): there is no other checked exception to catch.
+     *
+     * @param file    the checkpoint file: a regular file, mapped read-only for the life of the checkpoint
+     * @param options the limits and the globals of this load
+     * @return the loaded checkpoint, which owns the mapping: close it
+     * @throws UnsafeCheckpointException if the file names a global the load does not allow, or asks for
+     *     something a weights-only load never does ({@link UnsupportedGlobalException} names the global), or does
+     *     not have the expected digest
+     * @throws MalformedCheckpointException if the file is not a well-formed checkpoint
+     * @throws LimitExceededException if the file exceeds one of the {@link LoadLimits}
+     * @throws UnsupportedCheckpointException if the file is a format or construct weightsonly does not load
+     * @throws UnreadableCheckpointException if the file system cannot give the file: no such file, a directory,
+     *     a file that cannot be read or mapped
      */
-    public static Checkpoint load(Path file, LoadOptions options) throws IOException {
+    public static Checkpoint load(Path file, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
+        return LoadLog.refusalsLogged(() -> mapped(file, options));
+    }
+
+    private static Checkpoint mapped(Path file, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
         String source = file.toString();
         if (Files.isDirectory(file)) {
             // Mapping a directory fails with the system's "No such device", which names nothing.
-            throw new java.nio.file.FileSystemException(source, null, "is a directory, not a checkpoint file");
+            throw UnreadableCheckpointException.directory(source);
         }
         Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            MemorySegment bytes = size == 0
-                    ? MemorySegment.ofArray(new byte[0])
-                    : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            arena.close();
+            throw UnreadableCheckpointException.of(source, e);
+        }
+        // The channel stays open while the archive is read: local headers are read from it positionally, in file
+        // order, instead of faulting in a page of the mapping per record.
+        try (channel) {
+            long size;
+            MemorySegment bytes;
+            try {
+                size = channel.size();
+            } catch (IOException e) {
+                throw UnreadableCheckpointException.of(source, e);
+            }
+            try {
+                bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
+                        : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            } catch (IOException e) {
+                throw UnreadableCheckpointException.unmappable(source, e);
+            }
             Sha256.check(source, bytes, options.expectedSha256());
-            long start = System.nanoTime();
-            CheckpointReader.Result result = CheckpointReader.read(source, bytes, options, arena);
-            LOG.debug("{}: {} tensors over {} storages, mapped, in {} us", source, result.tensorCount(),
-                    result.storageCount(), (System.nanoTime() - start) / 1000);
-            return new Checkpoint(source, result.root(), arena, true, result, options.limits());
-        } catch (IOException | RuntimeException | Error e) {
+            CheckpointReader.Result result = CheckpointReader.read(source, bytes, size == 0 ? null : channel, options,
+                    arena);
+            return loaded(source, result, arena, true, options, start);
+        } catch (CheckpointException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        } catch (IOException e) { // closing the channel
+            arena.close();
+            throw UnreadableCheckpointException.of(source, e);
         }
     }
 
-    /** Loads a checkpoint from a stream, copying its bytes; {@code name} labels error messages. */
-    public static Checkpoint load(InputStream in, String name) throws IOException {
+    /**
+     * Loads a checkpoint from a stream with the default options, copying its bytes.
+     *
+     * @param in   the stream, read to its end and left open
+     * @param name the name that error messages and logs give the stream
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException as {@link #load(InputStream, String, LoadOptions)} throws it
+     */
+    public static Checkpoint load(InputStream in, String name) throws CheckpointException {
         return load(in, name, LoadOptions.defaults());
     }
 
@@ -183,50 +299,90 @@ public final class Checkpoint implements AutoCloseable {
      * parallel over the available cores (fresh memory costs a page fault per page, which is what a copying
      * load spends most of its time on). The mapping is released before this returns; the checkpoint refers
      * only to its own copies. Any other stream is read into memory first, then read there.
+     *
+     * @param in      the stream, read to its end and left open
+     * @param name    the name that error messages and logs give the stream
+     * @param options the limits and the globals of this load
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException if the checkpoint is refused, as {@link #load(Path, LoadOptions)} refuses a
+     *     file; an {@link UnreadableCheckpointException} (whose cause is the stream's exception) if the stream
+     *     cannot be read
      */
-    public static Checkpoint load(InputStream in, String name, LoadOptions options) throws IOException {
+    public static Checkpoint load(InputStream in, String name, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(name, "name");
+        return LoadLog.refusalsLogged(() -> streamed(in, name, options));
+    }
+
+    private static Checkpoint streamed(InputStream in, String name, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
         if (in.getClass() == FileInputStream.class) {
-            Checkpoint copied = copyThroughMapping(((FileInputStream) in).getChannel(), name, options);
+            Checkpoint copied = copyThroughMapping(((FileInputStream) in).getChannel(), name, options, start);
             if (copied != null) {
                 return copied;
             }
         }
         // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
-        StreamBytes.Read read = StreamBytes.readAll(in);
+        StreamBytes.Read read;
+        try {
+            read = StreamBytes.readAll(in);
+        } catch (IOException e) {
+            throw UnreadableCheckpointException.stream(name, e);
+        }
         try {
             Sha256.check(name, read.bytes(), options.expectedSha256());
-            return fromMemory(name, read.bytes(), read.arena(), options);
-        } catch (IOException | RuntimeException | Error e) {
+            return fromMemory(name, read.bytes(), read.arena(), options, start);
+        } catch (CheckpointException | RuntimeException | Error e) {
             read.arena().close();
             throw e;
         }
     }
 
-    /** Loads a checkpoint held in a byte array (copied, so later changes to the array do not matter). */
-    public static Checkpoint load(byte[] bytes, String name) throws IOException {
+    /**
+     * Loads a checkpoint held in a byte array with the default options (copied, so later changes to the array do
+     * not matter).
+     *
+     * @param bytes the checkpoint's bytes
+     * @param name  the name that error messages and logs give the bytes
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException as {@link #load(byte[], String, LoadOptions)} throws it
+     */
+    public static Checkpoint load(byte[] bytes, String name) throws CheckpointException {
         return load(bytes, name, LoadOptions.defaults());
     }
 
     /**
      * Loads a checkpoint held in a byte array. The storages are copied (a zip checkpoint's in parallel), so
      * later changes to the array do not matter.
+     *
+     * @param bytes   the checkpoint's bytes
+     * @param name    the name that error messages and logs give the bytes
+     * @param options the limits and the globals of this load
+     * @return the loaded checkpoint, which owns its copy: close it
+     * @throws CheckpointException if the checkpoint is refused, as {@link #load(Path, LoadOptions)} refuses a
+     *     file (never an {@link UnreadableCheckpointException}: the bytes are all there)
      */
-    public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws IOException {
+    public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
-        Sha256.check(Objects.requireNonNull(name, "name"), MemorySegment.ofArray(bytes), options.expectedSha256());
+        Objects.requireNonNull(name, "name");
+        return LoadLog.refusalsLogged(() -> fromArray(bytes, name, options));
+    }
+
+    private static Checkpoint fromArray(byte[] bytes, String name, LoadOptions options) throws CheckpointException {
+        long start = System.nanoTime();
+        Sha256.check(name, MemorySegment.ofArray(bytes), options.expectedSha256());
         Arena arena = Arena.ofShared();
         try {
             CheckpointReader.Result copied = CheckpointReader.readCopying(name,
                     MemorySegment.ofArray(bytes), options, arena);
             if (copied != null) {
-                return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
+                return loaded(name, copied, arena, false, options, start);
             }
             // Memory the checkpoint owns, so that close() releases it and later reads fail cleanly.
             MemorySegment copy = arena.allocate(bytes.length, 64);
             MemorySegment.copy(bytes, 0, copy, ValueLayout.JAVA_BYTE, 0, bytes.length);
-            return fromMemory(name, copy.asReadOnly(), arena, options);
-        } catch (IOException | RuntimeException | Error e) {
+            return fromMemory(name, copy.asReadOnly(), arena, options, start);
+        } catch (CheckpointException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
@@ -237,10 +393,16 @@ public final class Checkpoint implements AutoCloseable {
      * its end; null (with the channel where it was) if the channel cannot be mapped (a pipe) or holds another
      * format. On success the channel is left at its end, as reading the stream would leave it.
      */
-    private static Checkpoint copyThroughMapping(FileChannel channel, String name, LoadOptions options)
-            throws IOException {
-        long position = channel.position();
-        long size = channel.size();
+    private static Checkpoint copyThroughMapping(FileChannel channel, String name, LoadOptions options,
+            long startNanos) throws CheckpointException {
+        long position;
+        long size;
+        try {
+            position = channel.position();
+            size = channel.size();
+        } catch (IOException e) {
+            return null; // not a channel with a position and a size: read as a stream
+        }
         if (size - position < 4) {
             return null;
         }
@@ -254,7 +416,7 @@ public final class Checkpoint implements AutoCloseable {
             if (options.expectedSha256() != null && !ZipArchive.looksLikeZip(bytes)) {
                 return null; // read as a stream, whose bytes are digested there (not twice)
             }
-            Sha256.check(Objects.requireNonNull(name, "name"), bytes, options.expectedSha256());
+            Sha256.check(name, bytes, options.expectedSha256());
             Arena arena = Arena.ofShared();
             try {
                 CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena);
@@ -263,42 +425,68 @@ public final class Checkpoint implements AutoCloseable {
                     return null;
                 }
                 channel.position(size);
-                return new Checkpoint(name, copied.root(), arena, false, copied, options.limits());
-            } catch (IOException | RuntimeException | Error e) {
+                return loaded(name, copied, arena, false, options, startNanos);
+            } catch (CheckpointException | RuntimeException | Error e) {
                 arena.close();
                 throw e;
+            } catch (IOException e) {
+                arena.close();
+                throw UnreadableCheckpointException.stream(name, e);
             }
         }
     }
 
-    private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options)
-            throws CheckpointException {
-        CheckpointReader.Result result = CheckpointReader.read(Objects.requireNonNull(name, "name"), bytes, options,
-                arena);
-        return new Checkpoint(name, result.root(), arena, false, result, options.limits());
+    private static Checkpoint fromMemory(String name, MemorySegment bytes, Arena arena, LoadOptions options,
+            long startNanos) throws CheckpointException {
+        return loaded(name, CheckpointReader.read(name, bytes, options, arena), arena, false, options, startNanos);
     }
 
-    /** The file or stream name this checkpoint came from. */
+    /**
+     * Where this checkpoint came from, as error messages name it.
+     *
+     * @return the path as given to {@code load}, or the name given with a stream or byte array
+     */
     public String source() {
         return source;
     }
 
-    /** The object {@code torch.load} would return (the unpickled root), in its Java form. */
+    /**
+     * The object {@code torch.load} would return (the unpickled root), in its Java form; for the common shapes,
+     * {@link #stateDict()} and {@link #tensors()} are more direct.
+     *
+     * @return the root value, mapped to Java as the class comment lists (usually a {@code PyDict})
+     */
     public Object root() {
         return root;
     }
 
-    /** True when the storages are slices of the mapped file (loaded from a path). */
+    /**
+     * Whether the tensors read the file itself, which matters if the file may change while the checkpoint is
+     * open.
+     *
+     * @return true when the storages are slices of the mapped file (loaded from a path), false when they are
+     *     copies in memory (loaded from a stream or array)
+     */
     public boolean isMapped() {
         return mapped;
     }
 
-    /** How many tensors the load rebuilt (a tensor saved twice by reference counts once). */
+    /**
+     * How many tensors the load rebuilt, a measure of the checkpoint's size that costs nothing to ask.
+     *
+     * @return the number of tensors (a tensor saved twice by reference counts once); for a sharded load, the
+     *     sum over the shards
+     */
     public int tensorCount() {
         return tensorCount;
     }
 
-    /** How many distinct storages the tensors view. */
+    /**
+     * How many distinct storages the tensors view; fewer than {@link #tensorCount()} when tensors share memory
+     * (tied weights, views saved together).
+     *
+     * @return the number of storages
+     */
     public int storageCount() {
         return storageCount;
     }
@@ -308,6 +496,7 @@ public final class Checkpoint implements AutoCloseable {
      * all tensors, as {@code torch.save(model.state_dict())} writes it. Needs no tensor data, so it works
      * after {@link #close()} too (the tensors are then unreadable).
      *
+     * @return the root's tensors by name, in the dict's order
      * @throws IllegalStateException if the root is something else; the message says what it is and, for
      *                               a training checkpoint, under which key the state dict sits
      */
@@ -319,6 +508,8 @@ public final class Checkpoint implements AutoCloseable {
      * The state dict under {@code path} ({@code stateDict("model")}, {@code stateDict("module", "state_dict")}):
      * each element is a dict key to descend into. There is no guessing: the path must name a state dict.
      *
+     * @param path the dict keys from the root to the state dict; none means the root itself
+     * @return the tensors of the dict at the end of the path, by name, in the dict's order
      * @throws IllegalStateException if a step is not a dict or lacks the key, or the end is not a state dict;
      *     the message says what is there
      */
@@ -371,6 +562,153 @@ public final class Checkpoint implements AutoCloseable {
         return new StateDict(source, tensors);
     }
 
+    /**
+     * The value at {@code path} from the root, found as {@link #tensors()} names values: dict keys, list, tuple
+     * and set indices, and the fields of an allowed object (and its {@code args} and {@code state}), joined by
+     * dots. {@code "epoch"}, {@code "optimizer.param_groups.0.lr"}, {@code "model.layer1.0.weight"} (a key may
+     * hold dots itself: at each dict the longest run of parts that is one of its keys is taken); a dict's int
+     * keys are written in decimal ({@code "optimizer.state.0.exp_avg"}), a negative index counts from the end,
+     * and the empty path is the root itself.
+     *
+     * @param path the dotted path
+     * @return the value there ({@link PyNone#NONE} for None)
+     * @throws java.util.NoSuchElementException if the path leads nowhere; the message names the checkpoint, the
+     *     part of the path that was found, what is there and what it holds
+     */
+    public Object get(String path) {
+        Objects.requireNonNull(path, "path");
+        if (path.isEmpty()) {
+            return root;
+        }
+        String[] parts = path.split("\\.", -1);
+        Object node = root;
+        int done = 0;
+        while (done < parts.length) {
+            Step step = step(node, parts, done);
+            if (step == null) {
+                String where = done == 0 ? "the root" : String.join(".", Arrays.copyOf(parts, done));
+                throw new java.util.NoSuchElementException(source + ": no '" + parts[done] + "' in " + where
+                        + ", which is " + contents(node));
+            }
+            node = step.value();
+            done += step.parts();
+        }
+        return node;
+    }
+
+    /**
+     * The value at {@code path} (see {@link #get(String)}) as {@code type}: {@code get("epoch", Long.class)},
+     * {@code get("optimizer.param_groups.0.lr", Double.class)}, {@code get("model", PyDict.class)}. Values
+     * convert as {@link PyValues#as} converts them (a Python int reads as a {@link Double} where one is asked
+     * for).
+     *
+     * @param <T> the type asked for
+     * @param path the dotted path
+     * @param type what the value must be ({@code Object.class} for any)
+     * @return the value
+     * @throws java.util.NoSuchElementException if the path leads nowhere
+     * @throws ClassCastException if the value there is not a {@code type} and does not convert to one; the
+     *     message names the checkpoint, the path, the value and its Python type
+     */
+    public <T> T get(String path, Class<T> type) {
+        return PyValues.as(get(path), Objects.requireNonNull(type, "type"), source + ": " + path);
+    }
+
+    /** One step of a path: the value reached and how many parts of the path its name took. */
+    private record Step(Object value, int parts) {
+    }
+
+    /** The step from {@code node} named by {@code parts[from...]}, or null if there is none. */
+    private static Step step(Object node, String[] parts, int from) {
+        return switch (node) {
+            case PyDict d -> named(d, parts, from);
+            case PyList l -> indexed(l, parts[from]);
+            case PyTuple t -> indexed(t.items(), parts[from]);
+            case TupleValue t -> indexed(t.asTuple().items(), parts[from]);
+            case PySet s -> indexed(List.copyOf(s), parts[from]);
+            case PyObject o -> {
+                Step field = named(o.fields(), parts, from);
+                if (field != null) {
+                    yield field;
+                }
+                yield parts[from].equals("args") ? new Step(o.args(), 1)
+                        : parts[from].equals("state") ? new Step(o.state(), 1) : null;
+            }
+            case null, default -> null;
+        };
+    }
+
+    /**
+     * The entry of {@code map} named by the longest run of {@code parts} from {@code from} that is a key's name
+     * ({@link #keyName}): first as a str, an int or None directly, then by a scan of the keys' names.
+     */
+    private static Step named(Map<?, ?> map, String[] parts, int from) {
+        List<String> names = new ArrayList<>(); // names.get(k) is the name of k + 1 parts
+        StringBuilder name = new StringBuilder(parts[from]);
+        names.add(name.toString());
+        for (int end = from + 1; end < parts.length; end++) {
+            names.add(name.append('.').append(parts[end]).toString());
+        }
+        for (int used = names.size(); used >= 1; used--) {
+            for (Object key : directKeys(names.get(used - 1))) {
+                if (map.containsKey(key)) {
+                    return new Step(map.get(key), used);
+                }
+            }
+        }
+        Step best = null;
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            int used = names.indexOf(keyName(e.getKey())) + 1;
+            if (used > 0 && (best == null || used > best.parts())) {
+                best = new Step(e.getValue(), used);
+            }
+        }
+        return best;
+    }
+
+    /** The keys whose name ({@link #keyName}) is {@code name} that a lookup can try directly. */
+    private static List<Object> directKeys(String name) {
+        List<Object> keys = new ArrayList<>(2);
+        keys.add(name);
+        if (name.equals("None")) {
+            keys.add(PyNone.NONE);
+        } else if (name.matches("-?(0|[1-9][0-9]{0,18})")) {
+            try {
+                keys.add(Long.parseLong(name));
+            } catch (NumberFormatException tooLarge) {
+                // not a long: found by the scan, if at all
+            }
+        }
+        return keys;
+    }
+
+    private static Step indexed(List<?> items, String part) {
+        if (!part.matches("-?(0|[1-9][0-9]{0,9})")) {
+            return null;
+        }
+        long i = Long.parseLong(part);
+        int size = items.size();
+        if (i < -size || i >= size) {
+            return null;
+        }
+        return new Step(items.get((int) (i < 0 ? i + size : i)), 1);
+    }
+
+    /** What {@code node} is and holds, for a path that found nothing in it. */
+    private static String contents(Object node) {
+        String type = PyValues.typeName(node);
+        return switch (node) {
+            case PyDict d -> "a " + type + (d.isEmpty() ? ", empty" : " with keys " + keysOf(d));
+            case PyList l -> "a list of " + l.size();
+            case PyTuple t -> "a tuple of " + t.size();
+            case TupleValue t -> "a " + type + " of " + t.asTuple().size();
+            case PySet s -> "a " + type + " of " + s.size();
+            case PyObject o -> "an object of " + type + (o.fields().isEmpty() ? "" : " with fields "
+                    + String.join(", ", o.fields().keySet().stream().limit(12).toList()));
+            case null, default -> PyValues.shortRepr(node) + " (" + type + ")";
+        };
+    }
+
     private static String keysOf(PyDict dict) {
         List<String> keys = dict.keySet().stream().limit(12).map(PyValues::shortRepr).toList();
         return String.join(", ", keys) + (dict.size() > 12 ? ", ..." : "");
@@ -381,6 +719,9 @@ public final class Checkpoint implements AutoCloseable {
      * {@code optimizer.state.0.exp_avg}), in depth-first order. Dict keys and list indices form the path.
      * A container reached twice through shared references is listed once, under the first path. Sparse
      * tensors are not dense tensors and are listed by {@link #sparseTensors()} instead, under the same paths.
+     *
+     * @return an unmodifiable map from dotted path to tensor, in depth-first order ({@code "<root>"} if the root
+     *     itself is a tensor)
      */
     public Map<String, Tensor> tensors() {
         return walk(Tensor.class);
@@ -391,9 +732,33 @@ public final class Checkpoint implements AutoCloseable {
      * {@link #tensors()} lists the dense ones: together the two maps hold every tensor of the checkpoint,
      * and no path is in both. A tool that compares or converts tensors must look at both maps, or two
      * checkpoints that differ only in a sparse tensor look the same.
+     *
+     * @return an unmodifiable map from dotted path to sparse tensor, in depth-first order; empty for most
+     *     checkpoints
      */
     public Map<String, SparseTensor> sparseTensors() {
         return walk(SparseTensor.class);
+    }
+
+    /**
+     * Every value that is neither a tensor nor a container, by dotted path from the root, in depth-first order, as
+     * {@link #tensors()} lists the tensors: what a training checkpoint holds beside its weights ({@code epoch},
+     * {@code optimizer.param_groups.0.lr}, {@code config.name}), in the Java forms of the class comment
+     * ({@link Long}, {@link Double}, {@link String}, {@link PyNone#NONE}, {@code torch.Size}, ...). Dicts, lists,
+     * tuples, sets and objects are walked, not listed (an empty one lists nothing); tensors and sparse tensors are
+     * left to {@link #tensors()} and {@link #sparseTensors()} (a {@link dev.weightsonly.torch.MetaTensor}, which has
+     * no data, is listed here).
+     *
+     * @return the values by path, unmodifiable
+     */
+    public Map<String, Object> values() {
+        return walk(Object.class, value -> !(value instanceof Tensor || value instanceof SparseTensor
+                || isContainer(value)));
+    }
+
+    private static boolean isContainer(Object value) {
+        return value instanceof PyDict || value instanceof PyList || value instanceof PyTuple || value instanceof PySet
+                || value instanceof PyObject;
     }
 
     /** One value met by the walk: the path is built only for the values listed (a deep chain stays linear). */
@@ -408,6 +773,11 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private <T> Map<String, T> walk(Class<T> kind) {
+        return walk(kind, kind::isInstance);
+    }
+
+    /** The values {@code listed} accepts (all of class {@code kind}), by path; containers are walked. */
+    private <T> Map<String, T> walk(Class<T> kind, java.util.function.Predicate<Object> listed) {
         LinkedHashMap<String, T> out = new LinkedHashMap<>();
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         ArrayDeque<Node> todo = new ArrayDeque<>();
@@ -415,12 +785,11 @@ public final class Checkpoint implements AutoCloseable {
         while (!todo.isEmpty()) {
             Node node = todo.pop();
             Object value = node.value();
-            if (kind.isInstance(value)) {
+            if (listed.test(value)) {
                 out.putIfAbsent(node.path(), kind.cast(value));
                 continue;
             }
-            if (!(value instanceof PyDict || value instanceof PyList || value instanceof PyTuple
-                    || value instanceof PySet || value instanceof PyObject) || !seen.add(value)) {
+            if (!isContainer(value) || !seen.add(value)) {
                 continue;
             }
             // Children are pushed in reverse so that they pop in order.
@@ -477,12 +846,19 @@ public final class Checkpoint implements AutoCloseable {
      * A safetensors file's {@code __metadata__} (free-form strings such as {@code {"format": "pt"}}), in
      * header order; empty for torch checkpoints, which have no such header, and for safetensors files
      * without one.
+     *
+     * @return an unmodifiable map of the metadata's keys to values
      */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The limits this checkpoint was loaded with (the dump and walks honour them too). */
+    /**
+     * The limits this checkpoint was loaded with, which the dump and walks over it honour too, and which bound
+     * what one tensor operation may materialise.
+     *
+     * @return the limits of the {@link LoadOptions} the checkpoint was loaded with
+     */
     public LoadLimits limits() {
         return limits;
     }

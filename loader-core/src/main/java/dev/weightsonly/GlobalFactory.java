@@ -14,6 +14,14 @@ import dev.weightsonly.python.PyObject;
 @FunctionalInterface
 public interface GlobalFactory {
 
-    /** The value that replaces {@code object} in the loaded tree; never null. */
+    /**
+     * Builds the Java value that replaces {@code object} in the loaded tree.
+     *
+     * @param object the inert record of one loaded object: its global's qualified name, the arguments it was
+     *     called with and the state it was given
+     * @return the replacement; never null (returning {@code object} itself keeps the record)
+     * @throws Exception to reject the checkpoint: the load fails with a {@link MalformedCheckpointException}
+     *     carrying this exception's message
+     */
     Object create(PyObject object) throws Exception;
 }

@@ -8,7 +8,9 @@ public final class LimitExceededException extends CheckpointException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The limit's name; see {@link #limitName()}. */
     private final String limitName;
+    /** The limit's value; see {@link #limit()}. */
     private final long limit;
 
     LimitExceededException(Location where, String limitName, long limit, String detail) {
@@ -18,12 +20,20 @@ public final class LimitExceededException extends CheckpointException {
         this.limit = limit;
     }
 
-    /** The name of the limit, as the {@link LoadLimits} accessor that holds it. */
+    /**
+     * Which limit was exceeded, so that a caller can raise that one ({@code LoadLimits.builder().maxTensors(...)}).
+     *
+     * @return the name of the {@link LoadLimits} accessor that holds it, such as {@code "maxTensors"}
+     */
     public String limitName() {
         return limitName;
     }
 
-    /** The value of the limit in force. */
+    /**
+     * The value of the limit in force when the load was refused.
+     *
+     * @return the limit, in the unit of its {@link LoadLimits} component
+     */
     public long limit() {
         return limit;
     }

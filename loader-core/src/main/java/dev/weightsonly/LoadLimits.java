@@ -95,6 +95,12 @@ public record LoadLimits(
             200,           // DEFLATE alone reaches 1032:1 on zeros
             Storage.DEFAULT_MAX_MATERIALIZED_BYTES); // 4 GiB
 
+    /**
+     * Checks the limits; use {@link #builder()} to change some and keep the defaults for the rest.
+     *
+     * @throws IllegalArgumentException if any limit is zero or negative (no limit means "nothing may load", so
+     *     it is a mistake)
+     */
     public LoadLimits {
         requirePositive("maxPickleBytes", maxPickleBytes);
         requirePositive("maxStackDepth", maxStackDepth);
@@ -114,15 +120,29 @@ public record LoadLimits(
         requirePositive("maxMaterializedBytes", maxMaterializedBytes);
     }
 
-    /** The defaults: every real checkpoint fits, no hostile file gets far. */
+    /**
+     * The defaults: every real checkpoint fits, no hostile file gets far.
+     *
+     * @return the default limits, as listed in the class comment
+     */
     public static LoadLimits defaults() {
         return DEFAULTS;
     }
 
+    /**
+     * Starts from the defaults, to raise a limit for a genuine large checkpoint or lower one for a small heap.
+     *
+     * @return a builder holding the defaults
+     */
     public static Builder builder() {
         return new Builder(DEFAULTS);
     }
 
+    /**
+     * Starts from these limits, to change one of them and keep the rest.
+     *
+     * @return a builder holding these limits
+     */
     public Builder toBuilder() {
         return new Builder(this);
     }
@@ -133,7 +153,10 @@ public record LoadLimits(
         }
     }
 
-    /** Builds a {@link LoadLimits}; starts from the defaults. */
+    /**
+     * Builds a {@link LoadLimits}, starting from the defaults ({@link LoadLimits#builder()}) or from other
+     * limits ({@link LoadLimits#toBuilder()}). Not thread-safe.
+     */
     public static final class Builder {
         private long maxPickleBytes;
         private int maxStackDepth;
@@ -171,23 +194,188 @@ public record LoadLimits(
             maxMaterializedBytes = from.maxMaterializedBytes;
         }
 
-        public Builder maxPickleBytes(long v) { maxPickleBytes = v; return this; }
-        public Builder maxStackDepth(int v) { maxStackDepth = v; return this; }
-        public Builder maxMarkDepth(int v) { maxMarkDepth = v; return this; }
-        public Builder maxMemoEntries(int v) { maxMemoEntries = v; return this; }
-        public Builder maxContainerLength(int v) { maxContainerLength = v; return this; }
-        public Builder maxObjects(long v) { maxObjects = v; return this; }
-        public Builder maxStringBytes(long v) { maxStringBytes = v; return this; }
-        public Builder maxIntegerBytes(int v) { maxIntegerBytes = v; return this; }
-        public Builder maxTensors(int v) { maxTensors = v; return this; }
-        public Builder maxTensorElements(long v) { maxTensorElements = v; return this; }
-        public Builder maxInflatedBytes(long v) { maxInflatedBytes = v; return this; }
-        public Builder maxArchiveEntries(int v) { maxArchiveEntries = v; return this; }
-        public Builder maxNestingDepth(int v) { maxNestingDepth = v; return this; }
-        public Builder maxNameBytes(int v) { maxNameBytes = v; return this; }
-        public Builder maxInflationRatio(int v) { maxInflationRatio = v; return this; }
-        public Builder maxMaterializedBytes(long v) { maxMaterializedBytes = v; return this; }
+        /**
+         * Sets {@link LoadLimits#maxPickleBytes()}: the size of one pickle record, in bytes.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxPickleBytes(long v) {
+            maxPickleBytes = v;
+            return this;
+        }
 
+        /**
+         * Sets {@link LoadLimits#maxStackDepth()}: how many values the unpickler stack may hold at once.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxStackDepth(int v) {
+            maxStackDepth = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxMarkDepth()}: how many MARKs may be open at once.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxMarkDepth(int v) {
+            maxMarkDepth = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxMemoEntries()}: how many distinct memo slots one pickle may use.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxMemoEntries(int v) {
+            maxMemoEntries = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxContainerLength()}: how many items one list, dict, set or tuple may hold.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxContainerLength(int v) {
+            maxContainerLength = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxObjects()}: how many Python values (and argument reads) one pickle may cost.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxObjects(long v) {
+            maxObjects = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxStringBytes()}: the size of one string or bytes value, in bytes.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxStringBytes(long v) {
+            maxStringBytes = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxIntegerBytes()}: the size of one integer, in bytes or decimal digits.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxIntegerBytes(int v) {
+            maxIntegerBytes = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxTensors()}: how many tensors one load may rebuild.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxTensors(int v) {
+            maxTensors = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxTensorElements()}: how many elements one tensor view may claim.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxTensorElements(long v) {
+            maxTensorElements = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxInflatedBytes()}: how many bytes one DEFLATED record may inflate to.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxInflatedBytes(long v) {
+            maxInflatedBytes = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxArchiveEntries()}: how many records one archive may hold.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxArchiveEntries(int v) {
+            maxArchiveEntries = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxNestingDepth()}: how deeply values may nest for the dump and the tensor walk.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxNestingDepth(int v) {
+            maxNestingDepth = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxNameBytes()}: the size of one record name or global name, in bytes.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxNameBytes(int v) {
+            maxNameBytes = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxInflationRatio()}: how many times the file size all DEFLATED records together may inflate to.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxInflationRatio(int v) {
+            maxInflationRatio = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link LoadLimits#maxMaterializedBytes()}: how many bytes one operation on the loaded tensors may hold in fresh memory.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxMaterializedBytes(long v) {
+            maxMaterializedBytes = v;
+            return this;
+        }
+
+        /**
+         * Builds the limits.
+         *
+         * @return the limits as set, the defaults (or the limits it started from) for the rest
+         * @throws IllegalArgumentException if a limit was set to zero or less
+         */
         public LoadLimits build() {
             return new LoadLimits(maxPickleBytes, maxStackDepth, maxMarkDepth, maxMemoEntries, maxContainerLength,
                     maxObjects, maxStringBytes, maxIntegerBytes, maxTensors, maxTensorElements, maxInflatedBytes,

@@ -2,8 +2,7 @@ package dev.weightsonly;
 
 import dev.weightsonly.internal.io.Sha256;
 import dev.weightsonly.internal.load.LoadAccess;
-import dev.weightsonly.internal.scan.DangerousGlobals;
-import dev.weightsonly.internal.torch.TorchAllowlist;
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,11 +24,6 @@ public final class LoadOptions {
             public Map<String, GlobalFactory> effectiveGlobals(LoadOptions options) {
                 return options.effectiveGlobals();
             }
-
-            @Override
-            public boolean isInert(GlobalFactory factory) {
-                return SafeGlobals.isInert(factory);
-            }
         });
     }
 
@@ -50,35 +44,67 @@ public final class LoadOptions {
         this.torchScriptWeights = torchScriptWeights;
     }
 
-    /** Whether a TorchScript archive's weights are read (default false: such archives are refused). */
+    /**
+     * Whether a TorchScript archive's weights are read; see {@link Builder#torchScriptWeights(boolean)}.
+     *
+     * @return true if TorchScript archives load as weights, false (the default) if they are refused
+     */
     public boolean torchScriptWeights() {
         return torchScriptWeights;
     }
 
-    /** The SHA-256 the file must have (lowercase hex), or null when no digest is checked. */
+    /**
+     * The digest the file must have; see {@link Builder#expectSha256(String)}.
+     *
+     * @return the SHA-256 as 64 lowercase hex digits, or null when no digest is checked
+     */
     public String expectedSha256() {
         return expectedSha256;
     }
 
-    /** Default limits; the default allowlist plus whatever {@link SafeGlobals} allows on the loading thread. */
+    /**
+     * The options of {@code torch.load(f, weights_only=True)}: PyTorch's default allowlist plus whatever
+     * {@link SafeGlobals} allows on the loading thread, the default {@link LoadLimits}, no digest, and
+     * TorchScript archives refused.
+     *
+     * @return the shared default options (immutable)
+     */
     public static LoadOptions defaults() {
         return DEFAULTS;
     }
 
+    /**
+     * Starts options from the defaults, to allow globals for one load, change limits or expect a digest.
+     *
+     * @return a new builder holding the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * The bounds this load enforces on what a file may claim.
+     *
+     * @return the limits; {@link LoadLimits#defaults()} unless the builder set others
+     */
     public LoadLimits limits() {
         return limits;
     }
 
-    /** The globals this load allows itself, beyond the default allowlist (not counting {@link SafeGlobals}). */
+    /**
+     * The globals this load allows itself, beyond the default allowlist (not counting {@link SafeGlobals}).
+     *
+     * @return an unmodifiable set of qualified names ({@code module.QualName}), in the order they were allowed
+     */
     public Set<String> allowedGlobals() {
         return globals.keySet();
     }
 
-    /** Whether the load also allows what {@link SafeGlobals} allows on the loading thread (default true). */
+    /**
+     * Whether the load also allows what {@link SafeGlobals} allows on the loading thread.
+     *
+     * @return true (the default) if {@link SafeGlobals} counts, false if only these options do
+     */
     public boolean sharedSafeGlobals() {
         return sharedSafeGlobals;
     }
@@ -94,30 +120,9 @@ public final class LoadOptions {
     }
 
     /**
-     * Checks that {@code qualifiedName} may be allowed at all.
-     *
-     * @throws IllegalArgumentException if it is not a qualified name, or can never be right for weights
-     *                                  ({@link DangerousGlobals})
+     * Builds {@link LoadOptions}; start one with {@link LoadOptions#builder()}. Not thread-safe; the options it
+     * builds are.
      */
-    static String checkAllowable(String qualifiedName) {
-        if (qualifiedName == null || !qualifiedName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+")) {
-            throw new IllegalArgumentException("a global is named by its Python qualified name, module.QualName,"
-                    + " got '" + qualifiedName + "'");
-        }
-        // DangerousGlobals knows Python 3 names; "__builtin__.eval" is builtins.eval to a pickle.
-        int dot = qualifiedName.lastIndexOf('.');
-        String[] mapped = dev.weightsonly.internal.pickle.PythonNames.map(qualifiedName.substring(0, dot),
-                qualifiedName.substring(dot + 1));
-        var danger = DangerousGlobals.reason(qualifiedName)
-                .or(() -> DangerousGlobals.reason(mapped[0] + "." + mapped[1]));
-        if (danger.isPresent()) {
-            throw new IllegalArgumentException(danger.get() + "; a weights file never needs it, and weightsonly"
-                    + " refuses to allow it");
-        }
-        return qualifiedName;
-    }
-
-    /** Builds {@link LoadOptions}. */
     public static final class Builder {
         private LoadLimits limits = LoadLimits.defaults();
         private final Map<String, GlobalFactory> globals = new LinkedHashMap<>();
@@ -133,12 +138,22 @@ public final class LoadOptions {
          * it (the default, as torch's weights-only load does since CVE-2025-32434). When true, the tensors of
          * its {@code data.pkl} and {@code constants.pkl} load under their module paths, the compiled module
          * objects ({@code __torch__.*}) load as inert records, and the archive's code is never read.
+         *
+         * @param read true to read TorchScript weights, false to refuse such archives
+         * @return this builder
          */
         public Builder torchScriptWeights(boolean read) {
             this.torchScriptWeights = read;
             return this;
         }
 
+        /**
+         * Replaces the limits, for example to load a genuine checkpoint larger than a default allows.
+         *
+         * @param limits the limits to enforce, usually from {@link LoadLimits#builder()}
+         * @return this builder
+         * @throws NullPointerException if {@code limits} is null
+         */
         public Builder limits(LoadLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
             return this;
@@ -149,22 +164,43 @@ public final class LoadOptions {
          * function, load as inert {@link dev.weightsonly.python.PyObject}s: nothing of them is ever run.
          *
          * @param qualifiedName {@code module.QualName}, as the refusal message names it
-         * @throws IllegalArgumentException for a global that can only mean code execution or system access
+         * @return this builder
+         * @throws IllegalArgumentException for a malformed name, or a global that can only mean code execution
+         *     or system access
          */
         public Builder allowGlobal(String qualifiedName) {
-            return allowGlobal(qualifiedName, SafeGlobals.inert());
+            return allowGlobal(qualifiedName, GlobalPolicy.inert());
         }
 
-        /** Allows one global for this load, building its objects with {@code factory}. */
+        /**
+         * Allows one global for this load, building its objects with {@code factory} instead of leaving them
+         * inert records. A global already on PyTorch's allowlist keeps its built-in meaning.
+         *
+         * @param qualifiedName {@code module.QualName}, as the refusal message names it
+         * @param factory turns each loaded object of that global into the caller's Java value
+         * @return this builder
+         * @throws IllegalArgumentException for a malformed name, or a global that can only mean code execution
+         *     or system access
+         * @throws NullPointerException if {@code factory} is null
+         */
         public Builder allowGlobal(String qualifiedName, GlobalFactory factory) {
-            checkAllowable(qualifiedName);
+            GlobalPolicy.checkAllowable(qualifiedName);
             Objects.requireNonNull(factory, "factory");
-            if (!TorchAllowlist.contains(qualifiedName)) {
+            if (!GlobalPolicy.isAllowedByDefault(qualifiedName)) {
                 globals.put(qualifiedName, factory);
             }
             return this;
         }
 
+        /**
+         * Allows several globals for this load, as {@link #allowGlobal(String)} each (for example names read
+         * from configuration).
+         *
+         * @param qualifiedNames {@code module.QualName}s
+         * @return this builder
+         * @throws IllegalArgumentException for any name {@link #allowGlobal(String)} refuses; the names before it
+         *     stay allowed
+         */
         public Builder allowGlobals(Collection<String> qualifiedNames) {
             for (String name : qualifiedNames) {
                 allowGlobal(name);
@@ -175,6 +211,9 @@ public final class LoadOptions {
         /**
          * Whether this load also allows what {@link SafeGlobals} allows on the loading thread (default true).
          * False makes the load depend on nothing but these options.
+         *
+         * @param shared whether {@link SafeGlobals} counts for this load
+         * @return this builder
          */
         public Builder sharedSafeGlobals(boolean shared) {
             this.sharedSafeGlobals = shared;
@@ -189,6 +228,8 @@ public final class LoadOptions {
          * checks the bytes as they are when it starts; a file that others can rewrite while it is mapped
          * should be loaded from a stream, which copies it (docs/SECURITY.md).
          *
+         * @param hex the expected digest, 64 hex digits in either case (surrounding blanks ignored), or null
+         * @return this builder
          * @throws IllegalArgumentException if {@code hex} is not 64 hex digits
          */
         public Builder expectSha256(String hex) {
@@ -196,6 +237,11 @@ public final class LoadOptions {
             return this;
         }
 
+        /**
+         * Freezes the options; the builder may be reused, and later changes do not affect what it built.
+         *
+         * @return the immutable options
+         */
         public LoadOptions build() {
             return new LoadOptions(limits, globals, sharedSafeGlobals, torchScriptWeights, expectedSha256);
         }

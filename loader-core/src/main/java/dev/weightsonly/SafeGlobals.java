@@ -1,5 +1,6 @@
 package dev.weightsonly;
 
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.scan.GlobalScanner;
 import dev.weightsonly.scan.ScanReport;
 import dev.weightsonly.scan.Verdict;
@@ -26,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * arguments and state, unless a {@link GlobalFactory} was registered for it, which then builds a Java value
  * from that record. Names are Python qualified names, {@code module.QualName}, as in torch's
  * {@code (obj, "module.name")} form; globals that can only mean code execution or system access
- * ({@link dev.weightsonly.internal.scan.DangerousGlobals}) are refused at registration.
+ * (the dangerous list of docs/SECURITY.md) are refused at registration.
  *
  * <p><b>Threads.</b> {@link #add} is process-wide, like torch's. A {@link #scope} applies to the thread that
  * opened it and to nothing else: in a server, one request's trust must not leak into another request
@@ -41,7 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SafeGlobals {
 
-    private static final GlobalFactory INERT = object -> object;
     private static final Map<String, GlobalFactory> PROCESS = new ConcurrentHashMap<>();
     private static final ThreadLocal<ArrayDeque<Scope>> SCOPES = new ThreadLocal<>();
 
@@ -52,6 +52,7 @@ public final class SafeGlobals {
      * Allows {@code qualifiedNames} for every load in this process (torch's {@code add_safe_globals}). All or
      * nothing: every name is checked before any is added.
      *
+     * @param qualifiedNames {@code module.QualName}s, as a refusal message names them
      * @throws IllegalArgumentException if a name is not a qualified name or can never be right for weights
      *     (then none is added)
      * @throws NullPointerException if the array or a name is null (then none is added)
@@ -59,22 +60,29 @@ public final class SafeGlobals {
     public static void add(String... qualifiedNames) {
         List<String> checked = new java.util.ArrayList<>(qualifiedNames.length);
         for (String name : qualifiedNames) {
-            checked.add(LoadOptions.checkAllowable(name));
+            checked.add(GlobalPolicy.checkAllowable(name));
         }
-        checked.forEach(name -> PROCESS.put(name, INERT));
+        checked.forEach(name -> PROCESS.put(name, GlobalPolicy.inert()));
     }
 
     /**
      * Allows {@code qualifiedName} for every load in this process, building its objects with {@code factory}.
      *
+     * @param qualifiedName {@code module.QualName}, as a refusal message names it
+     * @param factory turns each loaded object of that global into the caller's Java value; replaces any factory
+     *     registered for the name before
      * @throws IllegalArgumentException if the name is not a qualified name or can never be right for weights
      * @throws NullPointerException if the name or the factory is null
      */
     public static void add(String qualifiedName, GlobalFactory factory) {
-        PROCESS.put(LoadOptions.checkAllowable(qualifiedName), Objects.requireNonNull(factory, "factory"));
+        PROCESS.put(GlobalPolicy.checkAllowable(qualifiedName), Objects.requireNonNull(factory, "factory"));
     }
 
-    /** The process-wide entries (torch's {@code get_safe_globals}); scopes are not included. */
+    /**
+     * The process-wide entries (torch's {@code get_safe_globals}); scopes are not included.
+     *
+     * @return an immutable copy of the names added with {@link #add}
+     */
     public static Set<String> get() {
         return Set.copyOf(PROCESS.keySet());
     }
@@ -87,13 +95,15 @@ public final class SafeGlobals {
     /**
      * Opens a scope allowing {@code qualifiedNames} on this thread until it is closed.
      *
+     * @param qualifiedNames {@code module.QualName}s, as a refusal message names them
+     * @return the open scope; close it (try-with-resources) on this thread
      * @throws IllegalArgumentException if a name is not a qualified name or can never be right for weights
      *     (then no scope is opened)
      */
     public static Scope scope(String... qualifiedNames) {
         Map<String, GlobalFactory> entries = new LinkedHashMap<>();
         for (String name : qualifiedNames) {
-            entries.put(LoadOptions.checkAllowable(name), INERT);
+            entries.put(GlobalPolicy.checkAllowable(name), GlobalPolicy.inert());
         }
         return open(entries);
     }
@@ -101,6 +111,8 @@ public final class SafeGlobals {
     /**
      * Opens a scope allowing the given names, each built by its factory, on this thread until it is closed.
      *
+     * @param factories {@code module.QualName}s to the factories that build their objects
+     * @return the open scope; close it (try-with-resources) on this thread
      * @throws IllegalArgumentException if a name is not a qualified name or can never be right for weights
      *     (then no scope is opened)
      * @throws NullPointerException if a name or a factory is null (then no scope is opened)
@@ -108,7 +120,7 @@ public final class SafeGlobals {
     public static Scope scope(Map<String, GlobalFactory> factories) {
         Map<String, GlobalFactory> entries = new LinkedHashMap<>();
         factories.forEach((name, factory) ->
-                entries.put(LoadOptions.checkAllowable(name), Objects.requireNonNull(factory, "factory")));
+                entries.put(GlobalPolicy.checkAllowable(name), Objects.requireNonNull(factory, "factory")));
         return open(entries);
     }
 
@@ -123,7 +135,11 @@ public final class SafeGlobals {
         return scope;
     }
 
-    /** Every name allowed for a load started now on this thread: process-wide entries and open scopes. */
+    /**
+     * Every name allowed for a load started now on this thread, beyond PyTorch's default allowlist.
+     *
+     * @return an immutable copy of the process-wide entries and those of this thread's open scopes
+     */
     public static Set<String> effective() {
         return Set.copyOf(snapshot().keySet());
     }
@@ -140,26 +156,28 @@ public final class SafeGlobals {
         return out;
     }
 
-    /** The factory that keeps an object as its inert record. */
-    static GlobalFactory inert() {
-        return INERT;
-    }
-
-    static boolean isInert(GlobalFactory factory) {
-        return factory == INERT;
-    }
-
     /**
      * The globals {@code file} names that a load on this thread would refuse, found without loading it
      * (torch's {@code get_unsafe_globals_in_checkpoint}): those in neither the default allowlist nor the
      * allowlist in force, in order of first appearance. Works on files the loader refuses and on broken
      * ones, reporting what it read before the break; {@link #scan(Path)} gives the details.
+     *
+     * @param file a checkpoint in any format the loader reads
+     * @return the qualified names that would be refused, each once; empty if the file would load
+     * @throws IOException if the file cannot be read
      */
     public static List<String> unsafeGlobals(Path file) throws IOException {
         return scan(file).names(Verdict.NEEDS_ALLOWLISTING, Verdict.DANGEROUS);
     }
 
-    /** Every global {@code file} names, each with what a load on this thread would make of it. */
+    /**
+     * Every global {@code file} names, each with what a load on this thread would make of it, found without
+     * loading the file; the basis of {@link #unsafeGlobals(Path)} and of the tool's {@code scan}.
+     *
+     * @param file a checkpoint in any format the loader reads
+     * @return the scanner's report: each global with its verdict, and whether the scan read the whole file
+     * @throws IOException if the file cannot be read
+     */
     public static ScanReport scan(Path file) throws IOException {
         Set<String> allowed = effective();
         return GlobalScanner.scan(file, allowed::contains);
@@ -178,7 +196,11 @@ public final class SafeGlobals {
             this.owner = owner;
         }
 
-        /** The names this scope allows. */
+        /**
+         * The names this scope allows (scopes opened inside it add their own).
+         *
+         * @return an unmodifiable set of qualified names
+         */
         public Set<String> names() {
             return entries.keySet();
         }

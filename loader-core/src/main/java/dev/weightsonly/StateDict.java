@@ -26,6 +26,8 @@ public final class StateDict {
     /**
      * The tensor called {@code name}; a missing name is an error that lists what is there.
      *
+     * @param name the parameter or buffer name, such as {@code "layer1.0.conv1.weight"}
+     * @return the tensor, a view valid until the checkpoint is closed
      * @throws NoSuchElementException if there is no tensor of that name (the message lists similar names)
      * @throws NullPointerException if {@code name} is null
      */
@@ -38,20 +40,39 @@ public final class StateDict {
         return t;
     }
 
+    /**
+     * Whether there is a tensor called {@code name}, for optional entries ({@link #tensor} throws instead).
+     *
+     * @param name the parameter or buffer name
+     * @return true if the state dict holds it
+     */
     public boolean contains(String name) {
         return tensors.containsKey(name);
     }
 
-    /** The names, in saved order. */
+    /**
+     * The parameter and buffer names, to match them against a model's.
+     *
+     * @return an unmodifiable set, in saved order
+     */
     public Set<String> names() {
         return tensors.keySet();
     }
 
-    /** The whole state dict as an unmodifiable, ordered map. */
+    /**
+     * The whole state dict as a map, to iterate names and tensors together.
+     *
+     * @return an unmodifiable map, in saved order
+     */
     public Map<String, Tensor> asMap() {
         return tensors;
     }
 
+    /**
+     * The number of tensors.
+     *
+     * @return how many names the state dict has
+     */
     public int size() {
         return tensors.size();
     }
@@ -60,6 +81,8 @@ public final class StateDict {
      * Sum of the tensors' logical sizes in bytes (shared storages counted once per view), {@link Long#MAX_VALUE}
      * if it exceeds a long: a hostile file's stride-0 views can claim 2^44 bytes each, and a sum is no reason
      * to throw.
+     *
+     * @return the sum of {@link Tensor#byteSize()} over the tensors, saturated at {@link Long#MAX_VALUE}
      */
     public long totalBytes() {
         long total = 0;

@@ -334,10 +334,12 @@ class CheckpointApiTest {
     }
 
     @Test
-    void aFileThatDoesNotExistIsAPlainIOException() {
+    void aFileThatDoesNotExistIsUnreadableNotRefused() {
         Path missing = dir.resolve("absent.pt");
-        IOException e = assertThrows(IOException.class, () -> Checkpoint.load(missing));
-        assertFalse(e instanceof CheckpointException, "a file system error, not a verdict on a checkpoint");
+        // A CheckpointException (one catch for every failure of a load), of the kind that is no verdict on a file.
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(missing));
+        assertInstanceOf(UnreadableCheckpointException.class, e, "a file system error, not a verdict on a checkpoint");
+        assertEquals(missing + ": no such file", e.getMessage());
     }
 
     @Test
@@ -350,6 +352,28 @@ class CheckpointApiTest {
             assertEquals(2, c.tensorCount());
             assertEquals(2, c.storageCount());
             assertSame(LoadLimits.defaults(), c.limits());
+        }
+    }
+
+    @Test
+    void valuesListWhatIsNotATensorByPath() throws IOException {
+        try (Checkpoint c = Checkpoint.load(Fixtures.file("train_checkpoint"))) {
+            Map<String, Object> values = c.values();
+            assertEquals(3L, values.get("epoch"));
+            assertEquals(0.00025, values.get("optimizer.param_groups.0.lr"));
+            assertEquals(0.9, values.get("optimizer.param_groups.0.betas.0"));
+            assertEquals(dev.weightsonly.python.PyNone.NONE, values.get("optimizer.param_groups.0.foreach"));
+            assertEquals(Boolean.FALSE, values.get("optimizer.param_groups.0.amsgrad"));
+            assertEquals(List.of("epoch", "optimizer.param_groups.0.lr"), values.keySet().stream()
+                    .filter(k -> k.equals("epoch") || k.equals("optimizer.param_groups.0.lr")).toList(), "path order");
+            // No tensor, and no container: "optimizer.state" holds tensors, "optimizer.param_groups" dicts.
+            assertTrue(values.keySet().stream().noneMatch(c.tensors()::containsKey), values.toString());
+            assertFalse(values.containsKey("optimizer.state") || values.containsKey("optimizer.param_groups"));
+            assertTrue(values.values().stream().noneMatch(v -> v instanceof Tensor || v instanceof PyDict));
+            assertThrows(UnsupportedOperationException.class, () -> values.put("x", 1L));
+        }
+        try (Checkpoint c = Checkpoint.load(Fixtures.file("sd_linear"))) {
+            assertEquals(Map.of(), c.values(), "a state dict holds tensors only");
         }
     }
 }

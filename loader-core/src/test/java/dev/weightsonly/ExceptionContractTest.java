@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
+import dev.weightsonly.testing.PickleBuilder;
 import dev.weightsonly.testing.ZipWriter;
 import dev.weightsonly.writer.TorchWriter;
 import java.io.ByteArrayInputStream;
@@ -38,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 12, class 14: what public methods throw on hostile input or misuse. A shard whose root is not a state
- * dict is a {@link MalformedCheckpointException} naming the shard; {@code close()} during a read on another
+ * dict is a {@link MalformedCheckpointException} naming the shard; every failure of a load is a
+ * {@link CheckpointException} naming the file, a path or stream that cannot be read an
+ * {@link UnreadableCheckpointException} (issue 14); {@code close()} during a read on another
  * thread neither leaks the memory nor lets the reader touch released memory; and every kind of storage
  * (mapped, copied, inflated, byte-swapped) is unreadable after {@code close()}.
  */
@@ -258,10 +261,150 @@ class ExceptionContractTest {
         assertThrows(java.util.NoSuchElementException.class, () -> sd.tensor("missing"));
     }
 
+    // ---- every failure of a load is a CheckpointException naming the file ----------------------------------
+
     @Test
-    void loadingADirectorySaysSo() {
-        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class,
-                () -> Checkpoint.load(tmp));
-        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+    void everyLoadMethodDeclaresCheckpointExceptionAlone() {
+        List<java.lang.reflect.Method> loads = java.util.Arrays.stream(Checkpoint.class.getMethods())
+                .filter(m -> m.getName().startsWith("load") && java.lang.reflect.Modifier.isStatic(m.getModifiers()))
+                .toList();
+        assertEquals(8, loads.size(), loads.toString()); // load: Path, stream, bytes, each with and without options; loadSharded: 2
+        for (java.lang.reflect.Method m : loads) {
+            assertArrayEquals(new Class<?>[] {CheckpointException.class}, m.getExceptionTypes(), m.toString());
+        }
+    }
+
+    @Test
+    void loadingADirectorySaysSo() throws IOException {
+        UnreadableCheckpointException e = assertThrows(UnreadableCheckpointException.class, () -> Checkpoint.load(tmp));
+        assertEquals(tmp + ": is a directory, not a checkpoint file", e.getMessage());
+        assertEquals(tmp.toString(), e.source());
+        Files.writeString(tmp.resolve("pytorch_model.bin.index.json"), "{}");
+        Path folder = Files.createDirectory(tmp.resolve("model.safetensors.index.json"));
+        assertEquals(folder + ": is a directory, not a checkpoint file",
+                assertThrows(UnreadableCheckpointException.class, () -> Checkpoint.loadSharded(folder)).getMessage());
+    }
+
+    @Test
+    void aMissingFileOrOneThatDisappearsIsUnreadableNamingIt() throws IOException {
+        Path missing = tmp.resolve("missing.pt");
+        UnreadableCheckpointException e = assertThrows(UnreadableCheckpointException.class,
+                () -> Checkpoint.load(missing));
+        assertEquals(missing + ": no such file", e.getMessage());
+        assertTrue(e.getCause() instanceof java.nio.file.NoSuchFileException, String.valueOf(e.getCause()));
+        // A file deleted after it was found (a folder listed, then loaded) and a link whose target was deleted.
+        Path gone = written();
+        Path link = Files.createSymbolicLink(tmp.resolve("link.pt"), gone);
+        Files.delete(gone);
+        assertEquals(gone + ": no such file",
+                assertThrows(UnreadableCheckpointException.class, () -> Checkpoint.load(gone)).getMessage());
+        assertEquals(link + ": no such file",
+                assertThrows(UnreadableCheckpointException.class, () -> Checkpoint.load(link)).getMessage());
+        assertEquals(missing + ": no such file",
+                assertThrows(UnreadableCheckpointException.class, () -> Checkpoint.loadSharded(missing)).getMessage());
+    }
+
+    /** A regular file of sysfs: it opens and reads, but the kernel maps none of them ("No such device"). */
+    private static Path unmappable() throws IOException {
+        try (var files = Files.walk(Path.of("/sys/kernel"), 2)) {
+            return files.filter(p -> Files.isRegularFile(p) && Files.isReadable(p)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no readable file under /sys/kernel to map"));
+        }
+    }
+
+    @Test
+    void aFileThatCannotBeMappedIsUnreadableNamingIt() throws IOException {
+        Path file = unmappable();
+        UnreadableCheckpointException e = assertThrows(UnreadableCheckpointException.class, () -> Checkpoint.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": cannot be mapped (") && e.getMessage().endsWith(
+                "): it is not a regular file"), e.getMessage());
+        assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
+    }
+
+    @Test
+    void aStreamWhoseReadFailsIsUnreadableNamingTheStream() {
+        IOException failure = new IOException("connection reset");
+        // 100 bytes, then every read fails (InputStream's own read(byte[]) swallows a failure after the first byte).
+        InputStream failing = new InputStream() {
+            private int left = 100;
+
+            @Override
+            public int read() throws IOException {
+                if (left <= 0) {
+                    throw failure;
+                }
+                left--;
+                return 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (left <= 0) {
+                    throw failure;
+                }
+                int n = Math.min(len, left);
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                left -= n;
+                return n;
+            }
+        };
+        UnreadableCheckpointException e = assertThrows(UnreadableCheckpointException.class,
+                () -> Checkpoint.load(failing, "upload.pt"));
+        assertEquals("upload.pt: the stream could not be read: connection reset", e.getMessage());
+        assertEquals(failure, e.getCause());
+    }
+
+    @Test
+    void aMissingShardIsUnreadableNamingTheShardAndItsIndex() throws IOException {
+        TorchWriter.save(Map.of("a", Tensor.contiguousView(Storage.of(MemorySegment.ofArray(new byte[4]), "0", "cpu"),
+                DType.FLOAT32, 0, 1)), tmp.resolve("good.bin"));
+        Path index = tmp.resolve("pytorch_model.bin.index.json");
+        Files.writeString(index, "{\"metadata\": {}, \"weight_map\": {\"a\": \"good.bin\", \"b\": \"gone.bin\"}}");
+        UnreadableCheckpointException e = assertThrows(UnreadableCheckpointException.class,
+                () -> Checkpoint.loadSharded(index));
+        assertEquals(tmp.resolve("gone.bin").toAbsolutePath() + ": no such file, and pytorch_model.bin.index.json"
+                + " names it as a shard", e.getMessage());
+    }
+
+    // ---- a bare pickle that names a refused global is unsafe, as torch says -----------------------------------
+
+    private static byte[] barePickleCalling(String module, String name) {
+        return PickleBuilder.protocol(2).global(module, name).str("id").op(0x85).reduce().stop().bytes();
+    }
+
+    @Test
+    void aBarePickleNamingADangerousGlobalIsUnsafeNotOnlyNotACheckpoint() {
+        UnsupportedGlobalException e = assertThrows(UnsupportedGlobalException.class,
+                () -> Checkpoint.load(barePickleCalling("os", "system"), "payload.bin"));
+        assertEquals("payload.bin: a bare pickle, not a torch.save checkpoint: at pickle offset 2: Weights only load"
+                + " failed. Trying to load unsupported GLOBAL os.system whose module os is blocked.", e.getMessage());
+        assertFalse(e.allowable());
+        UnsupportedGlobalException eval = assertThrows(UnsupportedGlobalException.class,
+                () -> Checkpoint.load(barePickleCalling("builtins", "eval"), "payload.bin"));
+        assertFalse(eval.allowable());
+        assertTrue(eval.getMessage().contains("weightsonly never allows it"), eval.getMessage());
+    }
+
+    @Test
+    void aBarePickleOfAnotherGlobalIsRefusedWithTheRemedyAndOnceAllowedIsNotACheckpoint() throws IOException {
+        byte[] pickle = barePickleCalling("mylib", "Config");
+        UnsupportedGlobalException e = assertThrows(UnsupportedGlobalException.class,
+                () -> Checkpoint.load(pickle, "config.pkl"));
+        assertTrue(e.allowable());
+        assertEquals("mylib.Config", e.globalName());
+        assertEquals("Weights only load failed. Unsupported global: GLOBAL mylib.Config was not an allowed global by"
+                + " default.", e.refusal());
+        assertEquals(e.refusal() + " If you trust this class, allow it for the load:"
+                + " LoadOptions.builder().allowGlobal(\"mylib.Config\"), or for every load with"
+                + " SafeGlobals.add(\"mylib.Config\").", e.detail());
+        assertEquals("config.pkl: a bare pickle, not a torch.save checkpoint: at pickle offset 2", e.where());
+        assertEquals(e.where() + ": " + e.detail(), e.getMessage());
+        // Allowed, torch builds the object and finds no magic number: the file is no checkpoint, and nothing unsafe.
+        MalformedCheckpointException allowed = assertThrows(MalformedCheckpointException.class, () -> Checkpoint.load(
+                pickle, "config.pkl", LoadOptions.builder().allowGlobal("mylib.Config").build()));
+        assertTrue(allowed.getMessage().contains("bare pickle"), allowed.getMessage());
+        byte[] ordered = PickleBuilder.protocol(2).orderedDict().stop().bytes();
+        assertTrue(assertThrows(MalformedCheckpointException.class, () -> Checkpoint.load(ordered, "o.pkl"))
+                .getMessage().contains("bare pickle"));
     }
 }

@@ -49,19 +49,20 @@ class Fixture26DifferentialTest {
         return names.stream();
     }
 
-    /** Fixtures PyTorch 2.6 loads that weightsonly refuses by name (docs/SECURITY.md, not-yet-supported). */
-    static final Set<String> NOT_YET_SUPPORTED = Set.of("sparse_batched26");
-
     static Stream<String> loadable() {
-        return fixtures().filter(n -> !NOT_YET_SUPPORTED.contains(n));
+        return fixtures();
     }
 
     @Test
-    void batchedCompressedSparseIsRefusedByNameNotMisread() {
-        UnsupportedCheckpointException e = org.junit.jupiter.api.Assertions.assertThrows(
-                UnsupportedCheckpointException.class, () -> Checkpoint.load(dir().resolve("sparse_batched26.pt")).close());
-        assertTrue(e.getMessage().contains("a torch.sparse_csr tensor of size [2, 4, 4] (batched or hybrid compressed"
-                + " layouts)"), e.getMessage());
+    void batchedCompressedSparseLoads() throws IOException {
+        // once refused by name (not yet supported); now read and validated batch by batch, as torch 2.6 does
+        try (Checkpoint c = Checkpoint.load(dir().resolve("sparse_batched26.pt"))) {
+            dev.weightsonly.torch.SparseTensor csr = c.sparseTensors().get("csr_batched");
+            assertEquals(java.util.List.of(2L, 4L, 4L), java.util.Arrays.stream(csr.size()).boxed().toList());
+            assertEquals(2, csr.compressedIndices().dim());
+            assertEquals(java.util.List.of(2L, 5L),
+                    java.util.Arrays.stream(csr.compressedIndices().shape()).boxed().toList());
+        }
     }
 
     private static String dump(Checkpoint c) {

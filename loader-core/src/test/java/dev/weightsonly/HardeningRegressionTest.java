@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.dump.CanonicalDump;
 import dev.weightsonly.internal.pickle.Unpickler;
-import dev.weightsonly.internal.torch.PlainDataHost;
 import dev.weightsonly.internal.torch.TorchUnpicklerHost;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyTuple;
@@ -31,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,7 +62,8 @@ class HardeningRegressionTest {
         }
         p.write('.');
         byte[] bytes = p.toByteArray();
-        return Unpickler.load(MemorySegment.ofArray(bytes), 0, bytes.length, WHERE, PlainDataHost.INSTANCE,
+        return Unpickler.load(MemorySegment.ofArray(bytes), 0, bytes.length, WHERE,
+                TorchUnpicklerHost.plainData(Set.of(), LoadLimits.defaults()),
                 LoadLimits.defaults()).value();
     }
 
@@ -194,13 +195,15 @@ class HardeningRegressionTest {
         }
         p.writeBytes(new byte[] {'0', 'h', (byte) 200, 'K', 9, 'q', (byte) 200, '0', 'h', (byte) 200, (byte) 0x86, '.'});
         byte[] bytes = p.toByteArray();
-        Object v = Unpickler.load(MemorySegment.ofArray(bytes), 0, bytes.length, WHERE, PlainDataHost.INSTANCE,
+        Object v = Unpickler.load(MemorySegment.ofArray(bytes), 0, bytes.length, WHERE,
+                TorchUnpicklerHost.plainData(Set.of(), LoadLimits.defaults()),
                 LoadLimits.defaults()).value();
         assertTrue(v instanceof PyTuple, String.valueOf(v));
         assertEquals(List.of(1L, 9L), ((PyTuple) v).items());
         // A sparse slot is found too, and a far index costs nothing but a map entry.
         byte[] far = {(byte) 0x80, 2, 'K', 5, 'r', 0, 0, 0, 0x40, 'j', 0, 0, 0, 0x40, (byte) 0x86, '.'};
-        Object pair = Unpickler.load(MemorySegment.ofArray(far), 0, far.length, WHERE, PlainDataHost.INSTANCE,
+        Object pair = Unpickler.load(MemorySegment.ofArray(far), 0, far.length, WHERE,
+                TorchUnpicklerHost.plainData(Set.of(), LoadLimits.defaults()),
                 LoadLimits.defaults()).value();
         assertEquals(List.of(5L, 5L), ((PyTuple) pair).items());
     }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightsonly.internal.pickle.Unpickler;
 import dev.weightsonly.testing.Fixtures;
-import dev.weightsonly.internal.torch.PlainDataHost;
+import dev.weightsonly.internal.torch.TorchUnpicklerHost;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -57,22 +57,23 @@ class LegacyStreamPickleLimitTest {
     void onlyRunningOutOfTheBoundedBytesExceedsTheLimit() throws CheckpointException {
         LoadLimits limits = LoadLimits.builder().maxPickleBytes(8).build();
         CheckpointException.Location where = CheckpointException.Location.of("t");
+        TorchUnpicklerHost plain = TorchUnpicklerHost.plainData(java.util.Set.of(), limits);
         byte[] nones = new byte[64];
         java.util.Arrays.fill(nones, (byte) 'N'); // no STOP within 8 bytes, and more bytes after them
         LimitExceededException over = assertThrows(LimitExceededException.class, () -> Unpickler.loadPrefix(
-                java.lang.foreign.MemorySegment.ofArray(nones), 0, 64, where, PlainDataHost.INSTANCE, limits));
+                java.lang.foreign.MemorySegment.ofArray(nones), 0, 64, where, plain, limits));
         assertEquals("maxPickleBytes", over.limitName());
         MalformedCheckpointException truncated = assertThrows(MalformedCheckpointException.class,
                 () -> Unpickler.loadPrefix(java.lang.foreign.MemorySegment.ofArray(nones), 0, 8, where,
-                        PlainDataHost.INSTANCE, limits));
+                        plain, limits));
         assertTrue(truncated.getMessage().contains("pickle data was truncated"), truncated.getMessage());
         byte[] unknown = nones.clone();
         unknown[3] = (byte) 0xFF; // not an opcode, within the bound: malformed, whatever follows
         assertThrows(MalformedCheckpointException.class, () -> Unpickler.loadPrefix(
-                java.lang.foreign.MemorySegment.ofArray(unknown), 0, 64, where, PlainDataHost.INSTANCE, limits));
+                java.lang.foreign.MemorySegment.ofArray(unknown), 0, 64, where, plain, limits));
         byte[] fits = nones.clone();
         fits[1] = '.';
         assertEquals(2, Unpickler.loadPrefix(java.lang.foreign.MemorySegment.ofArray(fits), 0, 64, where,
-                PlainDataHost.INSTANCE, limits).end());
+                plain, limits).end());
     }
 }

@@ -65,8 +65,9 @@ class SafeGlobalsTest {
         UnsupportedGlobalException e = assertThrows(UnsupportedGlobalException.class, () -> Checkpoint.load(FILE));
         assertEquals(DICTIONARY, e.globalName());
         assertTrue(e.getMessage().endsWith("Unsupported global: GLOBAL fairseq.data.dictionary.Dictionary was not"
-                + " an allowed global by default. Use SafeGlobals.add(\"fairseq.data.dictionary.Dictionary\") or"
-                + " SafeGlobals.scope(...) to allow it if you trust this class."), e.getMessage());
+                + " an allowed global by default. If you trust this class, allow it for the load:"
+                + " LoadOptions.builder().allowGlobal(\"fairseq.data.dictionary.Dictionary\"), or for every load with"
+                + " SafeGlobals.add(\"fairseq.data.dictionary.Dictionary\")."), e.getMessage());
         assertTrue(e.getMessage().startsWith(FILE + ": fairseq_dictionary/data.pkl: at pickle offset 199: "),
                 e.getMessage());
     }

@@ -2,7 +2,6 @@ package dev.weightsonly.dump;
 
 import dev.weightsonly.internal.dump.DeepStack;
 import dev.weightsonly.internal.dump.JsonText;
-import dev.weightsonly.internal.dump.PythonFloat;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
@@ -77,7 +76,16 @@ public final class CanonicalDump {
         this.maxChars = maxChars;
     }
 
-    /** The dump of {@code root} as compact JSON text, of at most {@link #DEFAULT_MAX_CHARS} characters. */
+    /**
+     * The dump of {@code root} as compact JSON text, of at most {@link #DEFAULT_MAX_CHARS} characters.
+     *
+     * @param root a loaded value tree, usually {@code checkpoint.root()}
+     * @param maxDepth the deepest nesting walked, usually {@code checkpoint.limits().maxNestingDepth()}
+     * @param maxNodes the most values written out, shared ones counted each time they are reached
+     * @return one JSON object, {@code {"root": ...}}, as docs/canonical-dump.md describes it
+     * @throws IllegalArgumentException if a bound is exceeded (see the class comment)
+     * @throws IllegalStateException if a tensor's checkpoint was closed (its bytes are hashed)
+     */
     public static String toJson(Object root, int maxDepth, long maxNodes) {
         return toJson(root, maxDepth, maxNodes, DEFAULT_MAX_CHARS);
     }
@@ -85,7 +93,13 @@ public final class CanonicalDump {
     /**
      * The dump of {@code root} as compact JSON text.
      *
+     * @param root a loaded value tree, usually {@code checkpoint.root()}
+     * @param maxDepth the deepest nesting walked, usually {@code checkpoint.limits().maxNestingDepth()}
+     * @param maxNodes the most values written out, shared ones counted each time they are reached
+     * @param maxChars the longest output, in characters
+     * @return one JSON object, {@code {"root": ...}}, as docs/canonical-dump.md describes it
      * @throws IllegalArgumentException if a bound is exceeded (see the class comment)
+     * @throws IllegalStateException if a tensor's checkpoint was closed (its bytes are hashed)
      */
     public static String toJson(Object root, int maxDepth, long maxNodes, long maxChars) {
         return DeepStack.call(maxDepth, () -> {
@@ -243,7 +257,7 @@ public final class CanonicalDump {
         } else if (Double.isInfinite(d)) {
             out.append(d > 0 ? "\"inf\"" : "\"-inf\"");
         } else {
-            out.append(PythonFloat.repr(d));
+            out.append(PyValues.floatRepr(d));
         }
     }
 

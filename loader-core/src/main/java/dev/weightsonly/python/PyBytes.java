@@ -1,7 +1,6 @@
 package dev.weightsonly.python;
 
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * Python {@code bytes} (immutable) or {@code bytearray} ({@link #isByteArray()}). Holds its own copy;
@@ -22,19 +21,39 @@ public final class PyBytes {
         return new PyBytes(data, byteArray);
     }
 
+    /**
+     * Python {@code bytes} holding a copy of {@code data}, for building values to save.
+     *
+     * @param data the bytes; copied, so later changes to the array do not matter
+     * @return an immutable {@code bytes} value
+     */
     public static PyBytes of(byte[] data) {
         return new PyBytes(data.clone(), false);
     }
 
+    /**
+     * The number of bytes, Python's {@code len(b)}.
+     *
+     * @return the length
+     */
     public int length() {
         return data.length;
     }
 
+    /**
+     * The bytes, as a copy the caller owns.
+     *
+     * @return a fresh array
+     */
     public byte[] toByteArray() {
         return data.clone();
     }
 
-    /** True for a Python {@code bytearray}, false for {@code bytes}. */
+    /**
+     * Which Python type the value was; a {@code bytearray} is mutable in Python, so it cannot be a dict key.
+     *
+     * @return true for a Python {@code bytearray}, false for {@code bytes}
+     */
     public boolean isByteArray() {
         return byteArray;
     }
@@ -59,9 +78,9 @@ public final class PyBytes {
         return PyHash.fold(PyHash.ofBytes(this));
     }
 
+    /** Python's repr, bounded in length: {@code b'\x00\xffhi'}, {@code bytearray(b'ab')}. */
     @Override
     public String toString() {
-        String hex = HexFormat.of().formatHex(data, 0, Math.min(data.length, 32));
-        return (byteArray ? "bytearray" : "bytes") + "[" + data.length + "]" + hex + (data.length > 32 ? "..." : "");
+        return PyRepr.of(this);
     }
 }

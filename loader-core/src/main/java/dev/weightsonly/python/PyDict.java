@@ -21,12 +21,15 @@ import java.util.Set;
  * <p>An OrderedDict can carry attributes set by BUILD; {@code state_dict()} stores its {@code _metadata}
  * (per-module versions) there, and {@link #attributes()} keeps it.
  */
-public final class PyDict extends AbstractMap<Object, Object> {
+public final class PyDict extends AbstractMap<Object, Object> implements PyLookup<Object> {
 
     /** Which Python type this dict was. */
     public enum Kind {
+        /** A plain {@code dict}. */
         DICT("dict"),
+        /** A {@code collections.OrderedDict}, which is what {@code state_dict()} returns. */
         ORDERED_DICT("collections.OrderedDict"),
+        /** A {@code collections.Counter}, a dict of counts. */
         COUNTER("collections.Counter");
 
         private final String pythonName;
@@ -35,29 +38,95 @@ public final class PyDict extends AbstractMap<Object, Object> {
             this.pythonName = pythonName;
         }
 
+        /**
+         * The Python type's name, as messages and the canonical dump print it.
+         *
+         * @return {@code dict}, {@code collections.OrderedDict} or {@code collections.Counter}
+         */
         public String pythonName() {
             return pythonName;
         }
     }
 
     private final Kind kind;
-    // PyKey#original is the key as first given
-    private final LinkedHashMap<PyKey, Object> entries = new LinkedHashMap<>();
-    private LinkedHashMap<String, Object> attributes;
+    // PyKey#original is the key as first given. Shared (copy on write) between a dict and the copies that
+    // OrderedDict(d) and Counter(d) make of it, until one of them is changed: a pickle of a few bytes can copy one
+    // large dict again and again (adversarial C19c), which must cost the count the copies are charged, not the time
+    // and memory of real copies.
+    private LinkedHashMap<Object, Object> entries = new LinkedHashMap<>();
+    // A str key of fewer than SHORT_STR chars is held as itself, any other key as its PyKey (whose original() is
+    // the key as first given). A str equals only a str in Python, equal strs have one length, and a String never
+    // equals a PyKey, so the two forms never meet as one key; and the common case (state dicts, optimizer states)
+    // makes no PyKey and computes no SipHash: String's own hash and equality are Python's for str. That hash is
+    // public, so a file can make many str keys collide; HashMap then keeps the colliding String keys of a bin in a
+    // tree ordered by compareTo (String is Comparable), so building a dict stays O(n log n) however the keys were
+    // chosen, each comparison bounded by SHORT_STR chars. Longer strs keep PyKey, which compares two equal
+    // distinct strs once (a pickle can set one long str again and again as a key). Other keys keep PyKey's
+    // secret hash.
+    private static final int SHORT_STR = 256;
+
+    /** How a key is held in {@link #entries}: a short str as itself, anything else as its {@link PyKey}. */
+    private static Object held(Object key) {
+        return key instanceof String s && s.length() < SHORT_STR ? key : PyKey.of(key);
+    }
+
+    /** The key as given, from how it is held. */
+    private static Object original(Object held) {
+        return held instanceof PyKey k ? k.original() : held;
+    }
+
+    private boolean shared;
+    // whether every key is a str (kept as keys are put): BUILD checks a state's keys are attribute names in O(1)
+    private boolean strKeys = true;
+    // attributes set by BUILD (an instance __dict__): str keys only; shared with the state dict it was copied
+    // from until either changes, as items are (adversarial C19d: one large state given to many BUILDs)
+    private PyDict attributes;
 
     PyDict(Kind kind) {
         this.kind = kind;
     }
 
+    /**
+     * A dict of the given kind with the items of {@code source}, in its order ({@code OrderedDict(d)},
+     * {@code Counter(d)} and {@code dict.update} into an empty dict); the attributes of an OrderedDict are not
+     * items and are not copied, as in Python.
+     */
+    static PyDict copyOf(Kind kind, PyDict source) {
+        PyDict copy = new PyDict(kind);
+        copy.entries = source.entries;
+        copy.strKeys = source.strKeys;
+        copy.shared = true;
+        source.shared = true;
+        return copy;
+    }
+
+    private void ownEntries() {
+        if (shared) {
+            entries = new LinkedHashMap<>(entries);
+            shared = false;
+        }
+    }
+
     /** {@code d[key] = value}; the key is hashable ({@link PyValues#isHashable}). */
     void putItem(Object key, Object value) {
-        entries.put(PyKey.of(key), value); // an equal key already there stays, with the new value
+        ownEntries();
+        strKeys &= key instanceof String;
+        entries.put(held(key), value); // an equal key already there stays, with the new value
+    }
+
+    /** Whether every key is a str (so that the dict can be an instance's {@code __dict__}). */
+    boolean hasOnlyStrKeys() {
+        return strKeys;
     }
 
     /**
      * A builder of a dict of the given kind, for code that makes Python values rather than loading them (a
      * safetensors file's tensors, a state dict to save). Dicts stay read-only for their users: the builder is
      * the only way to fill one, and each {@link Builder#build()} returns a new dict that nothing else can change.
+     *
+     * @param kind which Python type the dict is
+     * @return an empty builder
+     * @throws NullPointerException if {@code kind} is null
      */
     public static Builder builder(Kind kind) {
         return new Builder(java.util.Objects.requireNonNull(kind, "kind"));
@@ -76,38 +145,50 @@ public final class PyDict extends AbstractMap<Object, Object> {
         /**
          * Sets {@code key} to {@code value}, as {@code d[key] = value} does: a new key goes last, an existing
          * key (by Python's equality: {@code 1.0} is the key {@code 1}) keeps its place and takes the new value.
+         * An {@link Integer}, {@link Short} or {@link Byte} key is held as the {@link Long} of a Python int.
          *
+         * @param key the key, a hashable Python value in its Java form
+         * @param value the value; Python's None is {@link PyNone#NONE}
+         * @return this builder
          * @throws IllegalArgumentException if the key is null or could not be a Python dict key (a list,
          *     dict, set or bytearray, at any depth of a tuple)
          * @throws NullPointerException if the value is null (Python's None is {@link PyNone#NONE})
          */
         public Builder put(Object key, Object value) {
-            if (key == null || !PyValues.isHashable(key)) {
-                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(key));
+            Object k = PyValues.asKey(key); // a Java int is a Python int, as get(0) finds it
+            if (k == null || !PyValues.isHashable(k)) {
+                throw new IllegalArgumentException("unhashable dict key: " + PyValues.typeName(k));
             }
-            entries.putItem(key, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
+            entries.putItem(k, java.util.Objects.requireNonNull(value, "value (None is PyNone.NONE)"));
             return this;
         }
 
-        /** A new read-only dict holding the entries put so far. */
+        /**
+         * Builds a dict of the entries put so far; the builder can go on and build others.
+         *
+         * @return a new read-only dict
+         */
         public PyDict build() {
             PyDict dict = new PyDict(kind);
             dict.entries.putAll(entries.entries);
+            dict.strKeys = entries.strKeys;
             return dict;
         }
     }
 
     /** Replaces every entry, keeping the order (used when keys themselves are replaced). */
     void replaceAll(java.util.List<Object[]> pairs) {
+        ownEntries();
         if (sameKeys(pairs)) {
             // only values changed: keep the keys already made (hashing them again could be the work of a load)
             int i = 0;
-            for (Map.Entry<PyKey, Object> e : entries.entrySet()) {
+            for (Map.Entry<Object, Object> e : entries.entrySet()) {
                 e.setValue(pairs.get(i++)[1]);
             }
             return;
         }
         entries.clear();
+        strKeys = true;
         for (Object[] pair : pairs) {
             putItem(pair[0], pair[1]);
         }
@@ -118,8 +199,8 @@ public final class PyDict extends AbstractMap<Object, Object> {
             return false;
         }
         int i = 0;
-        for (PyKey k : entries.keySet()) {
-            if (k.original() != pairs.get(i++)[0]) {
+        for (Object k : entries.keySet()) {
+            if (original(k) != pairs.get(i++)[0]) {
                 return false;
             }
         }
@@ -128,28 +209,85 @@ public final class PyDict extends AbstractMap<Object, Object> {
 
     void setAttribute(String name, Object value) {
         if (attributes == null) {
-            attributes = new LinkedHashMap<>();
+            attributes = new PyDict(Kind.DICT);
         }
-        attributes.put(name, value);
+        attributes.putItem(name, value);
     }
 
+    /** {@code self.__dict__.update(state)} for a state dict whose keys are all str (the caller checked). */
+    void updateAttributes(PyDict state) {
+        if (attributes == null || attributes.isEmpty()) {
+            attributes = copyOf(Kind.DICT, state);
+            return;
+        }
+        for (Map.Entry<Object, Object> e : state.entries.entrySet()) {
+            attributes.putItem(original(e.getKey()), e.getValue());
+        }
+    }
+
+    /**
+     * Which Python type this dict was, so that a writer can save it back as the same type.
+     *
+     * @return the kind
+     */
     public Kind kind() {
         return kind;
     }
 
-    /** Attributes set on the object by BUILD (for example {@code _metadata}); empty for most dicts. */
+    /**
+     * Attributes set on the object by BUILD (for example a state dict's {@code _metadata}, the per-module
+     * versions {@code load_state_dict} passes to each module).
+     *
+     * @return an unmodifiable map of attribute names to values; empty for most dicts
+     */
+    @SuppressWarnings("unchecked") // every attribute name is a str: setAttribute and updateAttributes see to it
     public Map<String, Object> attributes() {
-        return attributes == null ? Map.of() : Collections.unmodifiableMap(attributes);
+        return attributes == null ? Map.of() : Collections.unmodifiableMap((Map<String, Object>) (Map<?, ?>) attributes);
     }
 
+    /**
+     * The value of {@code key}, found as Python finds it ({@code get(1.0)} finds the key {@code 1}; an
+     * {@link Integer} finds the equal Python int), or null if there is none (Python's None is
+     * {@link PyNone#NONE}). {@link #get(Object, Class)} and the typed getters throw instead.
+     *
+     * @param key the key
+     * @return the value, or null
+     */
     @Override
     public Object get(Object key) {
-        return key != null && PyValues.isHashable(key) ? entries.get(PyKey.of(key)) : null;
+        Object k = PyValues.asKey(key);
+        return k != null && PyValues.isHashable(k) ? entries.get(held(k)) : null;
     }
 
+    /**
+     * Whether {@code key} is a key, by Python's equality, as {@link #get(Object)} finds it.
+     *
+     * @param key the key
+     * @return whether the dict has it
+     */
     @Override
     public boolean containsKey(Object key) {
-        return key != null && PyValues.isHashable(key) && entries.containsKey(PyKey.of(key));
+        Object k = PyValues.asKey(key);
+        return k != null && PyValues.isHashable(k) && entries.containsKey(held(k));
+    }
+
+    /**
+     * The value of {@code key} as {@code type}; see {@link PyLookup}.
+     *
+     * @throws java.util.NoSuchElementException if there is no such key; the message lists the keys there are
+     * @throws ClassCastException if the value is not a {@code type} and does not convert to one
+     */
+    @Override
+    public <T> T get(Object key, Class<T> type) {
+        java.util.Objects.requireNonNull(key, "key");
+        Object value = get(key);
+        if (value == null) {
+            java.util.List<String> keys = keySet().stream().limit(12).map(PyValues::shortRepr).toList();
+            throw new java.util.NoSuchElementException("no key " + PyValues.shortRepr(key) + " in this "
+                    + kind.pythonName() + (keys.isEmpty() ? ", which is empty" : "; its keys: " + String.join(", ", keys)
+                    + (size() > keys.size() ? ", ... (" + size() + " in all)" : "")));
+        }
+        return PyValues.as(value, type, "key " + PyValues.shortRepr(key));
     }
 
     @Override
@@ -162,7 +300,7 @@ public final class PyDict extends AbstractMap<Object, Object> {
         return new AbstractSet<>() {
             @Override
             public Iterator<Entry<Object, Object>> iterator() {
-                Iterator<Entry<PyKey, Object>> it = entries.entrySet().iterator();
+                Iterator<Entry<Object, Object>> it = entries.entrySet().iterator();
                 return new Iterator<>() {
                     @Override
                     public boolean hasNext() {
@@ -171,8 +309,8 @@ public final class PyDict extends AbstractMap<Object, Object> {
 
                     @Override
                     public Entry<Object, Object> next() {
-                        Entry<PyKey, Object> e = it.next();
-                        return new AbstractMap.SimpleImmutableEntry<>(e.getKey().original(), e.getValue());
+                        Entry<Object, Object> e = it.next();
+                        return new AbstractMap.SimpleImmutableEntry<>(original(e.getKey()), e.getValue());
                     }
                 };
             }
@@ -194,8 +332,9 @@ public final class PyDict extends AbstractMap<Object, Object> {
         return System.identityHashCode(this);
     }
 
+    /** Python's repr of the dict, bounded in length and depth ({@code {'epoch': 10, 'lr': 0.001}}). */
     @Override
     public String toString() {
-        return "{" + kind.pythonName + " of " + entries.size() + "}";
+        return PyRepr.of(this);
     }
 }

@@ -10,6 +10,10 @@ import dev.weightsonly.internal.pickle.PyClass;
  */
 public interface PyGlobal {
 
-    /** The Python qualified name, {@code module.name}, after the Python 2 name mapping. */
+    /**
+     * The name the pickle used for this global, as messages and the canonical dump print it.
+     *
+     * @return the Python qualified name, {@code module.name}, after the Python 2 name mapping
+     */
     String qualifiedName();
 }

@@ -9,7 +9,7 @@ import java.util.RandomAccess;
  * contains itself (through the memo), and value equality or hashing would then never end. Compare
  * contents with {@code List.copyOf(list).equals(...)} or element by element.
  */
-public final class PyList extends AbstractList<Object> implements RandomAccess {
+public final class PyList extends AbstractList<Object> implements RandomAccess, PyLookup<Integer> {
 
     private final ArrayList<Object> items;
 
@@ -39,6 +39,18 @@ public final class PyList extends AbstractList<Object> implements RandomAccess {
         return items.size();
     }
 
+    /**
+     * The item at {@code index} as {@code type}; see {@link PyLookup}. A negative index counts from the end, as in
+     * Python ({@code -1} is the last item).
+     *
+     * @throws IndexOutOfBoundsException if there is no such index
+     * @throws ClassCastException if the item is not a {@code type} and does not convert to one
+     */
+    @Override
+    public <T> T get(Integer index, Class<T> type) {
+        return PyValues.as(items.get(PyValues.pythonIndex(index, items.size(), "list")), type, "item " + index);
+    }
+
     @Override
     public boolean equals(Object o) {
         return this == o;
@@ -49,8 +61,9 @@ public final class PyList extends AbstractList<Object> implements RandomAccess {
         return System.identityHashCode(this);
     }
 
+    /** Python's repr of the list, bounded in length and depth ({@code [1, 'two', 3.0]}). */
     @Override
     public String toString() {
-        return "[list of " + items.size() + "]";
+        return PyRepr.of(this);
     }
 }

@@ -75,7 +75,11 @@ public final class PySet extends AbstractSet<Object> {
         return depth;
     }
 
-    /** True for a {@code frozenset}. */
+    /**
+     * Which Python type the value was; only a {@code frozenset} can be a dict key or a set item.
+     *
+     * @return true for a {@code frozenset}, false for a {@code set}
+     */
     public boolean isFrozen() {
         return frozen;
     }
@@ -149,8 +153,9 @@ public final class PySet extends AbstractSet<Object> {
         return h;
     }
 
+    /** Python's repr of the set, bounded in length and depth ({@code {1, 2}}, {@code frozenset({'a'})}). */
     @Override
     public String toString() {
-        return "{" + (frozen ? "frozenset" : "set") + " of " + items.size() + "}";
+        return PyRepr.of(this);
     }
 }

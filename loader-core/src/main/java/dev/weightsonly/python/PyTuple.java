@@ -13,7 +13,7 @@ import java.util.List;
  * <p>Nesting depth is fixed at construction (a tuple can only hold values that already exist), which is
  * what keeps {@link #hashCode()} and {@link #equals(Object)} from recursing without bound.
  */
-public final class PyTuple {
+public final class PyTuple implements PyLookup<Integer> {
 
     static final PyTuple EMPTY = new PyTuple(new Object[0], 1, true);
 
@@ -36,7 +36,12 @@ public final class PyTuple {
         this.hashable = hashable;
     }
 
-    /** A tuple of the given values (copied). */
+    /**
+     * A tuple of the given values, for building values to save.
+     *
+     * @param items the items in their Java forms; the array is copied
+     * @return the tuple; the shared empty tuple for no items
+     */
     public static PyTuple of(Object... items) {
         return from(items.clone());
     }
@@ -48,26 +53,63 @@ public final class PyTuple {
         }
         int depth = 1;
         boolean hashable = true;
+        // nestingDepth and PyValues.isHashable in one chain of tests on final classes: every tuple of a load
+        // passes here (several per tensor), and most items (ints, strs, storages) fail every test at once
         for (Object item : items) {
-            depth = Math.max(depth, nestingDepth(item) + 1);
             if (item instanceof PyTuple t) {
+                depth = Math.max(depth, t.depth + 1);
                 hashable &= t.hashable;
-            } else {
-                hashable &= PyValues.isHashable(item);
+            } else if (item instanceof PySet set) {
+                if (set.isFrozen()) {
+                    depth = Math.max(depth, set.depth() + 1);
+                } else {
+                    hashable = false;
+                }
+            } else if (item instanceof PyList || item instanceof PyDict
+                    || item instanceof PyBytes b && b.isByteArray()) {
+                hashable = false;
             }
         }
         return new PyTuple(items, depth, hashable);
     }
 
+    /**
+     * The number of items, Python's {@code len(t)}.
+     *
+     * @return the length
+     */
     public int size() {
         return items.length;
     }
 
+    /**
+     * One item, Python's {@code t[index]} without negative indexing.
+     *
+     * @param index the position, 0-based
+     * @return the item in its Java form
+     * @throws ArrayIndexOutOfBoundsException if {@code index} is not in {@code 0..size()-1}
+     */
     public Object get(int index) {
         return items[index];
     }
 
-    /** The items, as an unmodifiable list. */
+    /**
+     * The item at {@code index} as {@code type}; see {@link PyLookup}. A negative index counts from the end, as in
+     * Python ({@code -1} is the last item).
+     *
+     * @throws IndexOutOfBoundsException if there is no such index
+     * @throws ClassCastException if the item is not a {@code type} and does not convert to one
+     */
+    @Override
+    public <T> T get(Integer index, Class<T> type) {
+        return PyValues.as(items[PyValues.pythonIndex(index, items.length, "tuple")], type, "item " + index);
+    }
+
+    /**
+     * The items, to iterate or stream them.
+     *
+     * @return an unmodifiable list view of the items, in order
+     */
     public List<Object> items() {
         return Collections.unmodifiableList(Arrays.asList(items));
     }
@@ -75,6 +117,8 @@ public final class PyTuple {
     /**
      * How many tuples deep this tuple nests (1 for a tuple of scalars). Frozensets count as a level too:
      * hashing and comparing descend through both.
+     *
+     * @return the nesting depth, at least 1
      */
     public int depth() {
         return depth;
@@ -89,7 +133,11 @@ public final class PyTuple {
         };
     }
 
-    /** Whether Python could hash it: false if it holds a list, dict, set or bytearray at any depth. */
+    /**
+     * Whether Python could hash the tuple, and so use it as a dict key or set item.
+     *
+     * @return false if it holds a list, dict, set or bytearray at any depth, true otherwise
+     */
     public boolean isHashable() {
         return hashable;
     }
@@ -180,22 +228,9 @@ public final class PyTuple {
         };
     }
 
+    /** Python's repr of the tuple, bounded in length and depth ({@code (0.9, 0.999)}). */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("(");
-        for (int i = 0; i < items.length; i++) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-            if (sb.length() > 200) {
-                sb.append("...");
-                break;
-            }
-            sb.append(PyValues.shortRepr(items[i]));
-        }
-        if (items.length == 1) {
-            sb.append(',');
-        }
-        return sb.append(')').toString();
+        return PyRepr.of(this);
     }
 }

@@ -30,6 +30,21 @@ final class PythonInternals implements PythonAccess.Ops {
     }
 
     @Override
+    public PyDict copyOf(PyDict.Kind kind, PyDict source) {
+        return PyDict.copyOf(kind, source);
+    }
+
+    @Override
+    public boolean hasOnlyStrKeys(PyDict dict) {
+        return dict.hasOnlyStrKeys();
+    }
+
+    @Override
+    public void updateAttributes(PyDict dict, PyDict state) {
+        dict.updateAttributes(state);
+    }
+
+    @Override
     public PyList newList() {
         return new PyList();
     }
@@ -107,6 +122,11 @@ final class PythonInternals implements PythonAccess.Ops {
     @Override
     public PyBytes asBytes(PyBytes bytes) {
         return bytes.asBytes();
+    }
+
+    @Override
+    public byte[] bytesOf(PyBytes bytes) {
+        return bytes.bytes();
     }
 
     @Override

@@ -6,6 +6,10 @@ package dev.weightsonly.python;
  */
 public interface TupleValue {
 
-    /** The plain tuple of the same items. */
+    /**
+     * The plain tuple this value equals, used for dict key and set item equality.
+     *
+     * @return a tuple of the same items, in order
+     */
     PyTuple asTuple();
 }

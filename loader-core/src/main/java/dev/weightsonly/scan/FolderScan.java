@@ -33,11 +33,23 @@ public final class FolderScan {
             this.exitStatus = exitStatus;
         }
 
+        /**
+         * The exit status {@code weightsonly scan} gives a run whose worst file has this grade, so that scripts
+         * and CI can tell "needs allowlisting" from "dangerous".
+         *
+         * @return 0 for clean, 1 for needs allowlisting, 2 for unreadable, 3 for dangerous
+         */
         public int exitStatus() {
             return exitStatus;
         }
 
-        /** The grade of a scanned file. */
+        /**
+         * The grade of a scanned file.
+         *
+         * @param report what the scanner found in the file
+         * @return {@link #DANGEROUS} for a dangerous global, a code-carrying format or a malformed file,
+         *     else {@link #NEEDS_ALLOWLISTING} if a global needs allowlisting, else {@link #CLEAN}
+         */
         public static Outcome of(ScanReport report) {
             return report.isDangerousOrMalformed() ? DANGEROUS
                     : report.needsAllowlisting() ? NEEDS_ALLOWLISTING : CLEAN;
@@ -55,13 +67,22 @@ public final class FolderScan {
      */
     public record FileResult(String path, String model, ScanReport report, Outcome outcome, String error) {
 
-        /** True for a dangerous grade that comes only from a broken file (no dangerous global, no code format). */
+        /**
+         * Whether a dangerous grade comes only from a broken file, which a report words differently from an attack.
+         *
+         * @return true for a dangerous grade with no dangerous global and no code-carrying format
+         */
         public boolean malformedOnly() {
             return outcome == Outcome.DANGEROUS && !report.dangerousFormat()
                     && report.globals().stream().noneMatch(g -> g.verdict() == Verdict.DANGEROUS);
         }
 
-        /** One word for the file: allowed, needs_allowlisting, dangerous, malformed or unreadable. */
+        /**
+         * One word for the file, as the tool's text and JSON reports print it.
+         *
+         * @return {@code allowed}, {@code needs_allowlisting}, {@code dangerous}, {@code malformed} or
+         *     {@code unreadable}
+         */
         public String verdictWord() {
             return switch (outcome) {
                 case CLEAN -> "allowed";
@@ -72,29 +93,61 @@ public final class FolderScan {
         }
     }
 
-    /** How many files of each grade (malformed files count as dangerous, as their exit status does). */
+    /**
+     * How many files of each grade (malformed files count as dangerous, as their exit status does).
+     *
+     * @param files every file of the run
+     * @param clean files whose every global is allowed
+     * @param needsAllowlisting files with a global that needs allowlisting and none dangerous
+     * @param dangerous files with a dangerous global, a code-carrying format, or malformed
+     * @param unreadable files that could not be read
+     */
     public record Summary(int files, int clean, int needsAllowlisting, int dangerous, int unreadable) {
     }
 
-    /** A run: every file's result, in order. */
+    /**
+     * A run: every file's result, in order.
+     *
+     * @param files the results, readable files first in the order found, then the unreadable ones
+     */
     public record Result(List<FileResult> files) {
 
+        /**
+         * Keeps an immutable copy of the results.
+         *
+         * @throws NullPointerException if {@code files} or a result is null
+         */
         public Result {
             files = List.copyOf(files);
         }
 
+        /**
+         * Counts the files of each grade, for a report's totals line.
+         *
+         * @return the counts
+         */
         public Summary summary() {
             int[] n = new int[Outcome.values().length];
             files.forEach(f -> n[f.outcome().ordinal()]++);
             return new Summary(files.size(), n[0], n[1], n[3], n[2]);
         }
 
-        /** The worst grade (CLEAN when there is no file). */
+        /**
+         * The grade of the run, which decides the tool's exit status and whether the Maven plugin fails the build.
+         *
+         * @return the worst grade of any file, {@link Outcome#CLEAN} when there is no file
+         */
         public Outcome worst() {
             return files.stream().map(FileResult::outcome).max(Enum::compareTo).orElse(Outcome.CLEAN);
         }
 
-        /** The files of each model, by model name in order of first appearance. */
+        /**
+         * The files of each model (a hub snapshot, or a folder with a shard index), so that a report can speak of
+         * a model rather than of its shards.
+         *
+         * @return model name ({@code org/name@rev}, or the sharded folder) to its files, in order of first
+         *     appearance; files of no model are left out
+         */
         public Map<String, List<FileResult>> models() {
             Map<String, List<FileResult>> out = new LinkedHashMap<>();
             for (FileResult f : files) {
@@ -109,7 +162,14 @@ public final class FolderScan {
     private FolderScan() {
     }
 
-    /** Scans {@code paths} (files and folders); {@code userAllowed} as for {@link GlobalScanner#scan}. */
+    /**
+     * Scans {@code paths}: files as given, folders recursively for the model file names {@link ScanTargets}
+     * lists. Never loads a file, and never throws for a file: an unreadable one is a result too.
+     *
+     * @param paths files and folders
+     * @param userAllowed the globals the caller allows beyond PyTorch's, as for {@link GlobalScanner#scan}
+     * @return every file's result and grade
+     */
     public static Result scan(List<Path> paths, Predicate<String> userAllowed) {
         ScanTargets.Found found = ScanTargets.expand(paths);
         List<FileResult> results = new ArrayList<>();

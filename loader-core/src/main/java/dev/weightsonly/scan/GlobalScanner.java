@@ -10,10 +10,9 @@ import dev.weightsonly.internal.container.LegacyTar;
 import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.pickle.Opcode;
 import dev.weightsonly.internal.pickle.OperandReader;
-import dev.weightsonly.internal.pickle.PythonNames;
+import dev.weightsonly.internal.globals.GlobalPolicy;
+import dev.weightsonly.internal.globals.PythonNames;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
-import dev.weightsonly.internal.scan.DangerousGlobals;
-import dev.weightsonly.internal.torch.TorchAllowlist;
 import dev.weightsonly.tensors.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,7 +73,15 @@ public final class GlobalScanner {
         void load(LoadOptions options) throws IOException;
     }
 
-    /** Scans {@code file}; {@code userAllowed} says which names the caller allows beyond the default list. */
+    /**
+     * Scans {@code file}, confirming a clean verdict with a load under the default limits.
+     *
+     * @param file the checkpoint, in any format the loader reads; mapped, never executed
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @return every global the file names with its verdict, and whether the file is dangerous or malformed
+     * @throws IOException if the file cannot be opened or mapped (a malformed file is a report, not an exception)
+     */
     public static ScanReport scan(Path file, Predicate<String> userAllowed) throws IOException {
         return scan(file, userAllowed, LoadLimits.defaults());
     }
@@ -82,6 +89,13 @@ public final class GlobalScanner {
     /**
      * Scans {@code file}; a clean verdict is confirmed by a load with {@code limits} (a load takes the memory
      * its limits allow: a service on a small heap passes the lower limits its own loads use).
+     *
+     * @param file the checkpoint, in any format the loader reads; mapped, never executed
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @param limits the limits of the confirming load
+     * @return every global the file names with its verdict, and whether the file is dangerous or malformed
+     * @throws IOException if the file cannot be opened or mapped (a malformed file is a report, not an exception)
      */
     public static ScanReport scan(Path file, Predicate<String> userAllowed, LoadLimits limits) throws IOException {
         try (Arena arena = Arena.ofConfined();
@@ -97,12 +111,31 @@ public final class GlobalScanner {
         }
     }
 
-    /** Scans the bytes of a checkpoint (a clean verdict is checked by a load of a copy of them). */
+    /**
+     * Scans the bytes of a checkpoint already in memory (an upload, an entry of another archive); a clean verdict
+     * is checked by a load of a copy of them under the default limits.
+     *
+     * @param bytes the whole checkpoint file
+     * @param source what the report and its messages call the bytes
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @return every global the bytes name with its verdict, and whether they are dangerous or malformed
+     */
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed) {
         return scan(bytes, source, userAllowed, LoadLimits.defaults());
     }
 
-    /** Scans the bytes of a checkpoint; a clean verdict is checked by a load of a copy of them with {@code limits}. */
+    /**
+     * Scans the bytes of a checkpoint already in memory; a clean verdict is checked by a load of a copy of them
+     * with {@code limits}.
+     *
+     * @param bytes the whole checkpoint file (a clean file over 2 GiB is reported as over a limit: scan it by path)
+     * @param source what the report and its messages call the bytes
+     * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
+     *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
+     * @param limits the limits of the confirming load
+     * @return every global the bytes name with its verdict, and whether they are dangerous or malformed
+     */
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
             LoadLimits limits) {
         try {
@@ -167,11 +200,13 @@ public final class GlobalScanner {
         try {
             loader.load(options);
         } catch (UnsupportedGlobalException e) {
-            // An allowed global where the loader takes no global (a legacy stream's header pickles), or one the
-            // walk could not see: either way the file does not load.
+            // A global the load refuses where this file names it (the load judged the file otherwise than the
+            // walk's grades), or one the walk could not see: either way the file does not load.
             boolean seen = c.globals.stream().anyMatch(g -> g.name().equals(e.globalName()));
+            // The refusal without the loader's remedy, which names a Java API: each reader of the report (the
+            // tool, the Maven plugin) has its own way to allow a global.
             c.problems.add("a weights-only load refuses " + e.globalName() + (seen ? " where this file names it: "
-                    : ", which the scan did not see: ") + e.getMessage());
+                    : ", which the scan did not see: ") + e.where() + ": " + e.refusal());
         } catch (CheckpointException e) {
             c.problems.add("a weights-only load refuses the file: " + e.getMessage());
         }
@@ -358,17 +393,6 @@ public final class GlobalScanner {
         return n;
     }
 
-    /** Classifies one name. */
-    static Verdict verdict(String name, Predicate<String> userAllowed) {
-        if (DangerousGlobals.isDangerous(name)) {
-            return Verdict.DANGEROUS;
-        }
-        if (TorchAllowlist.contains(name)) {
-            return Verdict.ALLOWED_BY_DEFAULT;
-        }
-        return userAllowed.test(name) ? Verdict.ALLOWED_BY_USER : Verdict.NEEDS_ALLOWLISTING;
-    }
-
     /** A global on the shadow stack, by name. */
     private record Named(String name) {
     }
@@ -390,9 +414,9 @@ public final class GlobalScanner {
         String add(String module, String name, String record, long offset, String opcode) {
             String[] mapped = PythonNames.map(module, name);
             String full = mapped[0] + "." + mapped[1];
-            Verdict v = verdict(full, userAllowed);
+            Verdict v = GlobalPolicy.decide(full, userAllowed);
             globals.add(new GlobalReference(full, record, offset, opcode, v,
-                    v == Verdict.DANGEROUS ? DangerousGlobals.reason(full).orElse(null) : null));
+                    v == Verdict.DANGEROUS ? GlobalPolicy.dangerReason(full).orElse(null) : null));
             return full;
         }
 

@@ -21,20 +21,25 @@ public final class SarifReport {
 
     /** The kinds of finding, in the order of the rules array. */
     public enum Rule {
+        /** WO001, error: a global that runs code, reaches the system or deserialises again. */
         DANGEROUS_GLOBAL("WO001", "DangerousGlobal", "error", "9.8",
                 "A pickle names a global that runs code, reaches the system or deserialises again",
                 "A weights-only load refuses this file. Do not load it with torch.load(weights_only=False):"
                         + " the global runs when the file is unpickled."),
+        /** WO002, warning: a global outside PyTorch's allowlist that the caller has not allowed. */
         GLOBAL_NEEDS_ALLOWLISTING("WO002", "GlobalNeedsAllowlisting", "warning", "5.0",
                 "A pickle names a global outside PyTorch's default weights-only allowlist",
                 "A weights-only load refuses this file unless the global is allowed explicitly"
                         + " (--allow, LoadOptions.allowGlobal, the Maven plugin's <allow>) after reviewing it."),
+        /** WO003, error: a format that carries code (a TorchScript archive). */
         CODE_CARRYING_FORMAT("WO003", "CodeCarryingFormat", "error", "8.8",
                 "The file's format carries code (a TorchScript archive)",
                 "torch.jit.load would run the archive's code; a weights-only load refuses it."),
+        /** WO004, error: a file a load refuses as malformed, which hides what it holds. */
         MALFORMED("WO004", "MalformedCheckpoint", "error", "7.5",
                 "The file is malformed: a load refuses it",
                 "The file cannot be read through; a broken or crafted stream hides what it holds."),
+        /** WO005, error: a file that could not be read (missing, a link out of the tree, an I/O error). */
         UNREADABLE("WO005", "UnreadableFile", "error", "5.0",
                 "The file could not be read (missing, a link out of the tree, an I/O error)",
                 "Fix the path, or remove the link that leads out of the scanned folder.");
@@ -55,10 +60,20 @@ public final class SarifReport {
             this.help = help;
         }
 
+        /**
+         * The rule's stable id, which SARIF results and dashboards' suppressions refer to.
+         *
+         * @return {@code WO001} to {@code WO005}
+         */
         public String id() {
             return id;
         }
 
+        /**
+         * The SARIF level of the rule's results.
+         *
+         * @return {@code error} for what fails a gate, {@code warning} for what needs allowlisting
+         */
         public String level() {
             return level;
         }
@@ -70,8 +85,10 @@ public final class SarifReport {
     /**
      * The log for {@code result}.
      *
+     * @param result the scan to report
      * @param version the tool's version
      * @param srcRoot the folder relative paths are relative to (becomes {@code %SRCROOT%}), or null
+     * @return the SARIF 2.1.0 JSON document
      */
     public static String write(FolderScan.Result result, String version, Path srcRoot) {
         StringBuilder sb = new StringBuilder(4096);

@@ -17,7 +17,12 @@ public final class ScanJson {
     private ScanJson() {
     }
 
-    /** The document for {@code result}, on one line. */
+    /**
+     * The document for {@code result}, on one line.
+     *
+     * @param result the scan to report
+     * @return the JSON document docs/scan-json.md describes
+     */
     public static String write(FolderScan.Result result) {
         StringBuilder sb = new StringBuilder("{\"files\":[");
         boolean first = true;
@@ -80,7 +85,13 @@ public final class ScanJson {
         return f.report() == null ? List.of(f.error()) : f.report().problems();
     }
 
-    /** One entry per distinct global name, in order of first appearance, with every reference to it. */
+    /**
+     * A file's globals grouped by name, as the JSON document and the tool's text report list them.
+     *
+     * @param f one file's result
+     * @return one entry per distinct global name, in order of first appearance, with every reference to it;
+     *     empty for an unreadable file
+     */
     public static Map<String, List<GlobalReference>> byName(FolderScan.FileResult f) {
         Map<String, List<GlobalReference>> names = new LinkedHashMap<>();
         if (f.report() != null) {

@@ -17,12 +17,22 @@ import java.util.Set;
  */
 public record ScanReport(String source, List<GlobalReference> globals, List<String> problems, boolean dangerousFormat) {
 
+    /**
+     * Keeps immutable copies of the lists.
+     *
+     * @throws NullPointerException if a list or an element is null
+     */
     public ScanReport {
         globals = List.copyOf(globals);
         problems = List.copyOf(problems);
     }
 
-    /** The distinct names, in order of first appearance, whose verdict is one of {@code verdicts}. */
+    /**
+     * The names of the globals with the given verdicts, for example those to review before allowing them.
+     *
+     * @param verdicts the verdicts wanted
+     * @return the distinct names, in order of first appearance, whose verdict is one of {@code verdicts}
+     */
     public List<String> names(Verdict... verdicts) {
         Set<Verdict> wanted = Set.of(verdicts);
         Set<String> out = new LinkedHashSet<>();
@@ -34,13 +44,21 @@ public record ScanReport(String source, List<GlobalReference> globals, List<Stri
         return List.copyOf(out);
     }
 
-    /** True if any global is dangerous, the format carries code, or the file could not be read through. */
+    /**
+     * Whether no allowlist could make the file load safely.
+     *
+     * @return true if any global is dangerous, the format carries code, or the file could not be read through
+     */
     public boolean isDangerousOrMalformed() {
         return dangerousFormat || !problems.isEmpty()
                 || globals.stream().anyMatch(g -> g.verdict() == Verdict.DANGEROUS);
     }
 
-    /** True if some global needs allowlisting (and nothing is dangerous). */
+    /**
+     * Whether some global needs allowlisting; check {@link #isDangerousOrMalformed()} first, which outranks it.
+     *
+     * @return true if some global is outside both PyTorch's allowlist and the caller's
+     */
     public boolean needsAllowlisting() {
         return globals.stream().anyMatch(g -> g.verdict() == Verdict.NEEDS_ALLOWLISTING);
     }
@@ -49,6 +67,8 @@ public record ScanReport(String source, List<GlobalReference> globals, List<Stri
      * The exit status {@code weightsonly scan} gives this file: 3 when {@link #isDangerousOrMalformed()} (a
      * dangerous global, code in the container, a broken file, or a file a weights-only load refuses), else 1
      * when some global {@link #needsAllowlisting()}, else 0 (the file loads).
+     *
+     * @return 3, 1 or 0
      */
     public int exitStatus() {
         return isDangerousOrMalformed() ? 3 : needsAllowlisting() ? 1 : 0;

@@ -17,7 +17,13 @@ import java.util.Objects;
  *
  * <p>COO: {@link #indices()} is {@code [sparse_dim, nnz]} int64 and {@link #values()} is
  * {@code [nnz, dense dims...]}. Compressed layouts (CSR, CSC, BSR, BSC): {@link #compressedIndices()} and
- * {@link #plainIndices()}, with values {@code [nnz]} or {@code [nnz, block_h, block_w]} for the block ones.
+ * {@link #plainIndices()}, int32 or int64, with values {@code [nnz]} or {@code [nnz, block_h, block_w]} for the
+ * block ones; a batched tensor has leading batch dimensions on all three ({@code [batch..., compressed + 1]},
+ * {@code [batch..., nnz]}, {@code [batch..., nnz, ...]}), and a hybrid one trailing dense dimensions on the values.
+ *
+ * <p>{@link #requiresGrad()} is the sparse tensor's own flag, as torch reports it: the saved values' flag, or a
+ * Parameter's. The values' own flag is what torch's accessors report: {@code _values()} of a COO tensor never
+ * requires grad, {@code values()} of a compressed one does when the tensor does.
  */
 public final class SparseTensor {
 
@@ -28,47 +34,114 @@ public final class SparseTensor {
     private final Tensor plainIndices;
     private final Tensor values;
     private final Boolean coalesced;
+    private final boolean requiresGrad;
 
+    /** A sparse tensor that requires grad when its saved values do, as {@code sparse_coo_tensor} and
+     * {@code sparse_compressed_tensor} make it. */
     SparseTensor(TorchLayout layout, long[] size, Tensor indices, Tensor compressedIndices, Tensor plainIndices,
             Tensor values, Boolean coalesced) {
+        this(layout, size, indices, compressedIndices, plainIndices, values, coalesced, values.requiresGrad());
+    }
+
+    private SparseTensor(TorchLayout layout, long[] size, Tensor indices, Tensor compressedIndices,
+            Tensor plainIndices, Tensor values, Boolean coalesced, boolean requiresGrad) {
         this.layout = layout;
         this.size = size.clone();
         this.indices = indices;
         this.compressedIndices = compressedIndices;
         this.plainIndices = plainIndices;
-        this.values = Objects.requireNonNull(values);
+        // torch's _values() is not differentiable (never requires grad); values() of a compressed tensor is
+        this.values = values.withRequiresGrad(layout != TorchLayout.SPARSE_COO && requiresGrad);
         this.coalesced = coalesced;
+        this.requiresGrad = requiresGrad;
     }
 
+    /**
+     * This tensor with its requires_grad flag set as given (stored only): what {@code nn.Parameter(sparse,
+     * requires_grad)} makes of it. The values of a compressed tensor then report the flag too, as torch's
+     * {@code values()} does; COO values never do.
+     *
+     * @param requiresGrad the flag
+     * @return this tensor if the flag is already so, else a tensor sharing every part with this one
+     */
+    public SparseTensor withRequiresGrad(boolean requiresGrad) {
+        return requiresGrad == this.requiresGrad ? this : new SparseTensor(layout, size, indices, compressedIndices,
+                plainIndices, values, coalesced, requiresGrad);
+    }
+
+    /**
+     * Which sparse layout this is, which decides which index tensors are present.
+     *
+     * @return {@link TorchLayout#SPARSE_COO}, {@code SPARSE_CSR}, {@code SPARSE_CSC}, {@code SPARSE_BSR} or
+     *     {@code SPARSE_BSC}
+     */
     public TorchLayout layout() {
         return layout;
     }
 
-    /** The dense shape. */
+    /**
+     * Whether the sparse tensor requires grad (stored only; nothing here computes gradients): the flag of the values
+     * it was saved with, or of the {@code nn.Parameter} that wraps it.
+     *
+     * @return torch's {@code requires_grad} of the tensor
+     */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /**
+     * The shape of the tensor as if it were dense, torch's {@code size()}.
+     *
+     * @return a fresh copy of the dense shape
+     */
     public long[] size() {
         return size.clone();
     }
 
-    /** COO indices, {@code [sparse_dim, nnz]}; null for the compressed layouts. */
+    /**
+     * The coordinates of the stored entries of a COO tensor, each checked against {@link #size()} at load.
+     *
+     * @return an int64 tensor {@code [sparse_dim, nnz]}; null for the compressed layouts
+     */
     public Tensor indices() {
         return indices;
     }
 
-    /** crow_indices (CSR, BSR) or ccol_indices (CSC, BSC); null for COO. */
+    /**
+     * Where each compressed row (or column) starts in {@link #plainIndices()}, checked at load to be
+     * non-decreasing and within bounds.
+     *
+     * @return {@code crow_indices} (CSR, BSR) or {@code ccol_indices} (CSC, BSC); null for COO
+     */
     public Tensor compressedIndices() {
         return compressedIndices;
     }
 
-    /** col_indices (CSR, BSR) or row_indices (CSC, BSC); null for COO. */
+    /**
+     * The column (or row) of each stored entry or block, checked at load against {@link #size()}.
+     *
+     * @return {@code col_indices} (CSR, BSR) or {@code row_indices} (CSC, BSC); null for COO
+     */
     public Tensor plainIndices() {
         return plainIndices;
     }
 
+    /**
+     * The stored values, flagged as torch's accessor reports them (see the class comment).
+     *
+     * @return {@code _values()} of a COO tensor, {@code values()} of a compressed one
+     */
     public Tensor values() {
         return values;
     }
 
-    /** Whether the file said the COO indices are coalesced (null when it did not say, as PyTorch 1.13 wrote). */
+    /**
+     * Whether the file said the COO indices are coalesced (sorted, no duplicates); it is the file's claim, not
+     * checked, and {@link #toDense()} does not rely on it.
+     *
+     * @return the flag as saved, or null when the file did not say (as PyTorch 1.13 wrote it, and for the
+     *     compressed layouts)
+     */
     public Boolean coalesced() {
         return coalesced;
     }
@@ -84,7 +157,13 @@ public final class SparseTensor {
      * and the heap, and the result a Java array. The loops then visit only what those arrays hold, so a tensor
      * claiming 2^40 entries of nothing (COO values of shape {@code [2^40, 0]}) costs no time.
      *
-     * @throws UnsupportedOperationException for other value dtypes
+     * <p>Batched and hybrid compressed tensors are made dense as well (batch dimensions first, dense dimensions
+     * last, as {@code to_dense()} lays them out).
+     *
+     * @return the dense tensor, row-major, in fresh memory
+     * @throws UnsupportedOperationException for other value dtypes, and for two shapes torch 2.6 loads but has no
+     *     dense form of: a negative size (accepted after a zero size) and a hybrid compressed tensor whose values'
+     *     dense dimensions differ from its size's
      * @throws MaterializationLimitException if the result or what it is computed from does not fit
      * @throws IllegalStateException if the checkpoint's memory was released (closed)
      */
@@ -93,6 +172,22 @@ public final class SparseTensor {
         switch (dtype) {
             case FLOAT32, FLOAT64, INT8, INT16, INT32, INT64, UINT8, BOOL -> { }
             default -> throw new UnsupportedOperationException("toDense() of " + dtype + " values: " + this);
+        }
+        for (long s : size) {
+            if (s < 0) {
+                throw new UnsupportedOperationException("toDense() of a tensor with a negative size: " + this);
+            }
+        }
+        if (layout != TorchLayout.SPARSE_COO) {
+            int batchDim = compressedIndices.dim() - 1;
+            int valuesDense = values.dim() - batchDim - 1
+                    - (layout == TorchLayout.SPARSE_BSR || layout == TorchLayout.SPARSE_BSC ? 2 : 0);
+            long[] valuesShape = values.shape();
+            if (!Arrays.equals(Arrays.copyOfRange(valuesShape, valuesShape.length - valuesDense, valuesShape.length),
+                    Arrays.copyOfRange(size, batchDim + 2, size.length))) {
+                throw new UnsupportedOperationException("toDense() of values of shape " + Arrays.toString(valuesShape)
+                        + " whose dense dimensions differ from the size's: " + this);
+            }
         }
         long total = 1;
         for (long s : size) {
@@ -172,28 +267,53 @@ public final class SparseTensor {
                 }
             }
             default -> {
+                // [batch..., compressed + 1], [batch..., nnz], values [batch..., nnz, (bh, bw,) dense...]
                 boolean rowsCompressed = layout == TorchLayout.SPARSE_CSR || layout == TorchLayout.SPARSE_BSR;
+                int batchDim = compressedIndices.dim() - 1;
+                boolean blocked = layout == TorchLayout.SPARSE_BSR || layout == TorchLayout.SPARSE_BSC;
                 long[] compressed = compressedIndices.toLongArray();
                 long[] plain = plainIndices.toLongArray();
-                long bh = values.dim() == 3 ? values.size(1) : 1;
-                long bw = values.dim() == 3 ? values.size(2) : 1;
-                int block = Math.toIntExact(bh * bw); // at most the values' elements
+                int perBatch = (int) compressedIndices.size(batchDim); // at most the array's length
+                int nnz = (int) plainIndices.size(batchDim);
+                long bh = blocked ? values.size(batchDim + 1) : 1;
+                long bw = blocked ? values.size(batchDim + 2) : 1;
+                // the values hold elements: batches, nnz, bh and bw are positive
+                int block = Math.toIntExact(values.numel() / ((long) batches() * nnz)); // bh * bw * dense sizes
+                long dense = block / (bh * bw);
                 long[] offsets = new long[block];
-                for (int c = 0; c + 1 < compressed.length; c++) {
-                    for (long j = compressed[c]; j < compressed[c + 1]; j++) {
-                        long row = rowsCompressed ? c : plain[(int) j];
-                        long col = rowsCompressed ? plain[(int) j] : c;
-                        int k = 0;
-                        for (long r = 0; r < bh; r++) {
-                            for (long q = 0; q < bw; q++) {
-                                offsets[k++] = (row * bh + r) * strides[0] + (col * bw + q) * strides[1];
+                long batchStride = strides[batchDim] * size[batchDim];
+                for (int b = 0; b < batches(); b++) {
+                    for (int c = 0; c + 1 < perBatch; c++) {
+                        int at = b * perBatch + c;
+                        for (long j = compressed[at]; j < compressed[at + 1]; j++) {
+                            long p = plain[(int) (b * (long) nnz + j)];
+                            long row = rowsCompressed ? c : p;
+                            long col = rowsCompressed ? p : c;
+                            int k = 0;
+                            for (long r = 0; r < bh; r++) {
+                                for (long q = 0; q < bw; q++) {
+                                    long base = b * batchStride + (row * bh + r) * strides[batchDim]
+                                            + (col * bw + q) * strides[batchDim + 1];
+                                    for (long e = 0; e < dense; e++) {
+                                        offsets[k++] = base + e;
+                                    }
+                                }
                             }
+                            sink.accept(offsets, (int) ((b * (long) nnz + j) * block), block);
                         }
-                        sink.accept(offsets, (int) (j * block), block);
                     }
                 }
             }
         }
+    }
+
+    /** The number of batches of a compressed tensor: the product of its batch sizes. */
+    private int batches() {
+        long n = 1;
+        for (int d = 0; d < compressedIndices.dim() - 1; d++) {
+            n *= compressedIndices.size(d); // the indices are stored, so this is at most their element count
+        }
+        return Math.toIntExact(n);
     }
 
     private static long[] rowMajor(long[] size) {

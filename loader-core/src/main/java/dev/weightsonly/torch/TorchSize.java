@@ -12,18 +12,40 @@ public final class TorchSize implements TupleValue {
 
     private final long[] dims;
 
+    /**
+     * A size of the given dimensions.
+     *
+     * @param dims the sizes, outermost first (copied); none for the size of a scalar
+     */
     public TorchSize(long... dims) {
         this.dims = dims.clone();
     }
 
+    /**
+     * The sizes, as a tensor's {@code shape}.
+     *
+     * @return a fresh copy, outermost first
+     */
     public long[] dims() {
         return dims.clone();
     }
 
+    /**
+     * The number of dimensions, Python's {@code len(size)}.
+     *
+     * @return how many sizes there are
+     */
     public int rank() {
         return dims.length;
     }
 
+    /**
+     * One size, Python's {@code size[i]} without negative indexing.
+     *
+     * @param i the dimension, 0-based
+     * @return its size
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is not in {@code 0..rank()-1}
+     */
     public long get(int i) {
         return dims[i];
     }

@@ -56,22 +56,42 @@ public final class SafetensorsWriter {
         this.progress = b.progress;
     }
 
-    /** A builder starting from no metadata, {@link SharedStorage#REFUSE} and no progress reports. */
+    /**
+     * Starts a writer with metadata, a choice for shared views or progress reports.
+     *
+     * @return a builder starting from no metadata, {@link SharedStorage#REFUSE} and no progress reports
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Writes {@code tensors} to {@code file} with no metadata, refusing shared views. */
+    /**
+     * Writes {@code tensors} to {@code file} with no metadata, refusing shared views; the one-line form of
+     * {@code builder().build().write(tensors, file)}.
+     *
+     * @param tensors names to tensors, for example {@code checkpoint.stateDict().asMap()}
+     * @param file the file to write or replace
+     * @throws IllegalArgumentException before anything is written, as {@link #write(Map, Path)}
+     * @throws IOException if the file cannot be written (the target is then left as it was)
+     */
     public static void save(Map<String, Tensor> tensors, Path file) throws IOException {
         builder().build().write(tensors, file);
     }
 
-    /** The {@code __metadata__} this writer adds (empty: none is written). */
+    /**
+     * The {@code __metadata__} this writer adds to every file.
+     *
+     * @return an unmodifiable map in writing order; empty when none is written
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** What this writer does with views that share memory. */
+    /**
+     * What this writer does with views that share memory.
+     *
+     * @return the choice the builder was given ({@link SharedStorage#REFUSE} by default)
+     */
     public SharedStorage sharedStorage() {
         return shared;
     }
@@ -80,6 +100,9 @@ public final class SafetensorsWriter {
      * Writes {@code tensors} (name to tensor) to {@code file}, replacing it if it exists, through a temporary
      * file renamed over it when complete (so the target may be the file the tensors are mapped from).
      *
+     * @param tensors names to tensors; the order does not matter, as the file's order is the reference writer's
+     * @param file the file to write or replace
+     * @throws IOException if the file cannot be written (the target is then left as it was)
      * @throws IllegalArgumentException before anything is written, naming the tensor: a dtype safetensors has
      *     no code for (complex32, complex128, quantized, bits, packed and placeholder dtypes), the name
      *     {@code __metadata__}, a name or metadata string that is not valid Unicode, views that share memory
@@ -95,6 +118,10 @@ public final class SafetensorsWriter {
     /**
      * Writes to a stream (left open), in one pass; same refusals as {@link #write(Map, Path)}.
      *
+     * @param tensors names to tensors
+     * @param out where the file's bytes go; flushed, not closed
+     * @throws IllegalArgumentException before anything is written, as {@link #write(Map, Path)}
+     * @throws IOException if writing to the stream fails (it then holds a partial file)
      * @throws IllegalStateException if a tensor's memory is released (its checkpoint closed) before or while
      *     it is written; the stream then holds a partial file
      */
@@ -104,7 +131,14 @@ public final class SafetensorsWriter {
         out.flush();
     }
 
-    /** The header (8-byte length, then padded JSON) that writing {@code tensors} would produce. */
+    /**
+     * The header that writing {@code tensors} would produce, without reading any tensor data: for checking a
+     * layout, or for a caller that writes the data itself.
+     *
+     * @param tensors names to tensors
+     * @return the 8-byte little-endian length followed by the padded JSON
+     * @throws IllegalArgumentException as {@link #write(Map, Path)} refuses the tensors
+     */
     public byte[] header(Map<String, Tensor> tensors) {
         return plan(tensors).header;
     }
@@ -288,6 +322,10 @@ public final class SafetensorsWriter {
         /**
          * The {@code __metadata__} to write (free-form strings, e.g. {@code {"format": "pt"}}), in this map's
          * iteration order; empty writes none. Copied.
+         *
+         * @param metadata keys to values
+         * @return this builder
+         * @throws NullPointerException if the map, a key or a value is null
          */
         public Builder metadata(Map<String, String> metadata) {
             LinkedHashMap<String, String> copy = new LinkedHashMap<>();
@@ -297,19 +335,33 @@ public final class SafetensorsWriter {
             return this;
         }
 
-        /** What to do with views that share memory (default {@link SharedStorage#REFUSE}). */
+        /**
+         * What to do with views that share memory, such as tied embeddings.
+         *
+         * @param shared {@link SharedStorage#REFUSE} (the default) or another choice {@link SharedStorage} lists
+         * @return this builder
+         */
         public Builder sharedStorage(SharedStorage shared) {
             this.shared = Objects.requireNonNull(shared, "shared");
             return this;
         }
 
-        /** Where to report how many data bytes are written (default: nowhere). */
+        /**
+         * Where to report how many data bytes are written, for a progress bar on large files.
+         *
+         * @param progress the listener (default {@link WriteProgress#NONE})
+         * @return this builder
+         */
         public Builder progress(WriteProgress progress) {
             this.progress = Objects.requireNonNull(progress, "progress");
             return this;
         }
 
-        /** An immutable writer with these settings. */
+        /**
+         * Builds the writer; it can write any number of files, from any thread.
+         *
+         * @return an immutable writer with these settings
+         */
         public SafetensorsWriter build() {
             return new SafetensorsWriter(this);
         }

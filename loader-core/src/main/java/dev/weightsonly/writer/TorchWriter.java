@@ -54,17 +54,35 @@ public final class TorchWriter {
         this.progress = progress;
     }
 
-    /** A writer with no progress reports. */
+    /**
+     * The writer {@link #save} uses.
+     *
+     * @return a shared writer with no progress reports
+     */
     public static TorchWriter defaults() {
         return DEFAULTS;
     }
 
-    /** A writer reporting its progress to {@code progress}. */
+    /**
+     * A writer that reports how far each write has come, for a progress bar on large checkpoints.
+     *
+     * @param progress told the storage bytes written so far and in all, on the writing thread
+     * @return a writer reporting to {@code progress}
+     * @throws NullPointerException if {@code progress} is null
+     */
     public static TorchWriter withProgress(WriteProgress progress) {
         return new TorchWriter(Objects.requireNonNull(progress, "progress"));
     }
 
-    /** {@code torch.save(root, file)}: writes {@code root} to {@code file} with the default writer. */
+    /**
+     * {@code torch.save(root, file)}: writes {@code root} to {@code file} with the default writer.
+     *
+     * @param root the value tree to save: a state dict, a loaded checkpoint's {@code root()}, or plain Java values
+     *     as the class comment lists
+     * @param file the file to write or replace
+     * @throws IllegalArgumentException as {@link #write(Object, Path)}, before anything is written
+     * @throws IOException if writing fails; the target is left as it was
+     */
     public static void save(Object root, Path file) throws IOException {
         DEFAULTS.write(root, file);
     }
@@ -73,6 +91,8 @@ public final class TorchWriter {
      * Writes {@code root} to {@code file}, replacing it if it exists; the archive folder is the file name
      * without its last extension, as torch names it.
      *
+     * @param root the value tree to save
+     * @param file the file to write or replace
      * @throws IllegalArgumentException if the tree holds a value that has no torch.save form (the message
      *     gives its path from the root, e.g. {@code root['model']['w']}), or views one storage as two
      *     storage classes; nothing is written then
@@ -89,6 +109,10 @@ public final class TorchWriter {
      * Writes {@code root} to a stream (left open) with the given archive folder name ({@code torch.save} to a
      * buffer uses {@code archive}). The stream receives the bytes in one pass.
      *
+     * @param root the value tree to save
+     * @param out where the archive's bytes go; flushed, not closed
+     * @param archiveName the folder every record is under, as {@link #archiveName(Path)} would give for a file
+     * @throws IOException if writing to the stream fails (it then holds a partial archive)
      * @throws IllegalArgumentException as {@link #write(Object, Path)}, before anything is written, or for an
      *     archive name that is not one non-empty path segment
      * @throws IllegalStateException if a tensor's memory is released (its checkpoint closed) before or while
@@ -128,6 +152,9 @@ public final class TorchWriter {
      * The archive folder torch uses for {@code file}: its name without the last extension ({@code model.pt}
      * → {@code model}, {@code a.tar.gz} → {@code a.tar}); {@code archive} when that is empty or not ASCII
      * (as torch 2.x does for non-ASCII paths).
+     *
+     * @param file the file the archive is written to; only its name counts
+     * @return the folder name for the archive's records
      */
     public static String archiveName(Path file) {
         String name = String.valueOf(file.getFileName());

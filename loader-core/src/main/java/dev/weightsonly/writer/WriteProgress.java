@@ -11,6 +11,9 @@ public interface WriteProgress {
     WriteProgress NONE = (written, total) -> { };
 
     /**
+     * Reports that the write has reached {@code written} of {@code total} bytes; first called with 0 before any
+     * data, last with {@code written == total}.
+     *
      * @param written tensor bytes written so far
      * @param total   tensor bytes the file will hold, known before the first byte is written
      */

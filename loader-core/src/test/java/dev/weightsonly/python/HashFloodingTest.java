@@ -197,6 +197,12 @@ class HashFloodingTest {
         cases.add(Arguments.of("dict of nested tuple keys", dict(N, wrapped(tuple)), N));
         cases.add(Arguments.of("list of nested tuples (interning)", list(N, wrapped(wrapped(tuple))), -1));
         cases.add(Arguments.of("dict of str keys", dict(N, string), N));
+        // just under the length past which str keys are held as PyKeys: every comparison in the tree of colliding
+        // keys reads the long common prefix
+        String prefix = "k".repeat(234);
+        cases.add(Arguments.of("dict of 254-char str keys", dict(3_500, (p, i) -> p.op('X').raw(ByteBuffer.allocate(4)
+                .order(ByteOrder.LITTLE_ENDIAN).putInt(254).array()).raw((prefix + collidingString(i))
+                        .getBytes(StandardCharsets.US_ASCII))), 3_500));
         cases.add(Arguments.of("dict of int keys", dict(N, longs), N));
         cases.add(Arguments.of("dict of float keys", dict(N, doubles), N));
         cases.add(Arguments.of("dict of big int keys", dict(N, bigs), N));

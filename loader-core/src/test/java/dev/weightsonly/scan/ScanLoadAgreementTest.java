@@ -1,6 +1,6 @@
 package dev.weightsonly.scan;
 
-import dev.weightsonly.internal.scan.DangerousGlobals;
+import dev.weightsonly.internal.globals.DangerousGlobals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +9,7 @@ import dev.weightsonly.AdversarialCorpusTest;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadOptions;
-import dev.weightsonly.internal.torch.TorchAllowlist;
+import dev.weightsonly.internal.globals.TorchAllowlist;
 import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.testing.ScanLoadRule;
 import java.io.IOException;

@@ -818,7 +818,8 @@ class StorageAndViewTest {
     @Test
     void buildOnATensorIsRefused() {
         refused(UnsupportedCheckpointException.class, ckpt(underW(p -> p.tensorV2("torch.FloatStorage", "0", 4, 0,
-                dims(4), dims(1)).emptyDict().str("x").integer(1).op('s').op('b')), "0", le(W)), "BUILD on a tensor");
+                dims(4), dims(1)).emptyDict().str("x").integer(1).op('s').op('b')), "0", le(W)),
+                "Can only BUILD an OrderedDict, a Counter or an object of a caller-allowed class, not a tensor");
     }
 
     // ---- user-allowed globals ---------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class TorchWriterTorch26Test {
 
     static Stream<String> names() throws IOException {
         List<String> names = new ArrayList<>();
-        for (String set : List.of("fixtures", "fixtures26")) {
+        for (String set : List.of("fixtures", "fixtures26", "fixtures/tensors26")) {
             try (Stream<Path> s = Files.list(Python.resources(set))) {
                 s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pt")).sorted()
                         .forEach(n -> names.add(set + "/" + n.substring(0, n.length() - 3)));
@@ -63,8 +63,8 @@ class TorchWriterTorch26Test {
             if (name.startsWith("generated/")) {
                 TorchWriter.save(generated.get(name.substring("generated/".length())), out);
             } else {
-                try (Checkpoint c = Checkpoint.load(Python.resources(name.substring(0, name.indexOf('/')))
-                        .resolve(name.substring(name.indexOf('/') + 1) + ".pt"))) {
+                try (Checkpoint c = Checkpoint.load(Python.resources(name.substring(0, name.lastIndexOf('/')))
+                        .resolve(name.substring(name.lastIndexOf('/') + 1) + ".pt"))) {
                     TorchWriter.save(c.root(), out);
                 } catch (CheckpointException refused) {
                     continue; // weightsonly refuses it (frozenset, a user class, ...): nothing to re-write

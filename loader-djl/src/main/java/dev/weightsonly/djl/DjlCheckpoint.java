@@ -147,7 +147,7 @@ public final class DjlCheckpoint implements AutoCloseable {
     private static NDArray overMapping(NDManager manager, String name, Tensor tensor) {
         DataType type = NDArrays.requireDataType(name, tensor);
         // A direct buffer over the mapped bytes: the engine wraps its address (torch::from_blob), no copy.
-        ByteBuffer bytes = tensor.contiguousBytes().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = tensor.asByteBuffer();
         NDArray array = manager.create(bytes, new Shape(tensor.shape()), type);
         array.setName(name);
         return array;

@@ -39,13 +39,13 @@ import picocli.CommandLine.Parameters;
  * cannot hold them, so they are refused by name, or written dense with {@code --densify}.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Converts a checkpoint: to safetensors when OUT ends in .safetensors,",
-                "to torch's zip format when it ends in .pt, .pth or .bin.",
-                "A torch checkpoint's tensors are written under their dotted paths",
-                "(model.layer.weight, optimizer.state.0.exp_avg); its other values",
-                "(epochs, settings) have no place in safetensors and are left out, with",
-                "a note. Safetensors metadata is kept; a torch checkpoint gets",
-                "{\"format\": \"pt\"}, as Hugging Face's converter writes."},
+        header = "Converts a checkpoint to safetensors, or to torch's zip format.",
+        description = {"Converts a checkpoint: to safetensors when OUT ends in .safetensors, to torch's zip format"
+                + " when it ends in .pt, .pth or .bin.",
+                "A torch checkpoint's tensors are written to safetensors under their dotted paths (model.layer.weight,"
+                + " optimizer.state.0.exp_avg); its other values (epochs, settings) have no place there and are left"
+                + " out, with a note. Safetensors metadata is kept, and a torch checkpoint gets {\"format\": \"pt\"},"
+                + " as Hugging Face's converter writes."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:converted", "1:IN was refused, or OUT's format cannot hold it (reason on stderr)",
                 "2:usage or I/O error"})
@@ -69,20 +69,19 @@ final class ConvertCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--shared", paramLabel = "copy|refuse", defaultValue = "refuse",
-            description = {"tensors that share memory (tied weights, views):",
-                    "write a copy of each (copy), or stop (refuse,",
-                    "the default, as safetensors' own tools do)"})
+            description = "tensors that share memory (tied weights, views): write a copy of each (copy), or stop"
+                    + " (refuse, the default, as safetensors' own tools do)")
     Shared shared;
 
     @Option(names = "--max-output-bytes", paramLabel = "N",
-            description = {"the largest OUT may be, checked before anything is written",
-                    "(default: 2^30 plus 4 times IN's size; views that repeat a few",
-                    "stored values to any size are written out whole in safetensors)"})
+            description = "the largest OUT may be, checked before anything is written (default: 2^30 plus 4 times"
+                    + " IN's size; views that repeat a few stored values to any size are written out whole in"
+                    + " safetensors)")
     Long maxOutputBytes;
 
     @Option(names = "--densify",
-            description = {"write sparse tensors to safetensors as dense tensors (safetensors",
-                    "has no sparse layout; without this option they make convert stop)"})
+            description = "write sparse tensors to safetensors as dense tensors (safetensors has no sparse layout;"
+                    + " without this option they make convert stop)")
     boolean densify;
 
     @CommandLine.Spec

@@ -2,6 +2,8 @@ package dev.weightsonly.cli;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
+import dev.weightsonly.python.PyValues;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.internal.dump.JsonText;
 import dev.weightsonly.tensors.Tensor;
@@ -37,9 +39,11 @@ import picocli.CommandLine.Parameters;
  * {@code inspect} prints it, and nothing on standard output.
  */
 @Command(name = "diff", mixinStandardHelpOptions = true,
-        description = {"Compares two checkpoints tensor by tensor (by dotted path): tensors only in A or only in B,",
-                "dtype and shape changes, and for the others the number of differing elements and the largest",
-                "absolute difference. NaN equals NaN and 0.0 equals -0.0; integers are compared exactly."},
+        header = "Compares two checkpoints tensor by tensor.",
+        description = {"Compares two checkpoints tensor by tensor, by dotted path: it lists the tensors only in A or"
+                + " only in B, the changes of dtype and shape, and for the others the number of differing elements"
+                + " and the largest absolute difference.",
+                "NaN equals NaN and 0.0 equals -0.0; integers are compared exactly."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:identical (same names, dtypes, shapes and values)", "1:different",
                 "2:usage or I/O error", "3:a checkpoint was refused (reason on standard error)"})
@@ -63,9 +67,9 @@ final class DiffCommand implements Callable<Integer> {
     List<String> allow = new ArrayList<>();
 
     @Option(names = "--max-elements", paramLabel = "N",
-            description = {"the most elements the comparison may read from each file, checked before",
-                    "it starts (default: 2^30 plus the two files' sizes in bytes; views that",
-                    "repeat one value, as expand makes, count once per stored value)"})
+            description = "the most elements the comparison may read from each file, checked before it starts"
+                    + " (default: 2^30 plus the two files' sizes in bytes; views that repeat one value, as expand"
+                    + " makes, count once per stored value)")
     Long maxElements;
 
     @CommandLine.Spec
@@ -116,9 +120,11 @@ final class DiffCommand implements Callable<Integer> {
                 return REFUSED;
             }
             report = compareAll(inA, inB);
+        } catch (UnreadableCheckpointException unreadable) {
+            throw unreadable; // an I/O error (status 2), not a refusal
         } catch (CheckpointException refused) {
             // Reported as inspect reports it, but with its own status: a refused file is not a "different" one.
-            spec.commandLine().getErr().println("weightsonly: " + TerminalText.oneLine(refused.getMessage()));
+            spec.commandLine().getErr().println("weightsonly: " + WeightsOnlyCommand.refusal(refused, spec));
             return REFUSED;
         }
         out.print(json ? toJson(report) : toText(report));
@@ -326,13 +332,16 @@ final class DiffCommand implements Callable<Integer> {
         return count + (d.maxAbsDiff() == null ? " (stored bytes compared)" : ", max |a-b| = " + number(d.maxAbsDiff()));
     }
 
-    /** Doubles in their shortest exact form ({@code 0.0123}, {@code 1.5e-07}, {@code nan}); integers exactly. */
+    /**
+     * Doubles in their shortest exact form, as Python's {@code repr} writes them ({@code 0.0123}, {@code 1.5e-07},
+     * {@code inf}); integers exactly.
+     */
     static String number(Number n) {
         if (n instanceof Double v) {
             if (Double.isNaN(v)) {
                 return "nan (a NaN against a number)";
             }
-            return Double.isInfinite(v) ? "inf" : Double.toString(v).replace("E", "e");
+            return PyValues.floatRepr(v);
         }
         return n.toString();
     }
@@ -411,6 +420,6 @@ final class DiffCommand implements Callable<Integer> {
         if (n instanceof Double v && (v.isNaN() || v.isInfinite())) {
             return v.isNaN() ? "\"nan\"" : "\"inf\"";
         }
-        return n instanceof BigInteger ? n.toString() : Double.toString(n.doubleValue());
+        return n instanceof BigInteger ? n.toString() : PyValues.floatRepr(n.doubleValue());
     }
 }

@@ -19,11 +19,20 @@ import picocli.CommandLine.Parameters;
 
 /** {@code weightsonly inspect FILE}: what a checkpoint holds, as a table or as the canonical JSON dump. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Loads a checkpoint and lists its tensors (name, dtype, shape, bytes) with totals.",
-                "With --json, prints the canonical dump (docs/canonical-dump.md) instead."})
+        header = "Lists what a checkpoint holds: its tensors, and its other values such as the epoch.",
+        description = {"Loads a checkpoint as torch.load(weights_only=True) does, without running code, and lists"
+                + " its tensors (name, dtype, shape, bytes) with totals, then its other values (an epoch, a learning"
+                + " rate, a setting) by dotted path, the first " + InspectCommand.MAX_VALUES + " of them.",
+                "With --json, it prints the canonical dump of the whole checkpoint (docs/canonical-dump.md) instead."})
 final class InspectCommand implements Callable<Integer> {
 
-    @Parameters(paramLabel = "FILE", description = "a torch.save checkpoint (.pt, .pth, .bin)")
+    /** How many non-tensor values the table shows (--json shows them all). */
+    static final int MAX_VALUES = 50;
+
+    /** How many characters of a value's text the table shows. */
+    static final int MAX_VALUE_CHARS = 80;
+
+    @Parameters(paramLabel = "FILE", description = "a torch.save checkpoint (.pt, .pth, .bin) or a safetensors file")
     Path file;
 
     @Option(names = "--json", description = "print the canonical JSON dump of the whole checkpoint")
@@ -60,14 +69,14 @@ final class InspectCommand implements Callable<Integer> {
                 }
                 out.println(dump);
             } else {
-                printTable(checkpoint, out);
+                printContents(checkpoint, out);
             }
         }
         out.flush();
         return 0;
     }
 
-    private static void printTable(Checkpoint checkpoint, PrintWriter out) {
+    private static void printContents(Checkpoint checkpoint, PrintWriter out) {
         Map<String, Tensor> tensors = checkpoint.tensors();
         String[] header = {"name", "dtype", "shape", "bytes"};
         List<String[]> rows = new ArrayList<>();
@@ -88,6 +97,36 @@ final class InspectCommand implements Callable<Integer> {
                     Arrays.toString(e.getValue().size()), Sizes.human(bytes)});
             total += bytes;
         }
+        printTable(out, header, rows, true);
+        out.printf("%d tensors%s, %d storages, %,d elements, %s (%,d bytes)%s%n", tensors.size() + sparse.size(),
+                sparse.isEmpty() ? "" : " (" + sparse.size() + " sparse)", checkpoint.storageCount(), elements, Sizes.human(total), total,
+                checkpoint.isMapped() ? ", mapped" : "");
+        printValues(checkpoint.values(), out);
+    }
+
+    /**
+     * The values that are not tensors (an epoch, a learning rate, a setting), after the tensors: at most
+     * {@link #MAX_VALUES}, each cut to {@link #MAX_VALUE_CHARS} characters, names and text escaped.
+     */
+    private static void printValues(Map<String, Object> values, PrintWriter out) {
+        if (values.isEmpty()) {
+            return;
+        }
+        List<String[]> rows = new ArrayList<>();
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            if (rows.size() == MAX_VALUES) {
+                break;
+            }
+            rows.add(new String[] {TerminalText.escape(e.getKey()), ValueText.of(e.getValue(), MAX_VALUE_CHARS)});
+        }
+        out.println();
+        printTable(out, new String[] {"name", "value"}, rows, false);
+        out.println(values.size() + " other value" + (values.size() == 1 ? "" : "s")
+                + (values.size() > MAX_VALUES ? ", the first " + MAX_VALUES + " shown (--json shows every value)" : ""));
+    }
+
+    /** Rows under a header, columns padded to their widest cell, the last one right-aligned (numbers) or not. */
+    private static void printTable(PrintWriter out, String[] header, List<String[]> rows, boolean rightAligned) {
         int[] width = new int[header.length];
         for (int i = 0; i < header.length; i++) {
             width[i] = header[i].length();
@@ -95,23 +134,21 @@ final class InspectCommand implements Callable<Integer> {
                 width[i] = Math.max(width[i], r[i].length());
             }
         }
-        printRow(out, header, width);
+        printRow(out, header, width, rightAligned);
         for (String[] r : rows) {
-            printRow(out, r, width);
+            printRow(out, r, width, rightAligned);
         }
-        out.printf("%d tensors%s, %d storages, %,d elements, %s (%,d bytes)%s%n", tensors.size() + sparse.size(),
-                sparse.isEmpty() ? "" : " (" + sparse.size() + " sparse)", checkpoint.storageCount(), elements, Sizes.human(total), total,
-                checkpoint.isMapped() ? ", mapped" : "");
     }
 
-    private static void printRow(PrintWriter out, String[] cells, int[] width) {
+    private static void printRow(PrintWriter out, String[] cells, int[] width, boolean lastRightAligned) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < cells.length; i++) {
-            boolean right = i == cells.length - 1;
+            boolean last = i == cells.length - 1;
+            boolean right = last && lastRightAligned;
             String cell = cells[i];
             String pad = " ".repeat(width[i] - cell.length());
             sb.append(right ? pad + cell : cell + pad);
-            if (!right) {
+            if (!last) {
                 sb.append("  ");
             }
         }

@@ -7,7 +7,9 @@ import java.util.Locale;
 
 /**
  * A one-line progress bar, redrawn in place with {@code \r} each time the written share grows by a tenth of
- * a percent (at most 1001 draws, whatever the file's size), ended with a newline when complete.
+ * a percent (at most 1001 draws, whatever the file's size), and cleared when complete: its line is overwritten
+ * with spaces and the cursor returned to its start, so that what is printed next starts on a clean line and
+ * the finished bar leaves nothing behind.
  *
  * <p>Only for people watching: {@link #forTerminal} gives one only when the JVM has an interactive
  * terminal, so pipes, logs, scripts and tests see nothing (a bar drawn with carriage returns into a log
@@ -21,6 +23,8 @@ final class ProgressBar implements WriteProgress {
     private final PrintWriter err;
     private final String label;
     private int drawn = -1;
+    /** The length of the line last drawn: what clearing must overwrite. */
+    private int width;
 
     ProgressBar(PrintWriter err, String label) {
         this.err = err;
@@ -41,11 +45,14 @@ final class ProgressBar implements WriteProgress {
         }
         drawn = permille;
         int filled = permille * WIDTH / 1000;
-        err.print("\r" + label + " [" + "#".repeat(filled) + " ".repeat(WIDTH - filled) + "] "
+        String line = label + " [" + "#".repeat(filled) + " ".repeat(WIDTH - filled) + "] "
                 + String.format(Locale.ROOT, "%5.1f%%", permille / 10.0) + "  " + Sizes.human(written) + " / "
-                + Sizes.human(total));
+                + Sizes.human(total);
+        // Padded to the last line's length: a shorter line (a size printed with fewer digits) leaves no tail.
+        err.print("\r" + line + " ".repeat(Math.max(0, width - line.length())));
+        width = Math.max(width, line.length());
         if (permille == 1000) {
-            err.println();
+            err.print("\r" + " ".repeat(width) + "\r");
         }
         err.flush();
     }

@@ -24,9 +24,11 @@ import picocli.CommandLine.Parameters;
  * each marked allowed, needs allowlisting, or dangerous. Its exit status gates a CI pipeline.
  */
 @Command(name = "scan", mixinStandardHelpOptions = true,
-        description = {"Lists the globals each checkpoint names, without running anything, and whether a",
-                "weights-only load allows them. Works on files the loader refuses and on broken ones. A file whose",
-                "globals are all allowed is then loaded (as inspect would, nothing runs): exit 0 means it loads."},
+        header = "Lists the globals each checkpoint names, and whether a weights-only load allows them.",
+        description = {"Lists the globals each checkpoint names, without running anything, and whether a weights-only"
+                + " load allows them. It works on files the loader refuses and on broken ones.",
+                "A file whose globals are all allowed is then loaded, as inspect would load it (nothing runs), so"
+                + " exit status 0 means that the file loads."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:every global is allowed and a weights-only load accepts the file",
                 "1:some global needs allowlisting (--allow)", "2:usage error or unreadable file",

@@ -3,6 +3,7 @@ package dev.weightsonly.cli;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -27,6 +28,8 @@ import java.util.function.BiConsumer;
  *   <li>complex: the difference of two values is the modulus {@code |a - b|}.
  *   <li>bit-packed and placeholder dtypes, which have no scalar reading: the stored bytes of each element; there is
  *       a count of differing elements but no magnitude.
+ *   <li>the packed quantized dtypes (quint4x2, quint2x4): their codes, exactly; of views that are not contiguous
+ *       (whose values torch cannot read either), their packed bytes.
  * </ul>
  */
 final class TensorComparison {
@@ -52,6 +55,41 @@ final class TensorComparison {
         }
     }
 
+    /** Whether {@code dtype} is a packed quantized dtype (quint4x2, quint2x4): several values to a byte. */
+    static boolean packed(DType dtype) {
+        return dtype.kind() == DType.Kind.QUANTIZED && dtype.valueBits() < 8;
+    }
+
+    /**
+     * Two packed quantized tensors of one dtype and shape as uint8 tensors the comparison can walk (views of packed
+     * values cannot be cut into sub-views): their codes, one a byte, in their shape, when both views are contiguous
+     * (torch reads a contiguous packed view's values in row-major order from its offset); else their packed bytes as
+     * 1-d tensors (torch's {@code int_repr()}; torch has no reading of the values of such a view either).
+     */
+    static Tensor[] unpacked(Tensor a, Tensor b) {
+        boolean codes = a.isContiguous() && b.isContiguous();
+        return new Tensor[] {unpacked(a, codes), unpacked(b, codes)};
+    }
+
+    private static Tensor unpacked(Tensor t, boolean codes) {
+        byte[] bytes;
+        long[] shape;
+        if (codes) {
+            long[] c = t.toLongArray();
+            bytes = new byte[c.length];
+            for (int i = 0; i < c.length; i++) {
+                bytes[i] = (byte) c[i];
+            }
+            shape = t.shape();
+        } else {
+            bytes = t.toByteArray();
+            shape = new long[] {bytes.length};
+        }
+        Storage s = Storage.of(MemorySegment.ofArray(bytes), t.storage().key() + (codes ? " (codes)" : " (packed bytes)"),
+                t.storage().location(), t.storage().maxMaterializedBytes());
+        return Tensor.contiguousView(s, DType.UINT8, 0, shape);
+    }
+
     /** Compares {@code a} and {@code b}, which must have the same dtype and shape. */
     static ValueDiff compare(Tensor a, Tensor b) {
         return compare(a, b, CHUNK_ELEMENTS);
@@ -66,6 +104,11 @@ final class TensorComparison {
         Accumulator acc = accumulator(dtype);
         if (sameView(a, b)) {
             return acc.result(a.numel());                   // the same elements: nothing to read
+        }
+        if (packed(dtype)) {
+            Tensor[] u = unpacked(a, b);                    // codes (or packed bytes) compared exactly
+            ValueDiff d = compare(u[0], u[1], chunkElements);
+            return new ValueDiff(a.numel(), d.differing(), d.maxAbsDiff());
         }
         Reduced r = reduce(a, b);
         forEachChunk(r.a(), r.b(), chunkElements, acc);
@@ -114,7 +157,7 @@ final class TensorComparison {
 
     /** How many elements comparing {@code a} with {@code b} reads from each: what the tool's limit counts. */
     static long elementsToRead(Tensor a, Tensor b) {
-        return sameView(a, b) ? 0 : reduce(a, b).a().numel();
+        return sameView(a, b) ? 0 : packed(a.dtype()) ? a.numel() : reduce(a, b).a().numel();
     }
 
     private static Accumulator accumulator(DType dtype) {

@@ -2,6 +2,8 @@ package dev.weightsonly.cli;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
+import dev.weightsonly.python.PyValues;
 import dev.weightsonly.tensors.DType;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.SparseTensor;
@@ -32,11 +34,12 @@ import picocli.CommandLine.Parameters;
  * the files.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Checks that FILE holds exactly the tensors of the --against file",
-                "(a conversion's output): the same names (dotted paths), dtypes, shapes",
-                "and values, bit for bit. Lists the first differences.",
-                "With --sha256 or --manifest (sha256sum's format, paths relative to it), checks",
-                "instead that each file has its published SHA-256 digest (reads every byte)."},
+        header = "Checks that a file holds the tensors of another, or has its published SHA-256 digest.",
+        description = {"Checks that FILE holds exactly the tensors of the --against file (a conversion's output):"
+                + " the same names (dotted paths), dtypes, shapes and values, bit for bit. It lists the first"
+                + " differences.",
+                "With --sha256 or --manifest (sha256sum's format, paths relative to it), it checks instead that each"
+                + " file has its published SHA-256 digest, reading every byte."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:equal (digests: every file matches)",
                 "1:different (the first differences on standard output; digests: a mismatch)",
@@ -68,8 +71,8 @@ final class VerifyCommand implements Callable<Integer> {
 
     private Path file;
     @Option(names = "--max-elements", paramLabel = "N",
-            description = {"the most elements the check may read from each file, checked before it",
-                    "starts (default: 2^30 plus the two files' sizes in bytes)"})
+            description = "the most elements the check may read from each file, checked before it starts"
+                    + " (default: 2^30 plus the two files' sizes in bytes)")
     Long maxElements;
 
     @CommandLine.Spec
@@ -123,8 +126,11 @@ final class VerifyCommand implements Callable<Integer> {
                     differences.add("only in " + against + ": " + name);
                 }
             }
+        } catch (UnreadableCheckpointException unreadable) {
+            throw unreadable; // an I/O error (status 2), not a refusal
         } catch (CheckpointException refused) {
-            spec.commandLine().getErr().println("weightsonly: " + TerminalText.oneLine(refused.getMessage()));
+            // Reported as inspect reports it, but with its own status: a refused file is not a "different" one.
+            spec.commandLine().getErr().println("weightsonly: " + WeightsOnlyCommand.refusal(refused, spec));
             return REFUSED;
         }
         if (differences.isEmpty()) {
@@ -177,6 +183,11 @@ final class VerifyCommand implements Callable<Integer> {
         if (TensorComparison.sameView(x, y)) {
             return null;
         }
+        if (TensorComparison.packed(x.dtype())) {
+            Tensor[] u = TensorComparison.unpacked(x, y); // quint4x2, quint2x4: codes (or packed bytes) as uint8
+            x = u[0];
+            y = u[1];
+        }
         // Dimensions both views repeat (stride 0) are read once; each element read stands for `repeat`.
         TensorComparison.Reduced r = TensorComparison.reduce(x, y);
         int es = x.dtype().elementSize();
@@ -222,13 +233,20 @@ final class VerifyCommand implements Callable<Integer> {
         return index;
     }
 
+    /** One part of a complex element, as exact as its dtype: complex128's parts are doubles, the others' floats. */
+    private static String part(Tensor t, double value) {
+        return t.dtype() == DType.COMPLEX128 ? PyValues.floatRepr(value) : PyValues.float32Repr((float) value);
+    }
+
     /** One element as text: its value where the dtype has a scalar reading, else its bytes in hex. */
     static String value(Tensor t, long[] index) {
         try {
             return switch (t.dtype().kind()) {
-                case FLOAT -> t.dtype() == DType.FLOAT64 || t.dtype() == DType.FLOAT32
-                        ? Double.toString(t.getDouble(index)) : Float.toString(t.getFloat(index));
-                case COMPLEX -> "(" + t.getReal(index) + (t.getImag(index) < 0 ? "" : "+") + t.getImag(index) + "j)";
+                // The shortest form that reads back as the same value of the dtype (float32 and narrower exactly
+                // as float32): two values that differ never print alike.
+                case FLOAT -> t.dtype() == DType.FLOAT64 ? PyValues.floatRepr(t.getDouble(index))
+                        : PyValues.float32Repr(t.getFloat(index));
+                case COMPLEX -> ValueText.complex(t.getReal(index), t.getImag(index), v -> part(t, v));
                 case BOOL -> Boolean.toString(t.getBoolean(index));
                 case INT, QUANTIZED -> t.dtype() == DType.UINT64 ? Long.toUnsignedString(t.getLong(index))
                         : Long.toString(t.getLong(index));

@@ -1,9 +1,12 @@
 package dev.weightsonly.cli;
 
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
+import dev.weightsonly.UnsupportedGlobalException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -44,16 +47,19 @@ public final class WeightsOnlyCommand implements Runnable {
         CommandLine cli = new CommandLine(new WeightsOnlyCommand());
         cli.setOut(out);
         cli.setErr(err);
-        cli.setExitCodeExceptionMapper(e -> e instanceof CheckpointException ? REFUSED : USAGE_OR_IO);
+        cli.setExitCodeExceptionMapper(e -> isIoError(e) ? USAGE_OR_IO : e instanceof CheckpointException ? REFUSED
+                : USAGE_OR_IO);
         cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println("weightsonly: " + e.getMessage());
-            e.getCommandLine().getErr().println("Try 'weightsonly " + e.getCommandLine().getCommandName()
-                    + " --help' for more information.");
+            CommandLine command = e.getCommandLine();
+            command.getErr().println("weightsonly: " + usageError(e));
+            // The qualified name: "weightsonly --help" for the tool itself, "weightsonly inspect --help" for a command.
+            command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for more"
+                    + " information.");
             return USAGE_OR_IO;
         });
         cli.setExecutionExceptionHandler((e, c, parsed) -> {
-            c.getErr().println("weightsonly: " + describe(e));
-            if (e instanceof IOException && !(e instanceof CheckpointException)) {
+            c.getErr().println("weightsonly: " + describe(e, c.getCommandSpec()));
+            if (isIoError(e)) {
                 return USAGE_OR_IO;
             }
             // Anything else came from reading a file, whatever its class: the input is refused, never a
@@ -66,8 +72,30 @@ public final class WeightsOnlyCommand implements Runnable {
         return cli.execute(args);
     }
 
+    /** An I/O error (status 2): the file system's, or a load's that could not read the file at all. */
+    static boolean isIoError(Throwable e) {
+        return e instanceof UnreadableCheckpointException || e instanceof IOException && !(e instanceof CheckpointException);
+    }
+
+    /** A usage error's message; a mistyped command gets the commands it may have meant. */
+    private static String usageError(CommandLine.ParameterException e) {
+        CommandLine command = e.getCommandLine();
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.isUnknownOption()
+                && !command.getSubcommands().isEmpty() && !unmatched.getUnmatched().isEmpty()) {
+            String typed = unmatched.getUnmatched().getFirst();
+            List<String> near = CommandNames.near(typed, command.getSubcommands().keySet());
+            return TerminalText.oneLine("unknown command '" + typed + "'" + (near.isEmpty()
+                    ? "; the commands are " + String.join(", ", command.getSubcommands().keySet())
+                    : "; did you mean " + String.join(" or ", near.stream().map(n -> "'" + n + "'").toList()) + "?"));
+        }
+        return TerminalText.oneLine(e.getMessage());
+    }
+
     /** The one-line reason, escaped for the terminal; never a Java class name or a stack trace. */
-    static String describe(Exception e) {
+    static String describe(Exception e, CommandLine.Model.CommandSpec command) {
+        if (e instanceof CheckpointException refused) {
+            return refusal(refused, command);
+        }
         if (e instanceof NoSuchFileException n) {
             return TerminalText.oneLine(n.getFile() + ": no such file");
         }
@@ -76,5 +104,20 @@ public final class WeightsOnlyCommand implements Runnable {
         }
         String message = e.getMessage() == null ? "no details" : e.getMessage();
         return TerminalText.oneLine("could not process the input: " + message);
+    }
+
+    /**
+     * A refused load's line, escaped for the terminal. A global that may be allowed gets the remedy in the
+     * tool's terms, {@code --allow NAME} where the command has that option, in place of the library's (which
+     * names a Java API).
+     */
+    static String refusal(CheckpointException e, CommandLine.Model.CommandSpec command) {
+        String text = e.getMessage();
+        if (e instanceof UnsupportedGlobalException global && global.allowable()) {
+            text = global.where() + ": " + global.refusal() + (command.findOption("--allow") != null
+                    ? " If you trust this class, allow it with --allow " + global.globalName() + "."
+                    : "");
+        }
+        return TerminalText.oneLine(text);
     }
 }

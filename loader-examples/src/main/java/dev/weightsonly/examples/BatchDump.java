@@ -2,6 +2,7 @@ package dev.weightsonly.examples;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
 import dev.weightsonly.dump.CanonicalDump;
 import dev.weightsonly.internal.dump.JsonText;
 import dev.weightsonly.scan.GlobalScanner;
@@ -36,6 +37,12 @@ public final class BatchDump {
     private BatchDump() {
     }
 
+    /**
+     * Reads paths from standard input until its end and prints one JSON line for each (empty lines skipped).
+     *
+     * @param args ignored: the paths come from standard input, so that a driver can keep one JVM busy
+     * @throws IOException if standard input cannot be read (a checkpoint's failure is a line of output instead)
+     */
     public static void main(String[] args) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
@@ -62,9 +69,12 @@ public final class BatchDump {
                 JsonText.quote(String.valueOf(e.getMessage()), sb);
             }
         } catch (CheckpointException e) {
-            sb.append(",\"verdict\":\"refuse\",\"error\":");
+            // A file that cannot be read at all (missing, a directory) is no verdict on its content: it goes with
+            // the crashes, which a run reports apart.
+            boolean verdict = !(e instanceof UnreadableCheckpointException);
+            sb.append(verdict ? ",\"verdict\":\"refuse\",\"error\":" : ",\"verdict\":\"crash\",\"error\":");
             JsonText.quote(e.getClass().getSimpleName() + ": " + e.getMessage(), sb);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             // A fuzzing run must go on after a broken promise, to report it with the others.
             sb.append(",\"verdict\":\"crash\",\"error\":");
             JsonText.quote(e.getClass().getName() + ": " + e.getMessage(), sb);

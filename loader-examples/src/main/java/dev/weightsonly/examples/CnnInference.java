@@ -39,13 +39,25 @@ public final class CnnInference {
      */
     public record Result(float[][] logits, int[] classes, double maxDifference, int classMismatches) {
 
-        /** Whether Java agrees with PyTorch: same classes, logits within {@link #TOLERANCE}. */
+        /**
+         * Whether Java agrees with PyTorch: same classes, logits within {@link #TOLERANCE}.
+         *
+         * @return true if no class differs and every logit is within the tolerance (true as well when the
+         *     samples carry no PyTorch outputs to compare with)
+         */
         public boolean agreesWithPyTorch() {
             return classMismatches == 0 && !(maxDifference > TOLERANCE);
         }
     }
 
-    /** Runs {@code network} on every sample and compares with the reference outputs where there are some. */
+    /**
+     * Runs {@code network} on every sample and compares with the reference outputs where there are some.
+     *
+     * @param network the loaded network
+     * @param samples the inputs, and PyTorch's logits and classes for them if the file has them
+     * @return Java's logits and classes, with the largest logit difference and the number of class mismatches
+     * @throws IllegalArgumentException if a sample is not one image of {@value SmallCnn#INPUT_LENGTH} values
+     */
     public static Result run(SmallCnn network, ReferenceSamples samples) {
         int n = samples.size();
         float[][] logits = new float[n][];
@@ -78,6 +90,12 @@ public final class CnnInference {
         return max;
     }
 
+    /**
+     * Runs the network on the samples and prints one line per sample and a verdict; exits with 0 when Java
+     * agrees with PyTorch, 1 when it does not, 2 when a file cannot be used.
+     *
+     * @param args {@code MODEL.pt SAMPLES.pt}
+     */
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }

@@ -29,7 +29,7 @@ import java.util.Map;
  * be direct and hold the elements densely in row-major order in the platform's byte order, with the logical values
  * stored. A checkpoint's tensor meets that when it is contiguous, has neither of PyTorch's lazy conjugate and
  * negative bits set, and the platform is little-endian (checkpoints are little-endian): then the buffer is
- * {@code tensor.contiguousBytes().asByteBuffer()}, a view of the mapped file, and loading a model costs no tensor
+ * {@code tensor.asByteBuffer()}, a little-endian view of the mapped file, and loading a model costs no tensor
  * copies at all. Otherwise (a transposed or sliced view, a lazily negated tensor, a big-endian machine) the
  * elements are copied once into a fresh direct buffer, byte-swapped if the platform needs it.
  *
@@ -58,6 +58,8 @@ public final class DjlStyleImport {
     /**
      * DJL's {@code DataType} name for {@code dtype}, as {@code DataType.toString()} prints it.
      *
+     * @param dtype the tensor's element type
+     * @return the name, such as {@code "float32"} or {@code "boolean"}
      * @throws IllegalArgumentException for dtypes DJL has no type for (complex128, quantized, float8, bit-packed,
      *     ...); convert those in PyTorch before saving, or handle them yourself
      */
@@ -81,7 +83,14 @@ public final class DjlStyleImport {
         };
     }
 
-    /** Every tensor of {@code weights}, in saved order, as {@link #importTensor} returns it. */
+    /**
+     * Every tensor of {@code weights}, in saved order, as {@link #importTensor} returns it.
+     *
+     * @param weights an open state dict; zero-copy buffers stay valid only while its checkpoint is open
+     * @return one native tensor per entry, in saved order
+     * @throws IllegalArgumentException naming the first tensor whose dtype DJL has no type for, or one too large
+     *     for a {@code ByteBuffer}
+     */
     public static List<NativeTensor> importStateDict(StateDict weights) {
         return importTensors(weights.asMap());
     }
@@ -90,7 +99,10 @@ public final class DjlStyleImport {
      * Every tensor of {@code tensors}, in iteration order, as {@link #importTensor} returns it. All dtypes are
      * checked before anything is copied, so an unsupported tensor fails the import at once.
      *
-     * @throws IllegalArgumentException naming the first tensor whose dtype DJL has no type for
+     * @param tensors names to tensors, for example {@link dev.weightsonly.Checkpoint#tensors()}
+     * @return one native tensor per entry, in iteration order
+     * @throws IllegalArgumentException naming the first tensor whose dtype DJL has no type for, or one too large
+     *     for a {@code ByteBuffer}
      */
     public static List<NativeTensor> importTensors(Map<String, Tensor> tensors) {
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
@@ -107,7 +119,15 @@ public final class DjlStyleImport {
         return out;
     }
 
-    /** One tensor, zero-copy when possible (see the class comment), in the platform's byte order. */
+    /**
+     * One tensor, zero-copy when possible (see the class comment), in the platform's byte order.
+     *
+     * @param name what the native tensor is called (and error messages name)
+     * @param tensor the tensor to hand over
+     * @return its data as a buffer a native library can read, with its shape and DJL data type
+     * @throws IllegalArgumentException if DJL has no type for the dtype, or the tensor is over 2 GiB (more than a
+     *     {@code ByteBuffer} holds)
+     */
     public static NativeTensor importTensor(String name, Tensor tensor) {
         return importTensor(name, tensor, ByteOrder.nativeOrder());
     }
@@ -125,9 +145,9 @@ public final class DjlStyleImport {
         }
         boolean plain = tensor.isContiguous() && !tensor.isConj() && !tensor.isNeg();
         if (plain && order == ByteOrder.LITTLE_ENDIAN && tensor.numel() > 0) {
-            MemorySegment bytes = tensor.contiguousBytes();
-            if (bytes.isNative()) { // mapped, or loaded into off-heap memory: its buffer is direct
-                return new NativeTensor(name, bytes.asByteBuffer().order(order), tensor.shape(), dataType, true);
+            ByteBuffer bytes = tensor.asByteBuffer(); // the stored bytes, little-endian, no copy
+            if (bytes.isDirect()) { // mapped, or loaded into off-heap memory
+                return new NativeTensor(name, bytes, tensor.shape(), dataType, true);
             }
         }
         return new NativeTensor(name, copy(tensor, order), tensor.shape(), dataType, false);
@@ -164,7 +184,12 @@ public final class DjlStyleImport {
         };
     }
 
-    /** Lists what an import of a checkpoint hands over: every tensor, zero-copy or copied, and the totals. */
+    /**
+     * Lists what an import of a checkpoint hands over: every tensor, zero-copy or copied, and the totals.
+     *
+     * @param args {@code CHECKPOINT.pt}
+     * @throws IOException if the checkpoint cannot be read or is refused
+     */
     public static void main(String[] args) throws IOException {
         if (args.length != 1) {
             System.err.println("usage: DjlStyleImport CHECKPOINT.pt");

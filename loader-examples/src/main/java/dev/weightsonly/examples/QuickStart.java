@@ -12,6 +12,12 @@ public final class QuickStart {
     private QuickStart() {
     }
 
+    /**
+     * Prints every tensor's name, dtype and shape, then one value of {@code 0.weight}.
+     *
+     * @param args a state dict file, or none for the test fixture {@code sd_conv_bn.pt} (run from the repository)
+     * @throws Exception if the file cannot be loaded; the example lets it propagate to stay short
+     */
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args.length > 0 ? args[0] : "loader-core/src/test/resources/fixtures/sd_conv_bn.pt");
         try (Checkpoint checkpoint = Checkpoint.load(file)) {         // maps the file; no tensor bytes copied

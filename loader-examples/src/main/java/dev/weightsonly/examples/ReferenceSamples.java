@@ -24,6 +24,8 @@ public record ReferenceSamples(float[][] inputs, float[][] logits, long[] classe
     /**
      * Reads {@code file}.
      *
+     * @param file a reference file as {@code gen_cnn.py} writes it
+     * @return copies of the inputs and of PyTorch's outputs (the checkpoint is closed)
      * @throws IOException if the file cannot be read or is refused
      * @throws IllegalArgumentException if it is not shaped as described above; the message names the file
      */
@@ -78,7 +80,11 @@ public record ReferenceSamples(float[][] inputs, float[][] logits, long[] classe
         return rows;
     }
 
-    /** How many samples there are. */
+    /**
+     * How many samples there are.
+     *
+     * @return the number of input rows
+     */
     public int size() {
         return inputs.length;
     }

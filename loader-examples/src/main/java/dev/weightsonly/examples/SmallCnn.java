@@ -58,6 +58,8 @@ public final class SmallCnn {
      * (a malicious file is refused with a {@link dev.weightsonly.CheckpointException}), the weights copied out,
      * and the checkpoint closed again.
      *
+     * @param file the state dict file
+     * @return the network, holding copies of its weights
      * @throws IOException if the file cannot be read or is refused
      * @throws IllegalArgumentException if it loads but is not this network; the message names the file
      */
@@ -82,6 +84,8 @@ public final class SmallCnn {
      * {@code conv.bias}, {@code fc1.weight}, {@code fc1.bias}, {@code fc2.weight}, {@code fc2.bias}; floating
      * point of any width). Other entries are ignored.
      *
+     * @param weights an open state dict; the network keeps copies, so it may be closed afterwards
+     * @return the network
      * @throws IllegalArgumentException if a tensor is missing, not floating point, or of a shape that does not
      *     fit the others; the message says which and why
      */
@@ -130,12 +134,21 @@ public final class SmallCnn {
         }
     }
 
-    /** How many classes the network scores. */
+    /**
+     * How many classes the network scores.
+     *
+     * @return the length of every {@link #logits} result
+     */
     public int classes() {
         return fc2Bias.length;
     }
 
-    /** How many parameters (weights and biases) the network has. */
+    /**
+     * How many parameters (weights and biases) the network has, as PyTorch's
+     * {@code sum(p.numel() for p in model.parameters())}.
+     *
+     * @return the number of floats the network holds
+     */
     public int parameterCount() {
         return convWeight.length + convBias.length + fc1Weight.length + fc1Bias.length + fc2Weight.length
                 + fc2Bias.length;
@@ -146,6 +159,7 @@ public final class SmallCnn {
      * in eval mode.
      *
      * @param image {@value #INPUT_LENGTH} pixel values, row by row
+     * @return one score per class, a fresh array
      * @throws IllegalArgumentException if {@code image} does not have {@value #INPUT_LENGTH} values
      */
     public float[] logits(float[] image) {
@@ -161,7 +175,12 @@ public final class SmallCnn {
         return Layers.linear(x, fc2Weight, fc2Bias);
     }
 
-    /** The predicted class of {@code logits}: the index of the largest score. */
+    /**
+     * The predicted class of {@code logits}: the index of the largest score, as PyTorch's {@code argmax}.
+     *
+     * @param logits the scores {@link #logits} returned
+     * @return the index of the largest score (the first, on a tie)
+     */
     public static int predictedClass(float[] logits) {
         return Layers.argmax(logits);
     }

@@ -3,6 +3,7 @@ package dev.weightsonly.examples;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -63,6 +64,9 @@ public final class WeightsService implements AutoCloseable {
      * Loads {@code model} and, only if that succeeds, starts serving on {@code address} (port 0 picks a free port;
      * see {@link #port()}).
      *
+     * @param model the state dict of the network of {@code gen_cnn.py}
+     * @param address where to listen
+     * @return the running service; close it to stop
      * @throws CheckpointException if the checkpoint is refused (the server is not started)
      * @throws IllegalArgumentException if it loads but is not the network of {@code gen_cnn.py}
      * @throws IOException if the file cannot be read or the address cannot be bound
@@ -78,7 +82,11 @@ public final class WeightsService implements AutoCloseable {
         return service;
     }
 
-    /** The port the server listens on. */
+    /**
+     * The port the server listens on, which is how a caller that asked for port 0 learns the one it got.
+     *
+     * @return the bound port
+     */
     public int port() {
         return server.getAddress().getPort();
     }
@@ -191,6 +199,12 @@ public final class WeightsService implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the service from the command line; on a refused model or a usage error prints one line and exits
+     * ({@link #REFUSED}, {@link #USAGE_OR_IO}) without opening the port.
+     *
+     * @param args {@code MODEL.pt [PORT [ADDRESS]]}
+     */
     public static void main(String[] args) {
         if (launch(args, System.out, System.err) instanceof Launch.Failed(int status)) {
             System.exit(status);
@@ -223,6 +237,9 @@ public final class WeightsService implements AutoCloseable {
         WeightsService service;
         try {
             service = start(model, address);
+        } catch (UnreadableCheckpointException e) {
+            err.println("WeightsService: not starting: " + oneLine(e.getMessage()));
+            return new Launch.Failed(USAGE_OR_IO);
         } catch (CheckpointException | IllegalArgumentException e) {
             err.println("WeightsService: not starting: " + oneLine(e.getMessage()));
             return new Launch.Failed(REFUSED);

@@ -150,11 +150,14 @@ class ConvertCommandTest {
         bar.progress(1024, 2048);
         bar.progress(2048, 2048);
         String[] draws = text.toString().split("\r", -1);
-        assertEquals(4, draws.length, text.toString());
+        assertEquals(6, draws.length, text.toString());
         assertEquals("writing m.safetensors [                              ]   0.0%  0 B / 2.00 KiB", draws[1]);
         assertEquals("writing m.safetensors [###############               ]  50.0%  1.00 KiB / 2.00 KiB", draws[2]);
-        assertEquals("writing m.safetensors [##############################] 100.0%  2.00 KiB / 2.00 KiB"
-                + System.lineSeparator(), draws[3]);
+        String done = "writing m.safetensors [##############################] 100.0%  2.00 KiB / 2.00 KiB";
+        assertEquals(done, draws[3]);
+        // Done, the line is cleared (overwritten with spaces, the cursor back at its start), and no newline is left.
+        assertEquals(" ".repeat(done.length()), draws[4]);
+        assertEquals("", draws[5]);
         java.io.Console console = System.console();
         boolean terminal = console != null && console.isTerminal(); // false under Maven
         assertEquals(!terminal, ProgressBar.forTerminal(new PrintWriter(new StringWriter()), "x") == WriteProgress.NONE);

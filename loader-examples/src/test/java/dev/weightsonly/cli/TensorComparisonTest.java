@@ -38,6 +38,36 @@ class TensorComparisonTest {
         return Tensor.contiguousView(Storage.of(bytes, "test", "cpu"), dtype, 0, values.length);
     }
 
+    private static Tensor packed(DType dtype, long[] shape, long[] strides, int... bytes) {
+        byte[] b = new byte[bytes.length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) bytes[i];
+        }
+        return Tensor.of(Storage.of(MemorySegment.ofArray(b), "test", "cpu"), dtype, 0, shape, strides);
+    }
+
+    @Test
+    void packedQuantizedTensorsCompareByCodesOrPackedBytes() {
+        // quint4x2, 2x3 values in 3 bytes: one code differs (the 4th value, 4 against 7)
+        Tensor a = packed(DType.QUINT4X2, new long[] {2, 3}, new long[] {3, 1}, 0x21, 0x43, 0x65);
+        Tensor b = packed(DType.QUINT4X2, new long[] {2, 3}, new long[] {3, 1}, 0x21, 0x73, 0x65);
+        TensorComparison.ValueDiff d = TensorComparison.compare(a, b, 2);
+        assertEquals(6, d.elements());
+        assertEquals(1, d.differing());
+        assertEquals(BigInteger.valueOf(3), d.maxAbsDiff());
+        assertEquals(6, TensorComparison.elementsToRead(a, b));
+        assertEquals("values differ: w: 1 of 6 elements, the first at [1, 0]: 7 vs 4",
+                VerifyCommand.difference("w", b, a));
+        // transposed views have no reading of their values (torch cannot read them either): their packed bytes
+        Tensor at = packed(DType.QUINT4X2, new long[] {3, 2}, new long[] {1, 3}, 0x21, 0x43, 0x65);
+        Tensor bt = packed(DType.QUINT4X2, new long[] {3, 2}, new long[] {1, 3}, 0x21, 0x73, 0x65);
+        assertEquals(1, TensorComparison.compare(at, bt).differing());
+        assertTrue(VerifyCommand.difference("w", at, bt).startsWith("values differ: w: 1 of 3 elements"),
+                VerifyCommand.difference("w", at, bt));
+        assertEquals(null, VerifyCommand.difference("w", at, packed(DType.QUINT4X2, new long[] {3, 2},
+                new long[] {1, 3}, 0x21, 0x43, 0x65)));
+    }
+
     @Test
     void chunksCoverEveryElementOnceInRowMajorOrderWithinTheBound() throws IOException {
         for (String fixture : new String[] {"views.pt", "dtypes.pt", "sd_mlp_nested.pt"}) {

@@ -17,7 +17,12 @@ public final class BFloat16 {
     private BFloat16() {
     }
 
-    /** The exact float value of a bfloat16 bit pattern. */
+    /**
+     * The exact float value of a bfloat16 bit pattern (every bfloat16 value is a float).
+     *
+     * @param bits the 16 bits of a bfloat16, as stored in a {@link DType#BFLOAT16} tensor
+     * @return the float whose upper 16 bits are {@code bits} and whose lower 16 bits are zero
+     */
     public static float toFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xFFFF) << 16);
     }
@@ -26,6 +31,9 @@ public final class BFloat16 {
      * The bfloat16 nearest to {@code value}, ties to even (as torch's {@code round_to_nearest_even});
      * overflow gives infinity. A NaN stays a NaN with its sign and upper payload bits; if truncation
      * would leave no payload (which would read as infinity) the quiet bit is set.
+     *
+     * @param value any float, including NaNs, infinities and subnormals
+     * @return the bfloat16 bit pattern, as a {@link DType#BFLOAT16} tensor stores it
      */
     public static short fromFloat(float value) {
         int bits = Float.floatToRawIntBits(value);
@@ -44,6 +52,11 @@ public final class BFloat16 {
      * {@code src} into {@code dst[dstIndex..dstIndex+count)}. Both ranges are checked before anything
      * is written.
      *
+     * @param src the bytes to read, usually a tensor's storage
+     * @param srcByteOffset where the first bfloat16 value starts in {@code src}, in bytes (needs no alignment)
+     * @param dst the array that receives the floats
+     * @param dstIndex the index in {@code dst} of the first float written
+     * @param count how many values to decode
      * @throws IndexOutOfBoundsException if either range is out of bounds
      */
     public static void toFloat(MemorySegment src, long srcByteOffset, float[] dst, int dstIndex, int count) {

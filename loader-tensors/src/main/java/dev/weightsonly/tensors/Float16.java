@@ -19,12 +19,22 @@ public final class Float16 {
     private Float16() {
     }
 
-    /** The exact float value of a binary16 bit pattern (every binary16 value is representable as a float). */
+    /**
+     * The exact float value of a binary16 bit pattern (every binary16 value is representable as a float).
+     *
+     * @param bits the 16 bits of a binary16, as stored in a {@link DType#FLOAT16} tensor
+     * @return the same value as a float; NaN payloads and the sign of zero are kept
+     */
     public static float toFloat(short bits) {
         return Float.float16ToFloat(bits);
     }
 
-    /** The binary16 nearest to {@code value}, ties to even; overflow gives infinity, NaN stays NaN. */
+    /**
+     * The binary16 nearest to {@code value}, ties to even; overflow gives infinity, NaN stays NaN.
+     *
+     * @param value any float
+     * @return the binary16 bit pattern, as a {@link DType#FLOAT16} tensor stores it
+     */
     public static short fromFloat(float value) {
         return Float.floatToFloat16(value);
     }
@@ -34,6 +44,11 @@ public final class Float16 {
      * {@code src} into {@code dst[dstIndex..dstIndex+count)}. Both ranges are checked before anything
      * is written.
      *
+     * @param src the bytes to read, usually a tensor's storage
+     * @param srcByteOffset where the first binary16 value starts in {@code src}, in bytes (needs no alignment)
+     * @param dst the array that receives the floats
+     * @param dstIndex the index in {@code dst} of the first float written
+     * @param count how many values to decode
      * @throws IndexOutOfBoundsException if either range is out of bounds
      */
     public static void toFloat(MemorySegment src, long srcByteOffset, float[] dst, int dstIndex, int count) {

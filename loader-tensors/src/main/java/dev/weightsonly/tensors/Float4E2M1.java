@@ -20,6 +20,8 @@ public final class Float4E2M1 {
     /**
      * The value of a 4-bit code.
      *
+     * @param nibble the code, 0..15: one half of a packed byte, already shifted and masked
+     * @return one of the 16 values the format has (exact as a float)
      * @throws IllegalArgumentException if {@code nibble} is outside 0..15 (a sign-extended byte shifted
      *     right is a common mistake this catches)
      */

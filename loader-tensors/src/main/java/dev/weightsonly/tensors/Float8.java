@@ -32,6 +32,9 @@ public final class Float8 {
     /**
      * The exact value of {@code bits} in the 8-bit format {@code type}.
      *
+     * @param type which of the five float8 formats {@code bits} is in
+     * @param bits the stored byte
+     * @return the value, exact as a float; NaN for the format's NaN codes, an infinity only for E5M2
      * @throws IllegalArgumentException if {@code type} is not one of the five float8 dtypes
      */
     public static float toFloat(DType type, byte bits) {

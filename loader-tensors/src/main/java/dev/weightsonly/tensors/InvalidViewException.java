@@ -11,7 +11,12 @@ public final class InvalidViewException extends IllegalArgumentException {
     @Serial
     private static final long serialVersionUID = 1L;
 
-    /** Creates the exception with a message describing the claim and the finding. */
+    /**
+     * Creates the exception with a message describing the claim and the finding.
+     *
+     * @param message what the view claimed (offset, shape, strides, dtype) and why its storage or dtype cannot
+     *     hold it
+     */
     public InvalidViewException(String message) {
         super(message);
     }

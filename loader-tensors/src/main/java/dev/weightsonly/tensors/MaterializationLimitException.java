@@ -4,7 +4,8 @@ import java.io.Serial;
 
 /**
  * An operation that materialises values in fresh memory ({@link Tensor#contiguous()},
- * {@link Tensor#dequantize()}, the {@code toXxxArray()} copies, a sparse tensor's {@code toDense()}) would
+ * {@link Tensor#dequantize()}, the {@code toXxxArray()} copies, a {@link Tensor#reshape} or typed buffer
+ * ({@link Tensor#asFloatBuffer()}, ...) that has to copy, a sparse tensor's {@code toDense()}) would
  * need more memory than allowed, so it was refused before allocating or computing anything.
  *
  * <p>A tensor's size comes from an untrusted file: a few hundred bytes can describe a stride-0 view or a sparse
@@ -22,7 +23,9 @@ public final class MaterializationLimitException extends IllegalStateException {
     /** Largest array length the JVM reliably allocates. */
     static final long MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
+    /** The bytes the refused operation would have held at once; see {@link #requestedBytes()}. */
     private final long requestedBytes;
+    /** The bound {@link #requestedBytes} exceeded; see {@link #limitBytes()}. */
     private final long limitBytes;
 
     private MaterializationLimitException(String message, long requestedBytes, long limitBytes) {
@@ -31,12 +34,22 @@ public final class MaterializationLimitException extends IllegalStateException {
         this.limitBytes = limitBytes;
     }
 
-    /** The bytes the operation would have held at once ({@link Long#MAX_VALUE} if that overflows a long). */
+    /**
+     * How much fresh memory the refused operation needed.
+     *
+     * @return the bytes the operation would have held at once ({@link Long#MAX_VALUE} if that overflows a
+     *     long); for {@link #checkArrayLength} the array length that was refused
+     */
     public long requestedBytes() {
         return requestedBytes;
     }
 
-    /** The bound it exceeded, in bytes. */
+    /**
+     * The bound that was exceeded, so that a caller can tell which limit to raise.
+     *
+     * @return the smaller of {@code maxMaterializedBytes} and the JVM's maximum heap, in bytes; for
+     *     {@link #checkArrayLength} the largest array length Java allocates
+     */
     public long limitBytes() {
         return limitBytes;
     }
@@ -47,6 +60,9 @@ public final class MaterializationLimitException extends IllegalStateException {
      *
      * @param operation for example {@code "toDense()"}
      * @param subject what is materialised (its {@code toString()} names the tensor and its storage)
+     * @param bytes the bytes the operation would hold at once, from {@link #bytes}; {@link Long#MAX_VALUE}
+     *     stands for "more than a long counts"
+     * @param maxBytes the caller's own bound, usually the storage's {@link Storage#maxMaterializedBytes()}
      * @throws MaterializationLimitException if it does not fit
      */
     public static void check(String operation, Object subject, long bytes, long maxBytes) {
@@ -66,6 +82,11 @@ public final class MaterializationLimitException extends IllegalStateException {
     /**
      * Refuses an array of {@code length} elements (or bytes, for a byte array), which Java cannot allocate past
      * {@code Integer.MAX_VALUE - 8}. Callers check {@link #check} first, the more telling bound.
+     *
+     * @param operation for example {@code "toFloatArray()"}
+     * @param subject what is materialised, named in the message
+     * @param length the number of array elements the result needs
+     * @throws MaterializationLimitException if no Java array can hold {@code length} elements
      */
     public static void checkArrayLength(String operation, Object subject, long length) {
         if (length > MAX_ARRAY_LENGTH) {
@@ -84,7 +105,14 @@ public final class MaterializationLimitException extends IllegalStateException {
         }
     }
 
-    /** {@code count * each + ...} in bytes, saturating at {@link Long#MAX_VALUE} instead of overflowing. */
+    /**
+     * Adds up the buffers an operation holds at once, so that {@link #check} sees an overflow as "too large"
+     * instead of a wrapped-around small number.
+     *
+     * @param countAndSizePairs element counts and element sizes in bytes, alternating: {@code count1, size1,
+     *     count2, size2, ...} (an odd last value is ignored)
+     * @return {@code count1 * size1 + count2 * size2 + ...}, or {@link Long#MAX_VALUE} if that overflows a long
+     */
     public static long bytes(long... countAndSizePairs) {
         long total = 0;
         try {

@@ -57,10 +57,14 @@ public final class Storage {
     }
 
     /**
-     * Wraps {@code bytes} without copying.
+     * Wraps {@code bytes} without copying, with the default bound ({@link #DEFAULT_MAX_MATERIALIZED_BYTES}) on
+     * what one operation may materialise from its views.
      *
+     * @param bytes the storage's little-endian bytes; kept as a read-only view, valid as long as its scope is
      * @param key a label for messages, e.g. the checkpoint record key {@code "0"}
      * @param location the device the storage was saved on, e.g. {@code "cpu"} or {@code "cuda:0"}
+     * @return a storage sharing {@code bytes}' memory
+     * @throws NullPointerException if any argument is null
      */
     public static Storage of(MemorySegment bytes, String key, String location) {
         return of(bytes, key, location, DEFAULT_MAX_MATERIALIZED_BYTES);
@@ -69,7 +73,12 @@ public final class Storage {
     /**
      * Wraps {@code bytes} without copying, with the bound on what one operation may materialise from its views.
      *
+     * @param bytes the storage's little-endian bytes; kept as a read-only view, valid as long as its scope is
+     * @param key a label for messages, e.g. the checkpoint record key {@code "0"}
+     * @param location the device the storage was saved on, e.g. {@code "cpu"} or {@code "cuda:0"}
      * @param maxMaterializedBytes see {@link #maxMaterializedBytes()}
+     * @return a storage sharing {@code bytes}' memory
+     * @throws NullPointerException if {@code bytes}, {@code key} or {@code location} is null
      * @throws IllegalArgumentException if {@code maxMaterializedBytes} is not positive
      */
     public static Storage of(MemorySegment bytes, String key, String location, long maxMaterializedBytes) {
@@ -79,6 +88,14 @@ public final class Storage {
     /**
      * A storage over bytes {@code [offset, offset + length)} of {@code base}'s memory, without copying: the
      * storage views of PyTorch's legacy stream, which are storages of their own over part of another.
+     *
+     * @param base the storage whose memory the slice views; the slice keeps its location and its
+     *     {@link #maxMaterializedBytes()}
+     * @param offset where the slice starts in {@code base}, in bytes
+     * @param length the slice's size in bytes
+     * @param key a label for messages
+     * @return a storage over part of {@code base}'s memory, whose {@link #dataAddress()} reflects the offset
+     * @throws IndexOutOfBoundsException if the range is not inside {@code base}
      */
     public static Storage slice(Storage base, long offset, long length, String key) {
         MemorySegment bytes = base.bytes.asSlice(offset, length);
@@ -88,6 +105,8 @@ public final class Storage {
     /**
      * The identity of this storage's data address (PyTorch's {@code data_ptr()}): equal for storages that start
      * at the same byte of one memory (a storage and a {@link #slice} of it at offset 0), distinct otherwise.
+     *
+     * @return an opaque object to compare with {@code equals}; it says nothing about the real address
      */
     public Object dataAddress() {
         return baseOffset == 0 ? base : new SliceAddress(base, baseOffset);
@@ -99,6 +118,12 @@ public final class Storage {
     /**
      * Copies {@code bytes} into fresh memory, so the result outlives the source's scope: a heap
      * {@code byte[]} when it fits in one, otherwise an automatically managed native segment.
+     *
+     * @param bytes the bytes to copy; read once, not kept
+     * @param key a label for messages
+     * @param location the device the storage was saved on, e.g. {@code "cpu"}
+     * @return a storage owning its copy, with the default {@link #maxMaterializedBytes()}
+     * @throws NullPointerException if any argument is null
      */
     public static Storage copyOf(MemorySegment bytes, String key, String location) {
         Objects.requireNonNull(bytes, "bytes");
@@ -114,22 +139,39 @@ public final class Storage {
                 : Arena.ofAuto().allocate(byteSize, ValueLayout.JAVA_LONG.byteAlignment());
     }
 
-    /** The bytes, read-only: views share them, so nobody may write through one. */
+    /**
+     * The storage's memory, for code that reads it directly (native libraries, custom decoders).
+     *
+     * @return the bytes, little-endian and read-only: views share them, so nobody may write through one
+     */
     public MemorySegment bytes() {
         return bytes;
     }
 
-    /** Size in bytes. */
+    /**
+     * The size of the storage, which may exceed what any one of its views covers.
+     *
+     * @return the size in bytes (may exceed 2 GiB)
+     */
     public long byteSize() {
         return bytes.byteSize();
     }
 
-    /** The label given at creation, used in messages. */
+    /**
+     * The label given at creation, so that a message can say which storage of a checkpoint is meant.
+     *
+     * @return the label, for a loaded checkpoint its storage record key (such as {@code "0"})
+     */
     public String key() {
         return key;
     }
 
-    /** The device string the storage was saved on. */
+    /**
+     * The device the storage was saved on. The bytes are always in host memory; the location is kept so that a
+     * user can put the tensor back where it came from.
+     *
+     * @return the device string as torch wrote it, such as {@code "cpu"} or {@code "cuda:0"}
+     */
     public String location() {
         return location;
     }
@@ -138,6 +180,8 @@ public final class Storage {
      * The most bytes one operation may hold in fresh memory to materialise values of this storage's views
      * (contiguous copies, dequantized values, arrays, dense forms); the JVM's maximum heap bounds it too. See
      * {@link MaterializationLimitException}.
+     *
+     * @return the bound in bytes, always positive
      */
     public long maxMaterializedBytes() {
         return maxMaterializedBytes;

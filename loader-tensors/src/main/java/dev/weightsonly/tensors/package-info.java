@@ -31,7 +31,8 @@
  *   <li>Element reads return torch's logical values (conjugate and negative bits applied); the raw
  *       byte accessors return the stored bytes.</li>
  *   <li>Nothing here copies unless the method says so ({@code copyOf}, {@code contiguous()} of a
- *       strided view, {@code resolveConjAndNeg()}, the {@code to*Array} methods).</li>
+ *       strided view, {@code resolveConjAndNeg()}, the {@code to*Array} methods, {@code reshape} where
+ *       PyTorch's copies too, a typed buffer where the stored bytes are not the values).</li>
  * </ul>
  */
 package dev.weightsonly.tensors;

@@ -187,6 +187,36 @@ class TensorBlocksTest {
         assertThrows(IllegalArgumentException.class, () -> Tensor.contiguousView(s, DType.UINT8, 0, 8).blocks(0));
     }
 
+    /**
+     * quint4x2 and quint2x4 hold several values to a byte, packed in row-major order from the offset whatever the
+     * strides: their blocks are those bytes (torch's {@code int_repr()}, what the dump hashes and toByteArray()
+     * gives), cut at bytes, and always slices of the storage.
+     */
+    @Test
+    void packedQuantizedTensorsGiveTheirPackedBytes() {
+        Storage s = TensorTest.raw(0x21, 0x43, 0x0F, 0x85, 0xA9, 0x32, 0x54, 0x06, 0x00);
+        Tensor q = Tensor.contiguousView(s, DType.QUINT4X2, 1, 3, 5); // 15 values, 8 bytes from byte 1
+        List<Tensor.Block> blocks = blocks(q, 3);
+        assertEquals(List.of(3L, 3L, 2L), blocks.stream().map(b -> b.bytes().byteSize()).toList());
+        assertEquals(List.of(0L, 6L, 12L), blocks.stream().map(Tensor.Block::firstElement).toList(),
+                "two values a byte");
+        assertArrayEquals(q.toByteArray(), concatenated(blocks));
+        assertArrayEquals(new byte[] {0x43, 0x0F, (byte) 0x85, (byte) 0xA9, 0x32, 0x54, 0x06, 0x00}, concatenated(blocks));
+        assertEquals(1, blocks.get(0).bytes().address() - s.bytes().address(), "a slice where the bytes lie");
+        // a transposed view: the same packed bytes, as torch's int_repr() gives them
+        Tensor t = Tensor.of(s, DType.QUINT4X2, 1, new long[] {5, 3}, new long[] {1, 5});
+        assertArrayEquals(q.toByteArray(), concatenated(blocks(t, 1 << 20)));
+        byte[] copied = new byte[8]; // copyTo gives the bytes toByteArray() gives
+        t.copyTo(MemorySegment.ofArray(copied));
+        assertArrayEquals(q.toByteArray(), copied);
+        // quint2x4: four values a byte; 5 values take 2 bytes
+        Tensor q2 = Tensor.contiguousView(s, DType.QUINT2X4, 2, 5);
+        List<Tensor.Block> two = blocks(q2, 1);
+        assertEquals(List.of(0L, 4L), two.stream().map(Tensor.Block::firstElement).toList());
+        assertArrayEquals(new byte[] {0x0F, (byte) 0x85}, concatenated(two));
+        assertFalse(Tensor.contiguousView(s, DType.QUINT4X2, 9, 0).blocks(8).iterator().hasNext());
+    }
+
     @Test
     void aCopiedBlockIsBoundedByTheMaterializationLimit() {
         Storage s = Storage.of(MemorySegment.ofArray(new byte[64]), "s", "cpu", 8);

@@ -91,6 +91,47 @@ class TensorTest {
     }
 
     @Test
+    void packedQuantizedViewsReadTheirValuesAsTorchPacksThem() {
+        // quint4x2 as torch 2.6 stores 3x5 values: packed in row-major order from the offset, two a byte, the first
+        // in the low nibble (torch pads the storage per row, 9 bytes, but reads the values back to back)
+        Storage s = raw(0x21, 0x43, 0x0F, 0x85, 0xA9, 0x32, 0x54, 0x06, 0x00);
+        Tensor q = Tensor.contiguousView(s, DType.QUINT4X2, 0, 3, 5);
+        assertEquals(15, q.numel());
+        assertEquals(8, q.byteSize());
+        assertArrayEquals(new long[] {1, 2, 3, 4, 15, 0, 5, 8, 9, 10, 2, 3, 4, 5, 6}, q.toLongArray());
+        assertEquals(8, q.getLong(1, 2));
+        assertArrayEquals(new byte[] {0x21, 0x43, 0x0F, (byte) 0x85, (byte) 0xA9, 0x32, 0x54, 0x06}, q.toByteArray());
+        // the strides are kept, the bytes read are the packed ones: a 3x5 view whose strides reach 15 bytes fits
+        assertArrayEquals(new long[] {5, 1}, q.strides());
+        // quint2x4: four a byte
+        Tensor q2 = Tensor.contiguousView(s, DType.QUINT2X4, 1, 5);
+        assertArrayEquals(new long[] {3, 0, 0, 1, 3}, q2.toLongArray());
+        assertEquals(2, q2.byteSize());
+        // a view needs ceil(numel * bits / 8) bytes from its offset
+        assertThrows(InvalidViewException.class, () -> Tensor.contiguousView(s, DType.QUINT4X2, 0, 4, 5));
+        assertThrows(InvalidViewException.class, () -> Tensor.contiguousView(s, DType.QUINT4X2, 1, 17));
+        assertThrows(InvalidViewException.class, () -> Tensor.of(s, DType.QUINT4X2, 0, new long[] {100},
+                new long[] {0}));
+        assertEquals(9, Tensor.contiguousView(s, DType.QUINT4X2, 0, 18).byteSize());
+        // a transposed view keeps its packed bytes (torch's int_repr) but has no reading of its values, as in torch
+        Tensor t = Tensor.of(s, DType.QUINT4X2, 0, new long[] {5, 3}, new long[] {1, 5});
+        assertEquals(8, t.toByteArray().length);
+        assertThrows(IllegalStateException.class, t::toLongArray);
+        assertThrows(IllegalStateException.class, () -> t.getLong(0, 0));
+        assertThrows(IllegalStateException.class, t::contiguous);
+        assertThrows(IllegalStateException.class, () -> t.withQuantizer(new Quantizer.PerTensorAffine(1, 0))
+                .dequantize());
+        // dequantize: ((float) q - zero_point) * scale, as torch's sub-byte kernel
+        float[] d = q.withQuantizer(new Quantizer.PerTensorAffine(0.5, 2)).dequantize().toFloatArray();
+        assertEquals(-0.5f, d[0]);
+        assertEquals(6.5f, d[4]);
+        assertEquals(-1.0f, d[5]);
+        // a zero point outside the codes' type (uint8 for the packed ones) is refused, as torch's kernel refuses it
+        assertThrows(IllegalStateException.class, () -> q.withQuantizer(new Quantizer.PerTensorAffine(0.5, 256))
+                .dequantize());
+    }
+
+    @Test
     void integerReads() {
         Storage s = raw(0x80, 0xFF, 0x7F, 0x01);
         assertArrayEquals(new long[] {-128, -1, 127, 1}, Tensor.contiguousView(s, DType.INT8, 0, 4).toLongArray());
@@ -103,8 +144,9 @@ class TensorTest {
         assertEquals(0x017FFF80L, Tensor.contiguousView(s, DType.UINT32, 0).getLong());
         assertThrows(IllegalStateException.class, () -> Tensor.contiguousView(s, DType.UINT32, 0, 1).toIntArray());
         assertEquals((double) 0x017FFF80, Tensor.contiguousView(s, DType.QINT32, 0).getDouble());
-        // Packed dtypes read as their whole storage byte.
-        assertEquals(0xFF, Tensor.contiguousView(s, DType.QUINT4X2, 1).getLong());
+        // Packed quantized dtypes read the code of their value (the low nibble holds the first); the other packed
+        // dtypes read their whole storage byte.
+        assertEquals(0xF, Tensor.contiguousView(s, DType.QUINT4X2, 1).getLong());
         assertEquals(0x80, Tensor.contiguousView(s, DType.INT4, 0).getLong());
         assertEquals(0xFF, Tensor.contiguousView(s, DType.BITS8, 1).getLong());
         assertThrows(IllegalStateException.class, () -> Tensor.contiguousView(s, DType.QUINT4X2, 1).getDouble());

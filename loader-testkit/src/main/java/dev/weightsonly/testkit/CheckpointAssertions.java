@@ -2,6 +2,7 @@ package dev.weightsonly.testkit;
 
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.UnreadableCheckpointException;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.UnsupportedGlobalException;
 import java.io.IOException;
@@ -29,7 +30,8 @@ public final class CheckpointAssertions {
      *
      * @param bytes a file's bytes
      * @return the refusal, for further checks
-     * @throws AssertionFailedError if the file loads, or fails with anything but a {@link CheckpointException}
+     * @throws AssertionFailedError if the file loads, cannot be read at all ({@link UnreadableCheckpointException}: a
+     *     wrong path), or fails with anything but a {@link CheckpointException}
      */
     public static Refusal assertRefused(byte[] bytes) {
         return assertRefused(bytes, LoadOptions.defaults());
@@ -41,7 +43,8 @@ public final class CheckpointAssertions {
      * @param bytes   a file's bytes
      * @param options the options the code under test loads with
      * @return the refusal, for further checks
-     * @throws AssertionFailedError if the file loads, or fails with anything but a {@link CheckpointException}
+     * @throws AssertionFailedError if the file loads, cannot be read at all ({@link UnreadableCheckpointException}: a
+     *     wrong path), or fails with anything but a {@link CheckpointException}
      */
     public static Refusal assertRefused(byte[] bytes, LoadOptions options) {
         return refusal("the bytes (" + bytes.length + " bytes)", () -> Checkpoint.load(bytes, "checkpoint", options));
@@ -52,7 +55,8 @@ public final class CheckpointAssertions {
      *
      * @param file a file
      * @return the refusal, for further checks
-     * @throws AssertionFailedError if the file loads, or fails with anything but a {@link CheckpointException}
+     * @throws AssertionFailedError if the file loads, cannot be read at all ({@link UnreadableCheckpointException}: a
+     *     wrong path), or fails with anything but a {@link CheckpointException}
      */
     public static Refusal assertRefused(Path file) {
         return assertRefused(file, LoadOptions.defaults());
@@ -64,7 +68,8 @@ public final class CheckpointAssertions {
      * @param file    a file
      * @param options the options the code under test loads with
      * @return the refusal, for further checks
-     * @throws AssertionFailedError if the file loads, or fails with anything but a {@link CheckpointException}
+     * @throws AssertionFailedError if the file loads, cannot be read at all ({@link UnreadableCheckpointException}: a
+     *     wrong path), or fails with anything but a {@link CheckpointException}
      */
     public static Refusal assertRefused(Path file, LoadOptions options) {
         return refusal(file.toString(), () -> Checkpoint.load(file, options));
@@ -133,6 +138,10 @@ public final class CheckpointAssertions {
         try (Checkpoint loaded = load.run()) {
             throw new AssertionFailedError("expected " + what + " to be refused, but it loaded: " + loaded.root()
                     .getClass().getSimpleName() + " with " + loaded.tensors().size() + " tensors");
+        } catch (UnreadableCheckpointException e) {
+            // No such file, a directory: a wrong path in the test, not a file the loader refused.
+            throw new AssertionFailedError("expected " + what + " to be refused, but it could not be read at all: "
+                    + e.getMessage(), e);
         } catch (CheckpointException e) {
             return new Refusal(what, e);
         } catch (IOException | RuntimeException e) {

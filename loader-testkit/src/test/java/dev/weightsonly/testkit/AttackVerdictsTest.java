@@ -88,6 +88,13 @@ class AttackVerdictsTest {
                 () -> CheckpointAssertions.assertRefused(HostileCheckpoints.osSystem()).becauseOfGlobal("os.system"));
         assertTrue(global.getMessage().contains("but it was refused for posix.system"), global.getMessage());
 
+        // A wrong path is no refusal: the assertion fails rather than passing on a file that is not there.
+        java.nio.file.Path missing = java.nio.file.Path.of("no-such-model.pt").toAbsolutePath();
+        AssertionFailedError unreadable = assertThrows(AssertionFailedError.class,
+                () -> CheckpointAssertions.assertRefused(missing));
+        assertTrue(unreadable.getMessage().contains("to be refused, but it could not be read at all: " + missing
+                + ": no such file"), unreadable.getMessage());
+
         AssertionFailedError refused = assertThrows(AssertionFailedError.class,
                 () -> CheckpointAssertions.assertLoads(HostileCheckpoints.recordSizeMismatch()));
         assertTrue(refused.getMessage().contains("to load, but it was refused: ")

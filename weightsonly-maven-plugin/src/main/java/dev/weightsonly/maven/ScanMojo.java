@@ -52,6 +52,10 @@ public class ScanMojo extends AbstractMojo {
     @Parameter(property = "weightsonly.skip", defaultValue = "false")
     private boolean skip;
 
+    /** Created by Maven, which then injects the parameters above from the plugin's configuration. */
+    public ScanMojo() {
+    }
+
     @Override
     public void execute() throws MojoExecutionException, MojoFailureException {
         if (skip) {

@@ -8,8 +8,11 @@ import dev.weightsonly.LoadLimits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +63,15 @@ public final class ZipArchive {
     private final List<String> names;
     // Per record (directory order), the offset its bytes must end by: the next record's local header.
     private final long[] ends;
+    // The entries in directory order.
+    private final Entry[] entries;
+    // Per record (directory order), where its data starts if readLocalHeaders found its local header and data
+    // descriptor good; 0 (no record's data starts at 0) where record() must check them itself. Null until then.
+    private long[] checkedData;
     private final AtomicLong inflated = new AtomicLong();
 
     private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, Map<String, Entry> records,
-            List<String> names, long[] ends) {
+            List<String> names, long[] ends, Entry[] entries) {
         this.file = file;
         this.where = where;
         this.limits = limits;
@@ -71,6 +79,7 @@ public final class ZipArchive {
         this.records = records;
         this.names = names;
         this.ends = ends;
+        this.entries = entries;
     }
 
     /** Whether the bytes start as torch's zip checkpoints do (a local file header at offset 0). */
@@ -94,6 +103,7 @@ public final class ZipArchive {
         long[] headers = new long[count];
         long[] minEnds = new long[count];
         String[] fullNames = new String[count];
+        Entry[] entries = new Entry[count];
         for (int i = 0; i < count; i++) {
             ZipChecks.CentralEntry e = ZipChecks.centralEntry(file, at, end, i, count, directory.offset(), limits,
                     where);
@@ -116,8 +126,9 @@ public final class ZipArchive {
                 throw where.malformed("record '" + name + "' is outside the archive's root folder '" + root + "'");
             }
             String relative = name.substring(root.length());
-            Entry earlier = byName.putIfAbsent(fold(relative), new Entry(e.flags(), e.method(), e.compressed(),
-                    e.size(), e.localHeader(), e.crc(), i, e.nameOffset(), e.nameLength()));
+            entries[i] = new Entry(e.flags(), e.method(), e.compressed(), e.size(), e.localHeader(), e.crc(), i,
+                    e.nameOffset(), e.nameLength());
+            Entry earlier = byName.putIfAbsent(fold(relative), entries[i]);
             if (earlier != null) {
                 String other = fullNames[earlier.index()];
                 throw where.malformed(other.equals(name) ? "record '" + name + "' appears twice in the archive"
@@ -132,7 +143,7 @@ public final class ZipArchive {
                     + " entries its end record counts");
         }
         long[] ends = ZipChecks.limits(headers, minEnds, fullNames, directory.offset(), where);
-        return new ZipArchive(file, where, limits, root, byName, names, ends);
+        return new ZipArchive(file, where, limits, root, byName, names, ends, entries);
     }
 
     /** Receives one record of an archive read without checks ({@link #forEachStoredRecordOfAnyArchive}). */
@@ -246,16 +257,194 @@ public final class ZipArchive {
         if (entry == null) {
             return Optional.empty();
         }
-        Location at = where.inRecord(fullName(name));
         // Flags and method were checked with the directory; the local header must repeat it, and the record must
         // end before the next one starts.
-        MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
-        long offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), directoryName, entry.flags(),
-                entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()], at);
+        long offset = checkedData != null ? checkedData[entry.index()] : 0;
+        if (offset == 0) { // not checked by readLocalHeaders: checked here, through the bytes
+            MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
+            offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), directoryName, entry.flags(),
+                    entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()],
+                    where.inRecord(fullName(name)));
+        }
         // The directory checked the method and a STORED record's sizes, the local header that the data lies
-        // before the next record: what is left is reading it.
+        // before the next record: what is left is reading it. The record's location (a new string) is made only
+        // for a DEFLATED record: a load of many small tensors asks for a record per tensor.
         return Optional.of(entry.method() == STORED ? file.asSlice(offset, entry.size())
-                : inflate(file.asSlice(offset, entry.compressedSize()), entry.size(), at));
+                : inflate(file.asSlice(offset, entry.compressedSize()), entry.size(), where.inRecord(fullName(name))));
+    }
+
+    /**
+     * Checks every record's local header and data descriptor, as {@link #record} does, but reading them with
+     * positional reads of {@code channel} (which holds the archive's bytes from offset 0) instead of through the
+     * mapping. {@link #record} then uses the data offsets found here. Why: a record's local header and data
+     * descriptor are the only bytes of it a mapped load reads, and in a fresh mapping each one is the first touch
+     * of its page, a page fault that takes the process's memory-map lock (about 6 us each here, and two threads
+     * loading different files wait for each other's); a positional read of the same bytes costs less and takes no
+     * such lock. The headers are read in file order, neighbouring ones (small records) in one read of up to
+     * 64 KiB, distant ones (large records) in one small read each, which also covers the previous record's data
+     * descriptor.
+     *
+     * <p>Nothing here refuses anything: a record whose header or descriptor fails a check here, or could not be
+     * read, is left to {@link #record}, which checks it through the mapping and reports what is wrong exactly as
+     * without this call (so records never asked for stay unchecked, as torch leaves them). The checks are the
+     * same code on the same bytes: a positional read and the mapping show the same file. A file changed while it
+     * is loaded can differ between the two, as it can between any two reads of a mapping (docs/SECURITY.md).
+     *
+     * @param channel the file whose bytes, from its offset 0, are this archive's (the file that was mapped)
+     */
+    public void readLocalHeaders(FileChannel channel) {
+        long size = file.byteSize();
+        int count = entries.length;
+        long[] order = fileOrder();
+        if (order == null) {
+            return;
+        }
+        long[] found = new long[count];
+        try (Arena scratch = Arena.ofConfined()) {
+            Window window = new Window(channel, size, scratch.allocate(Window.CAPACITY, 64));
+            for (int k = 0; k < count; k++) {
+                int i = (int) (order[k] & INDEX_MASK);
+                found[i] = checkedInWindow(window, entries[i], headerAt(order, k + 1), headerAt(order, k + 2));
+            }
+        } catch (IOException | RuntimeException e) {
+            // An unreadable channel (closed, interrupted) or a failed allocation: record() checks through the
+            // mapping, as it would have without this call.
+            return;
+        }
+        checkedData = found;
+    }
+
+    /** How many records {@link #readLocalHeaders} checked (for tests: the others are checked through the mapping). */
+    int positionallyChecked() {
+        int n = 0;
+        for (int i = 0; checkedData != null && i < checkedData.length; i++) {
+            n += checkedData[i] != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    // Records sorted by local header offset as (offset << INDEX_BITS) | index.
+    private static final int INDEX_BITS = 24;
+    private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+    // Header bytes read past the name, guessing the extra field's length: torch pads data to 64 bytes with it.
+    private static final int EXTRA_GUESS = 256;
+
+    /** The directory indices in file order (see {@link #INDEX_BITS}); null if they do not fit that form. */
+    private long[] fileOrder() {
+        int count = entries.length;
+        if (count > INDEX_MASK || file.byteSize() >= 1L << (63 - INDEX_BITS)) {
+            return null; // more than 16 million records or a file of more than 512 GiB: not worth the special case
+        }
+        long[] order = new long[count];
+        boolean sorted = true;
+        for (int i = 0; i < count; i++) {
+            order[i] = entries[i].localHeaderOffset() << INDEX_BITS | i;
+            sorted &= i == 0 || order[i - 1] < order[i];
+        }
+        if (!sorted) {
+            Arrays.sort(order);
+        }
+        return order;
+    }
+
+    /** The local header offset of the k-th record in file order, or -1 past the last. */
+    private long headerAt(long[] order, int k) {
+        return k < order.length ? entries[(int) (order[k] & INDEX_MASK)].localHeaderOffset() : -1;
+    }
+
+    /**
+     * Where the entry's data starts if its header and descriptor, read through the window, pass; else 0.
+     * {@code nextHeader} and {@code afterNext} are the next two records' headers in file order (-1 past the last):
+     * when they are near, a read covers them too.
+     */
+    private long checkedInWindow(Window window, Entry entry, long nextHeader, long afterNext) throws IOException {
+        long header = entry.localHeaderOffset();
+        long limit = ends[entry.index()];
+        long want = header + LOCAL_HEADER_BYTES + entry.nameLength() + EXTRA_GUESS;
+        MemorySegment bytes = window.covering(header, Math.min(want, limit),
+                nextHeader >= 0 && nextHeader - header < Window.READ / 2 ? header + Window.READ : want);
+        long base = window.start();
+        if (bytes.byteSize() - (header - base) < LOCAL_HEADER_BYTES) {
+            return 0;
+        }
+        long headerEnd = header + LOCAL_HEADER_BYTES + entry.nameLength() + u16(bytes, header - base + 28);
+        if (headerEnd > base + bytes.byteSize()) {
+            bytes = window.covering(header, Math.min(headerEnd, limit), headerEnd);
+            base = window.start();
+        }
+        MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
+        long data;
+        try {
+            data = base + ZipChecks.headerOnly(bytes, header - base, directoryName, entry.flags(), entry.method(),
+                    entry.crc(), entry.compressedSize(), entry.size(), limit - base, where);
+            if (ZipChecks.hasDescriptor(entry.flags())) {
+                long at = data + entry.compressedSize();
+                // The next record's header usually follows the descriptor: read both at once, and the records
+                // after it too when they are small.
+                long ahead = afterNext >= 0 && afterNext - at < Window.READ / 2 ? at + Window.READ
+                        : nextHeader >= at && nextHeader - at < Window.READ ? nextHeader + LOCAL_HEADER_BYTES
+                        + EXTRA_GUESS + 64 : 0;
+                bytes = window.covering(at, Math.min(at + 24, limit), ahead);
+                base = window.start();
+                ZipChecks.descriptor(bytes, at - base, entry.crc(), entry.compressedSize(), entry.size(),
+                        limit - base, where);
+            }
+        } catch (CheckpointException | IndexOutOfBoundsException e) {
+            return 0; // record() checks it again through the mapping and reports it
+        }
+        return data;
+    }
+
+    /**
+     * A buffer holding the file's bytes from {@link #start()} on, refilled by positional reads. A read covers
+     * what is asked and, when the caller names more it will want soon (neighbouring headers), up to
+     * {@link #READ} bytes.
+     */
+    private static final class Window {
+        static final int READ = 64 << 10;
+        // A local header is at most 30 + 65535 + 65535 bytes; one read must hold the largest.
+        static final int CAPACITY = 160 << 10;
+
+        private final FileChannel channel;
+        private final long fileSize;
+        private final MemorySegment buffer;
+        private long start = -1;
+        private long length;
+        private MemorySegment filled;
+
+        Window(FileChannel channel, long fileSize, MemorySegment buffer) {
+            this.channel = channel;
+            this.fileSize = fileSize;
+            this.buffer = buffer;
+        }
+
+        long start() {
+            return start;
+        }
+
+        /**
+         * The buffer's bytes (from {@link #start()} on) holding {@code [from, to)} of the file, or as much of it as
+         * the file has; {@code want} (0 for none) is where the caller would like the read to reach.
+         */
+        MemorySegment covering(long from, long to, long want) throws IOException {
+            if (start >= 0 && from >= start && to <= start + length) {
+                return filled;
+            }
+            long n = Math.max(to - from, Math.min(Math.max(want, to) - from, READ));
+            n = Math.min(Math.min(n, CAPACITY), fileSize - from);
+            start = from;
+            length = 0;
+            java.nio.ByteBuffer target = buffer.asSlice(0, Math.max(n, 0)).asByteBuffer();
+            while (target.hasRemaining()) {
+                int read = channel.read(target, from + target.position());
+                if (read < 0) {
+                    break;
+                }
+            }
+            length = target.position();
+            filled = buffer.asSlice(0, length);
+            return filled;
+        }
     }
 
     /**

@@ -22,7 +22,16 @@ public final class DeepStack {
     private DeepStack() {
     }
 
-    /** The result of {@code walk}, run on a thread whose stack holds {@code maxDepth} levels of recursion. */
+    /**
+     * The result of {@code walk}, run on a thread whose stack holds {@code maxDepth} levels of recursion (on the
+     * calling thread when the bound is shallow). The caller waits; an interrupt is kept for after the walk.
+     *
+     * @param <T> the walk's result type
+     * @param maxDepth the deepest recursion the walk allows itself
+     * @param walk the recursive walk, which must enforce {@code maxDepth} itself
+     * @return what {@code walk} returned
+     * @throws RuntimeException what {@code walk} threw, as it threw it (an {@link Error} likewise)
+     */
     public static <T> T call(int maxDepth, Supplier<T> walk) {
         if (maxDepth <= SHALLOW) {
             return walk.get();

@@ -11,14 +11,25 @@ public final class JsonText {
     private JsonText() {
     }
 
-    /** {@code s} as a JSON string literal, quotes included. */
+    /**
+     * {@code s} as a JSON string literal, quotes included.
+     *
+     * @param s any string, lone surrogates included
+     * @return the literal, which any JSON parser reads back as {@code s}
+     */
     public static String quote(String s) {
         StringBuilder out = new StringBuilder(s.length() + 2);
         quote(s, out);
         return out.toString();
     }
 
-    /** Appends {@code s} as a JSON string literal, quotes included, to {@code out}. */
+    /**
+     * Appends {@code s} as a JSON string literal, quotes included, to {@code out}, for writers that build a
+     * whole document in one builder.
+     *
+     * @param s any string, lone surrogates included
+     * @param out where the literal is appended
+     */
     public static void quote(String s, StringBuilder out) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {

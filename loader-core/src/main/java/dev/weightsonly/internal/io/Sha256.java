@@ -30,7 +30,12 @@ public final class Sha256 {
     private Sha256() {
     }
 
-    /** The digest of {@code bytes}, in lowercase hex. */
+    /**
+     * The digest of {@code bytes}, of any size (digested in slices, as a {@code ByteBuffer} is limited to 2 GiB).
+     *
+     * @param bytes the bytes to digest, read once
+     * @return 64 lowercase hex digits, as {@code sha256sum} prints them
+     */
     public static String of(MemorySegment bytes) {
         MessageDigest md = newDigest();
         for (long at = 0; at < bytes.byteSize(); at += CHUNK) {
@@ -39,7 +44,13 @@ public final class Sha256 {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** The digest of a file's bytes, read through a mapping. */
+    /**
+     * The digest of a file's bytes, read through a mapping (no heap copy of the file).
+     *
+     * @param file the file to digest
+     * @return 64 lowercase hex digits, as {@code sha256sum} prints them
+     * @throws IOException if the file cannot be opened or mapped
+     */
     public static String of(Path file) throws IOException {
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -49,8 +60,11 @@ public final class Sha256 {
     }
 
     /**
-     * {@code hex} as a canonical digest: 64 hex digits, either case, returned lowercase.
+     * {@code hex} as a canonical digest: 64 hex digits, either case, returned lowercase, so that digests copied
+     * from anywhere compare equal.
      *
+     * @param hex the digest as published
+     * @return the same digest in lowercase
      * @throws IllegalArgumentException if it is not 64 hex digits
      */
     public static String normalize(String hex) {
@@ -61,8 +75,11 @@ public final class Sha256 {
     }
 
     /**
-     * Checks {@code bytes} against {@code expected} (null: nothing to check).
+     * Checks {@code bytes} against {@code expected} (null: nothing to check), before a load uses any of them.
      *
+     * @param source the file or stream name, for the message
+     * @param bytes the whole file
+     * @param expected the digest from {@link dev.weightsonly.LoadOptions#expectedSha256()}, or null
      * @throws UnsafeCheckpointException naming both digests when they differ
      */
     public static void check(String source, MemorySegment bytes, String expected) throws UnsafeCheckpointException {

@@ -28,7 +28,12 @@ import java.util.List;
  */
 public final class StreamBytes {
 
-    /** The bytes and the arena that owns them (closing it releases them). */
+    /**
+     * The bytes and the arena that owns them (closing it releases them).
+     *
+     * @param bytes everything the stream held, in one segment
+     * @param arena the shared arena that owns {@code bytes}; the caller closes it, or hands it to a checkpoint
+     */
     public record Read(MemorySegment bytes, Arena arena) {
     }
 
@@ -61,6 +66,13 @@ public final class StreamBytes {
         }
     }
 
+    /**
+     * Reads {@code in} to its end into memory of the exact size, allocated as described above.
+     *
+     * @param in the stream; read to its end, not closed
+     * @return the bytes and their arena, which the caller owns
+     * @throws IOException if reading fails (nothing allocated is left open)
+     */
     public static Read readAll(InputStream in) throws IOException {
         // Only FileInputStream itself (as Channels.newChannel decides): a subclass may change what read returns.
         FileChannel channel = in.getClass() == FileInputStream.class ? ((FileInputStream) in).getChannel() : null;

@@ -10,10 +10,12 @@ import dev.weightsonly.internal.safetensors.SafetensorsHeader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One load, from bytes to the object tree: recognise the container and hand the bytes to its reader
@@ -27,11 +29,15 @@ public final class CheckpointReader {
     /**
      * What a load produced.
      *
-     * @param metadata a safetensors file's {@code __metadata__}; empty for torch checkpoints
+     * @param format             the container, in words, for the load's log ({@code zip}, {@code legacy stream})
+     * @param metadata           a safetensors file's {@code __metadata__}; empty for torch checkpoints
+     * @param allowedGlobalsUsed the globals beyond PyTorch's defaults that the file named and the load allowed,
+     *                           in order of first use (the audit trail of the load's log)
      */
-    public record Result(Object root, int tensorCount, int storageCount, Map<String, String> metadata) {
-        Result(Object root, int tensorCount, int storageCount) {
-            this(root, tensorCount, storageCount, Map.of());
+    public record Result(String format, Object root, int tensorCount, int storageCount, Map<String, String> metadata,
+            Set<String> allowedGlobalsUsed) {
+        Result(String format, Object root, int tensorCount, int storageCount, Set<String> allowedGlobalsUsed) {
+            this(format, root, tensorCount, storageCount, Map.of(), allowedGlobalsUsed);
         }
     }
 
@@ -45,9 +51,29 @@ public final class CheckpointReader {
      */
     public static Result read(String source, MemorySegment bytes, LoadOptions options, Arena owner)
             throws CheckpointException {
+        return read(source, bytes, null, options, owner);
+    }
+
+    /**
+     * {@link #read(String, MemorySegment, LoadOptions, Arena)} of a mapped file.
+     *
+     * @param source  the file's name, for messages
+     * @param bytes   the file's bytes (its mapping)
+     * @param file    the file {@code bytes} map (from its offset 0), or null: a zip checkpoint's local headers are
+     *                then read from it rather than through the mapping ({@link ZipArchive#readLocalHeaders})
+     * @param options the load's options
+     * @param owner   the memory of the checkpoint being loaded (as for the other overload)
+     * @return what the load produced
+     * @throws CheckpointException if the file is refused
+     */
+    public static Result read(String source, MemorySegment bytes, FileChannel file, LoadOptions options, Arena owner)
+            throws CheckpointException {
         Location where = Location.of(source);
         if (ZipArchive.looksLikeZip(bytes)) {
             ZipArchive archive = ZipArchive.open(bytes, where, options.limits());
+            if (file != null) {
+                archive.readLocalHeaders(file);
+            }
             if (archive.contains(TorchScriptReader.MARKER)) {
                 return TorchScriptReader.read(where, archive, options, owner);
             }
@@ -62,7 +88,7 @@ public final class CheckpointReader {
         if (LegacyTar.looksLikeTar(bytes)) {
             return TarCheckpointReader.read(where, bytes, options, owner);
         }
-        if (LegacyStreamReader.startsWithMagicNumber(where, bytes, options.limits())) {
+        if (LegacyStreamReader.startsWithMagicNumber(where, bytes, options)) {
             return LegacyStreamReader.read(where, bytes, options, owner); // written with another pickle protocol than 2
         }
         throw notAZipCheckpoint(where, bytes);

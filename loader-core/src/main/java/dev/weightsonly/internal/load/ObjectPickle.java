@@ -5,6 +5,7 @@ import dev.weightsonly.CheckpointException;
 import dev.weightsonly.GlobalFactory;
 import dev.weightsonly.LoadLimits;
 import dev.weightsonly.LoadOptions;
+import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.internal.pickle.ObjectReplacement;
 import dev.weightsonly.internal.pickle.Unpickler;
 import dev.weightsonly.internal.torch.StorageSource;
@@ -41,6 +42,14 @@ final class ObjectPickle {
         return limits;
     }
 
+    /**
+     * A host for the pickles of plain data around the object pickle (the legacy stream's magic number, protocol
+     * version, sys_info and storage keys): no storages, the load's allowed globals.
+     */
+    TorchUnpicklerHost plainDataHost() {
+        return TorchUnpicklerHost.plainData(globals.keySet(), limits);
+    }
+
     /** A host that reads the storages of {@code source}; {@code torchScript} for a TorchScript archive's pickles. */
     TorchUnpicklerHost host(StorageSource source, boolean bigEndian, boolean torchScript) {
         return new TorchUnpicklerHost(source, bigEndian, globals.keySet(), limits, torchScript, owner);
@@ -71,7 +80,7 @@ final class ObjectPickle {
         Map<String, GlobalFactory> factories = new HashMap<>();
         for (String name : used) {
             GlobalFactory f = globals.get(name);
-            if (f != null && !LoadAccess.BRIDGE.get().isInert(f)) {
+            if (f != null && !GlobalPolicy.isInert(f)) {
                 factories.put(name, f);
             }
         }

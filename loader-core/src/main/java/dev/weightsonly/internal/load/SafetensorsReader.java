@@ -6,6 +6,7 @@ import dev.weightsonly.internal.load.CheckpointReader.Result;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
 import dev.weightsonly.python.PyDict;
 import java.lang.foreign.MemorySegment;
+import java.util.Set;
 
 /**
  * A safetensors file: no pickle, a strict JSON header ({@link SafetensorsHeader}), and a dict of its tensors in
@@ -21,6 +22,6 @@ final class SafetensorsReader {
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
         header.views(bytes, limits.maxMaterializedBytes()).forEach(root::put);
         int count = header.tensors().size();
-        return new Result(root.build(), count, count, header.metadata());
+        return new Result("safetensors", root.build(), count, count, header.metadata(), Set.of());
     }
 }

@@ -3,14 +3,10 @@ package dev.weightsonly.internal.load;
 import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.CheckpointException;
-import dev.weightsonly.LoadOptions;
 import dev.weightsonly.StateDict;
 import dev.weightsonly.internal.safetensors.ShardIndex;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.tensors.Tensor;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,9 +14,9 @@ import java.util.Map;
 
 /**
  * A sharded Hugging Face checkpoint, read from its index ({@link ShardIndex}): every shard loaded as a state
- * dict ({@link Checkpoint#load(Path, LoadOptions)}, which reads each in its own format), and one ordered dict of
- * every tensor, in the index's order. Every tensor the index names must be in the shard it names, and no tensor
- * may be in two shards.
+ * dict (by the caller's {@link ShardLoader}, which reads each in its own format), and one ordered dict of every
+ * tensor, in the index's order. Every tensor the index names must be in the shard it names, and no tensor may be
+ * in two shards. The files are the caller's: this reads the index's bytes and combines what the shards hold.
  */
 public final class ShardedReader {
 
@@ -33,36 +29,43 @@ public final class ShardedReader {
     public record Result(Object root, List<Checkpoint> shards) {
     }
 
+    /** Loads one shard the index names. */
+    @FunctionalInterface
+    public interface ShardLoader {
+        /**
+         * @param shard the shard's file name, as the index names it (a plain name in the index's folder)
+         * @return the loaded shard, which the caller closes
+         * @throws CheckpointException if the shard is missing, unreadable or refused
+         */
+        Checkpoint load(String shard) throws CheckpointException;
+    }
+
     private ShardedReader() {
     }
 
     /**
-     * Reads the index and its shards; on any failure, every shard loaded so far is closed.
+     * Parses the index and loads its shards; on any failure, every shard loaded so far is closed.
      *
-     * @param index   the index file
-     * @param options the options every shard is loaded with
+     * @param where     the index, for messages
+     * @param indexName the index's file name, for messages
+     * @param json      the index's bytes (at most {@link ShardIndex#MAX_INDEX_BYTES})
+     * @param shards    loads a shard by its name in the index
      * @return the ordered dict of every tensor, and the shards it views
      * @throws CheckpointException if the index or a shard is refused
-     * @throws IOException if the index or a shard cannot be read
      */
-    public static Result read(Path index, LoadOptions options) throws IOException {
-        Location where = Location.of(index.toString());
-        long size = Files.size(index);
-        if (size > ShardIndex.MAX_INDEX_BYTES) {
-            throw where.limit("maxIndexBytes", ShardIndex.MAX_INDEX_BYTES, "a shard index of " + size + " bytes");
-        }
-        ShardIndex parsed = ShardIndex.parse(Files.readAllBytes(index), where);
-        Path folder = index.toAbsolutePath().getParent();
+    public static Result read(Location where, String indexName, byte[] json, ShardLoader shards)
+            throws CheckpointException {
+        ShardIndex parsed = ShardIndex.parse(json, where);
         List<Checkpoint> loaded = new ArrayList<>();
         try {
             Map<String, StateDict> byShard = new LinkedHashMap<>();
             for (String shard : parsed.shards()) {
-                Checkpoint c = Checkpoint.load(folder.resolve(shard), options);
+                Checkpoint c = shards.load(shard);
                 loaded.add(c);
                 try {
                     byShard.put(shard, c.stateDict());
                 } catch (IllegalStateException notAStateDict) {
-                    throw Location.of(c.source()).malformed("shard " + shard + " of " + index.getFileName()
+                    throw Location.of(c.source()).malformed("shard " + shard + " of " + indexName
                             + " is not a state dict: " + notAStateDict.getMessage());
                 }
             }
@@ -89,7 +92,7 @@ public final class ShardedReader {
                 }
             }
             return new Result(all.build(), loaded);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error | CheckpointException e) {
             loaded.forEach(Checkpoint::close);
             throw e;
         }

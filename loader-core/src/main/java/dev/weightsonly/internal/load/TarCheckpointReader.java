@@ -35,6 +35,7 @@ final class TarCheckpointReader {
         TorchUnpicklerHost host = pickles.host(new StorageSource.TarObjects(objects), false, false);
         Object root = pickles.run(pickle, where.inRecord("pickle"), host);
         long tensors = objects.values().stream().filter(o -> o instanceof Tensor).count();
-        return new Result(root, (int) tensors, (int) (objects.size() - tensors));
+        return new Result("0.1.x tar", root, (int) tensors, (int) (objects.size() - tensors),
+                host.usedAllowedGlobals());
     }
 }

@@ -9,7 +9,9 @@ import dev.weightsonly.internal.torch.TorchUnpicklerHost;
 import dev.weightsonly.python.PyDict;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The weights of a TorchScript archive ({@code torch.jit.save}), read as data: {@code data.pkl} (the module tree,
@@ -40,6 +42,7 @@ final class TorchScriptReader {
         PyDict.Builder root = PyDict.builder(PyDict.Kind.DICT);
         int tensors = 0;
         int storages = 0;
+        Set<String> used = new LinkedHashSet<>();
         for (String part : new String[] {"data", "constants"}) {
             String pickleName = part + ".pkl";
             MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
@@ -49,7 +52,8 @@ final class TorchScriptReader {
             root.put(part, objects.run(pickle, where.inRecord(archive.fullName(pickleName)), host));
             tensors += host.tensorCount();
             storages += host.storageCount();
+            used.addAll(host.usedAllowedGlobals());
         }
-        return new Result(root.build(), tensors, storages);
+        return new Result("TorchScript archive", root.build(), tensors, storages, used);
     }
 }

@@ -2,6 +2,7 @@ package dev.weightsonly.internal.load;
 
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.CheckpointException;
+import dev.weightsonly.LoadLimits;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.load.CheckpointReader.Result;
@@ -40,15 +41,33 @@ final class ZipCheckpointReader {
         checkSerializationId(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
         String pickleName = "data.pkl";
-        MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
+        MemorySegment pickle = inHeap(archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
-                        + String.join(", ", archive.recordNames().stream().limit(10).toList())));
+                        + String.join(", ", archive.recordNames().stream().limit(10).toList()))), options.limits());
         Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner) : Map.of();
         ObjectPickle objects = new ObjectPickle(options, owner);
         TorchUnpicklerHost host = objects.host(storages(archive, "data/", copies, owner, copyStored), bigEndian,
                 false);
         Object root = objects.run(pickle, where.inRecord(archive.fullName(pickleName)), host);
-        return new Result(root, host.tensorCount(), host.storageCount());
+        return new Result("zip", root, host.tensorCount(), host.storageCount(), host.usedAllowedGlobals());
+    }
+
+    // Pickles up to this size are read from a heap copy (see inHeap); larger ones where they are.
+    private static final long HEAP_PICKLE = 64L << 20;
+
+    /**
+     * The pickle as a heap array, when it is within {@link LoadLimits#maxPickleBytes()} (a larger one is refused by
+     * the unpickler before anything is read) and 64 MiB: the unpickler and its memo pre-pass read every byte of it,
+     * one or a few at a time, and reads of a heap array cost a fraction of reads of a mapping (no liveness check of
+     * the mapping's arena, and no page faults after the one copy). The copy is also one snapshot: both passes read
+     * the same bytes even if the file changes meanwhile.
+     */
+    private static MemorySegment inHeap(MemorySegment pickle, LoadLimits limits) {
+        if (!pickle.isNative() || pickle.byteSize() > limits.maxPickleBytes() || pickle.byteSize() > HEAP_PICKLE) {
+            return pickle;
+        }
+        // Not read-only: the unpickler reads the array behind it (MemorySegment#heapBase), and nothing writes it.
+        return MemorySegment.ofArray(pickle.toArray(ValueLayout.JAVA_BYTE));
     }
 
     /**
@@ -59,7 +78,7 @@ final class ZipCheckpointReader {
             Arena owner, boolean copyStored) {
         return new StorageSource.ZipRecords((key, site) -> {
             String name = folder + key;
-            MemorySegment copy = copies.get(ZipArchive.fold(name));
+            MemorySegment copy = copies.isEmpty() ? null : copies.get(ZipArchive.fold(name));
             if (copy != null) {
                 return copy;
             }
@@ -76,7 +95,9 @@ final class ZipCheckpointReader {
      */
     private static MemorySegment ownedRecord(ZipArchive archive, MemorySegment record, Arena owner,
             boolean copyStored) {
-        boolean slice = !archive.bytes().asOverlappingSlice(record).isEmpty();
+        // An inflated record is a heap array: in a mapped archive any native record is a slice of the mapping.
+        boolean slice = record.isNative() && archive.bytes().isNative()
+                || !archive.bytes().asOverlappingSlice(record).isEmpty();
         return slice && !copyStored ? record : owner.allocate(record.byteSize(), 64).copyFrom(record).asReadOnly();
     }
 

@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LimitExceededException;
 import dev.weightsonly.LoadLimits;
@@ -8,15 +9,63 @@ import dev.weightsonly.UnsafeCheckpointException;
 import dev.weightsonly.UnsupportedCheckpointException;
 
 /**
- * Where a call from the pickle happens: the location for error messages, the limits in force, and the
- * dict key whose value is being built when that can be seen on the stack (so that an error about a
- * tensor can name it).
+ * Where a call from the pickle happens: the location for error messages, the limits in force, the dict key
+ * whose value is being built when that can be seen on the stack (so that an error about a tensor can name it),
+ * and the budget that the work of calls is charged to.
  *
  * @param where    source, record and pickle offset of the opcode
  * @param keyHint  the string key just below the callable on the stack, or null
  * @param limits   the limits of this load
+ * @param budget   what the call's work (items it iterates or creates) is charged to: the load's
+ *                 {@code maxObjects} count
  */
-public record CallSite(Location where, String keyHint, LoadLimits limits) {
+public record CallSite(Location where, String keyHint, LoadLimits limits, Budget budget) {
+
+    /** A count of work bounded by {@link LoadLimits#maxObjects()}, shared by every call of one load. */
+    @FunctionalInterface
+    public interface Budget {
+
+        /**
+         * Counts {@code items} more units of work.
+         *
+         * @param items how many values are read, copied or created
+         * @throws CheckpointException a {@link LimitExceededException} when the load's count passes its limit
+         */
+        void charge(long items) throws CheckpointException;
+    }
+
+    /**
+     * A call site with a budget of its own, {@code limits.maxObjects()} units, for calls made outside an
+     * unpickler run.
+     *
+     * @param where   source, record and pickle offset of the opcode
+     * @param keyHint the string key just below the callable on the stack, or null
+     * @param limits  the limits of this load
+     */
+    public CallSite(Location where, String keyHint, LoadLimits limits) {
+        this(where, keyHint, limits, ownBudget(where, limits));
+    }
+
+    private static Budget ownBudget(Location where, LoadLimits limits) {
+        long[] used = {0};
+        return items -> {
+            used[0] += items;
+            if (used[0] > limits.maxObjects()) {
+                throw where.limit("maxObjects", limits.maxObjects(), "more than " + limits.maxObjects()
+                        + " values read and copied by calls");
+            }
+        };
+    }
+
+    /**
+     * Charges {@code items} units of work to the load's budget.
+     *
+     * @param items how many values are read, copied or created
+     * @throws CheckpointException a {@link LimitExceededException} past {@code maxObjects}
+     */
+    public void charge(long items) throws CheckpointException {
+        budget.charge(items);
+    }
 
     private String withKey(String detail) {
         // The key comes from the file: bounded, so that a message never carries a megabyte of it.

@@ -46,11 +46,37 @@ public final class OperandReader {
     private final MemorySegment data;
     private final long end;
     private long pos;
+    // The array behind a heap segment of bytes, and where the segment starts in it: single bytes (every opcode,
+    // the most common operands) are read from the array, which costs less than a read of the segment. Null for
+    // native memory. Reads stay within [start, end), which lies inside the segment, so inside the array.
+    private final byte[] array;
+    private final long arrayOffset;
 
     public OperandReader(MemorySegment data, long start, long end) {
         this.data = data;
         this.end = end;
         this.pos = start;
+        byte[] heap = data.heapBase().orElse(null) instanceof byte[] b ? b : null;
+        this.array = heap;
+        this.arrayOffset = heap == null ? 0 : data.address();
+    }
+
+    /** The byte at {@code at} (within [start, end)). */
+    private int byteAt(long at) {
+        return array != null ? array[(int) (arrayOffset + at)] & 0xFF : data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    }
+
+    /**
+     * The heap array behind the data, or null for native memory; with {@link #arrayOffset()}, for readers that
+     * decode operand bytes in place.
+     */
+    byte[] array() {
+        return array;
+    }
+
+    /** Where the data's offset 0 lies in {@link #array()}. */
+    long arrayOffset() {
+        return arrayOffset;
     }
 
     public MemorySegment data() {
@@ -71,7 +97,15 @@ public final class OperandReader {
 
     /** The next byte (an opcode), or -1 at the end. */
     public int nextByte() {
-        return pos < end ? data.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF : -1;
+        return pos < end ? byteAt(pos++) : -1;
+    }
+
+    /** Moves back to {@code at}, a position this reader has passed (to read an operand again another way). */
+    void rewind(long at) {
+        if (at > pos) {
+            throw new IllegalArgumentException("rewind forward");
+        }
+        pos = at;
     }
 
     /** Reserves {@code n} operand bytes and returns where they start. */
@@ -88,7 +122,7 @@ public final class OperandReader {
     /** The integer operand of {@code op} (UINT1, UINT2, INT4, UINT4 or UINT8). */
     public long integer(Opcode op) throws Malformed {
         return switch (op.operand) {
-            case UINT1 -> data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF;
+            case UINT1 -> byteAt(take(1));
             case UINT2 -> data.get(U16, take(2)) & 0xFFFF;
             case INT4 -> data.get(I32, take(4));
             case UINT4 -> data.get(I32, take(4)) & 0xFFFF_FFFFL;
@@ -108,7 +142,7 @@ public final class OperandReader {
      */
     public long length(Opcode op) throws Malformed {
         return switch (op.operand) {
-            case BYTES_UINT1 -> data.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF;
+            case BYTES_UINT1 -> byteAt(take(1));
             case BYTES_UINT4 -> data.get(I32, take(4)) & 0xFFFF_FFFFL;
             case BYTES_INT4 -> {
                 int v = data.get(I32, take(4));

@@ -30,6 +30,15 @@ public final class PythonAccess {
         /** Sets an attribute of {@code dict} (BUILD on an OrderedDict). */
         void setAttribute(PyDict dict, String name, Object value);
 
+        /** A dict of {@code kind} with the items of {@code source}, shared with it until either changes. */
+        PyDict copyOf(PyDict.Kind kind, PyDict source);
+
+        /** Whether every key of {@code dict} is a str. */
+        boolean hasOnlyStrKeys(PyDict dict);
+
+        /** {@code dict.__dict__.update(state)} for a state whose keys are all str. */
+        void updateAttributes(PyDict dict, PyDict state);
+
         /** An empty list. */
         PyList newList();
 
@@ -77,6 +86,9 @@ public final class PythonAccess {
 
         /** {@code bytes(b)}: the bytes of a bytearray, or {@code b} itself. */
         PyBytes asBytes(PyBytes bytes);
+
+        /** The bytes of {@code bytes} themselves, not a copy: to read, never to change. */
+        byte[] bytesOf(PyBytes bytes);
 
         /** Opens a scope in which long strings, bytes and ints have their keyed hash remembered. */
         HashScope hashScope();

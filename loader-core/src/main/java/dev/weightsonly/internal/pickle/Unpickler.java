@@ -4,7 +4,9 @@ import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LimitExceededException;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.internal.globals.PythonNames;
 import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;
@@ -35,8 +37,26 @@ public final class Unpickler {
 
     private static final PythonAccess.Ops PY = PythonAccess.ops();
 
-    /** The value a pickle built and the offset just past its STOP. */
-    public record Result(Object value, long end) {
+    /**
+     * The value a pickle built and the offset just past its STOP.
+     *
+     * @param value    the value
+     * @param end      the offset just past STOP
+     * @param leftOver null when the pickle kept the strict rules (STOP found exactly one value and no open MARK, no
+     *                 PROTO above 5); otherwise (only from {@link #loadTopOfStack}) the first rule it broke, and
+     *                 {@code value} is the top of the innermost stack, the value torch's unpickler returns
+     */
+    public record Result(Object value, long end, String leftOver) {
+
+        /**
+         * The result of a pickle that ended with exactly one value.
+         *
+         * @param value the value
+         * @param end   the offset just past STOP
+         */
+        public Result(Object value, long end) {
+            this(value, end, null);
+        }
     }
 
     // Longest text persistent id (PERSID); real ones are under 100 bytes. GLOBAL and INST names are bounded
@@ -46,6 +66,9 @@ public final class Unpickler {
     // while at least half of it is filled, so that its size stays within twice the entries the pickle wrote.
     private static final int DENSE_MEMO = 1 << 18;
     private static final int MAX_DENSE_MEMO = 1 << 30;
+    // Pickles up to this size keep every memoized value until the end of the load (a few MiB of values at most):
+    // the MemoReads pass over the opcodes costs more than what it saves the garbage collector there.
+    private static final long MEMO_PASS_BYTES = 1 << 20;
 
     private final MemorySegment data;
     private final long start;
@@ -57,6 +80,10 @@ public final class Unpickler {
 
     private final OperandReader in;
     private long opStart;
+    // STOP returns the top of the innermost stack, whatever else is left, and a PROTO above 5 is read on
+    // (loadTopOfStack); the first such departure from the strict rules is kept for the Result
+    private final boolean topOfStack;
+    private String strictness;
 
     private Object[] stack = new Object[32];
     private int size;
@@ -77,16 +104,18 @@ public final class Unpickler {
     // 2^60 steps to compare with an equal copy).
     private final HashMap<Object, Object> canonical = new HashMap<>();
 
-    private Unpickler(MemorySegment data, long start, long end, boolean cutAtLimit, Location where,
-            UnpicklerHost host, LoadLimits limits) {
+    private Unpickler(MemorySegment data, long start, long end, boolean cutAtLimit, boolean topOfStack,
+            Location where, UnpicklerHost host, LoadLimits limits, long memoPassBytes) {
         this.data = data;
         this.start = start;
         this.cutAtLimit = cutAtLimit;
+        this.topOfStack = topOfStack;
         this.where = where;
         this.host = host;
         this.limits = limits;
         this.in = new OperandReader(data, start, end);
-        this.memoReads = MemoReads.of(data, start, end);
+        // Keeping every memoized value of a small pickle costs less than the pass that finds the few read back.
+        this.memoReads = end - start > memoPassBytes ? MemoReads.of(data, start, end) : MemoReads.ALL;
     }
 
     /**
@@ -96,13 +125,17 @@ public final class Unpickler {
      */
     public static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
             LoadLimits limits) throws CheckpointException {
-        if (start < 0 || end > data.byteSize() || start > end) {
-            throw new IllegalArgumentException("pickle range [" + start + ", " + end + ") outside the data");
-        }
+        return load(data, start, end, where, host, limits, MEMO_PASS_BYTES);
+    }
+
+    /** {@link #load}, making the {@link MemoReads} pass for pickles longer than {@code memoPassBytes} (for tests). */
+    static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits, long memoPassBytes) throws CheckpointException {
+        checkRange(data, start, end);
         if (end - start > limits.maxPickleBytes()) {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
         }
-        return run(data, start, end, false, where, host, limits);
+        return run(data, start, end, false, false, memoPassBytes, where, host, limits);
     }
 
     /**
@@ -124,19 +157,53 @@ public final class Unpickler {
      */
     public static Result loadPrefix(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
             LoadLimits limits) throws CheckpointException {
+        return prefix(data, start, end, false, where, host, limits);
+    }
+
+    /** {@link #loadPrefix}, or with {@code topOfStack} {@link #loadTopOfStack}: at most maxPickleBytes read. */
+    private static Result prefix(MemorySegment data, long start, long end, boolean topOfStack, Location where,
+            UnpicklerHost host, LoadLimits limits) throws CheckpointException {
+        checkRange(data, start, end);
+        long max = limits.maxPickleBytes();
+        return end - start <= max ? run(data, start, end, false, topOfStack, MEMO_PASS_BYTES, where, host, limits)
+                : run(data, start, start + max, true, topOfStack, MEMO_PASS_BYTES, where, host, limits);
+    }
+
+    private static void checkRange(MemorySegment data, long start, long end) {
         if (start < 0 || end > data.byteSize() || start > end) {
             throw new IllegalArgumentException("pickle range [" + start + ", " + end + ") outside the data");
         }
-        long max = limits.maxPickleBytes();
-        return end - start <= max ? run(data, start, end, false, where, host, limits)
-                : run(data, start, start + max, true, where, host, limits);
     }
 
-    private static Result run(MemorySegment data, long start, long end, boolean cutAtLimit, Location where,
-            UnpicklerHost host, LoadLimits limits) throws CheckpointException {
+    private static Result run(MemorySegment data, long start, long end, boolean cutAtLimit, boolean topOfStack,
+            long memoPassBytes, Location where, UnpicklerHost host, LoadLimits limits) throws CheckpointException {
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, cutAtLimit, where, host, limits).run();
+            return new Unpickler(data, start, end, cutAtLimit, topOfStack, where, host, limits, memoPassBytes).run();
         }
+    }
+
+    /**
+     * Runs the pickle as {@link #loadPrefix} does (it ends at its STOP anywhere before {@code end}, and at most
+     * {@link LoadLimits#maxPickleBytes()} bytes are read), except that a STOP leaving more than one value, or inside
+     * open MARKs, returns the top value of the innermost stack (what Python's unpickler returns), and a PROTO above 5
+     * (which torch's weights-only unpickler accepts) is read on, with {@link Result#leftOver()} saying which rule was
+     * broken: for a caller that must first know what torch would read before it refuses the file under that rule
+     * (the legacy stream's magic number).
+     *
+     * @param data   the bytes
+     * @param start  where the pickle starts
+     * @param end    the end of the bytes the pickle may use
+     * @param where  the source and record, for messages
+     * @param host   what globals, persistent ids and BUILD mean
+     * @param limits the limits of this load
+     * @return the value and the offset just past STOP
+     * @throws LimitExceededException if the pickle runs past {@code maxPickleBytes}, or exceeds another limit
+     * @throws CheckpointException as {@link #load}, but not for what STOP leaves
+     * @throws IllegalArgumentException if {@code [start, end)} is not a range of {@code data}
+     */
+    public static Result loadTopOfStack(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits) throws CheckpointException {
+        return prefix(data, start, end, true, where, host, limits);
     }
 
     private Result run() throws CheckpointException {
@@ -230,15 +297,18 @@ public final class Unpickler {
      * rest, pickletools refuses: deciding once keeps every reader of a file agreeing on what it holds.
      */
     private Result stop() throws CheckpointException {
+        String leftOver = null;
         if (markDepth > 0) {
-            throw malformed("STOP inside " + markDepth + " open MARK" + (markDepth == 1 ? "" : "s")
-                    + ": a pickle ends with exactly one value");
+            leftOver = "STOP inside " + markDepth + " open MARK" + (markDepth == 1 ? "" : "s")
+                    + ": a pickle ends with exactly one value";
+        } else if (size > 1) {
+            leftOver = "STOP leaves " + size + " values on the stack: a pickle ends with exactly one value";
         }
-        if (size > 1) {
-            throw malformed("STOP leaves " + size + " values on the stack: a pickle ends with exactly one value");
+        if (leftOver != null && !topOfStack) {
+            throw malformed(leftOver);
         }
         Object value = pop();
-        return new Result(value, in.position());
+        return new Result(value, in.position(), strictness != null ? strictness : leftOver);
     }
 
     // ---- reading operands -------------------------------------------------------------------------
@@ -264,7 +334,7 @@ public final class Unpickler {
     }
 
     private CallSite site() {
-        return new CallSite(where.atOffset(offset()), null, limits);
+        return new CallSite(where.atOffset(offset()), null, limits, this::charge);
     }
 
     /** Reserves {@code n} operand bytes and returns where they start. */
@@ -362,15 +432,24 @@ public final class Unpickler {
     }
 
     private static long weight(Object value) {
-        return switch (value) {
-            case PyTuple t -> t.size();
-            case PyList l -> l.size();
-            case PyDict d -> (long) d.size() + d.attributes().size();
-            case PySet s -> s.size();
-            case PyBytes b -> b.length() / 16;
-            case String s -> s.length() / 16;
-            case null, default -> 0;
-        };
+        // instanceof tests on final classes, not a pattern switch: this runs for every argument of every call (six
+        // per tensor rebuild), where the switch's type dispatch showed in profiles
+        if (value instanceof PyTuple t) {
+            return t.size();
+        }
+        if (value instanceof String s) {
+            return s.length() / 16;
+        }
+        if (value instanceof PyDict d) {
+            return (long) d.size() + d.attributes().size();
+        }
+        if (value instanceof PyList l) {
+            return l.size();
+        }
+        if (value instanceof PySet s) {
+            return s.size();
+        }
+        return value instanceof PyBytes b ? b.length() / 16 : 0;
     }
 
     private void charge(long weight) throws CheckpointException {
@@ -427,6 +506,22 @@ public final class Unpickler {
         size = base;
         base = marks[--markDepth];
         return items;
+    }
+
+    /**
+     * Ends the innermost MARK as {@link #popMark} does but leaves its items in {@code stack[from, to)} (from the
+     * returned {@code from} to the size before the call), for an opcode that only reads them before anything is
+     * pushed again; the caller clears them. Saves a copy per SETITEMS batch (a dict entry per tensor of an
+     * optimizer state).
+     */
+    private int popMarkInPlace() throws CheckpointException {
+        if (markDepth == 0) {
+            throw malformed("could not find MARK");
+        }
+        int from = base;
+        size = base;
+        base = marks[--markDepth];
+        return from;
     }
 
     // ---- the memo -----------------------------------------------------------------------------------
@@ -496,7 +591,14 @@ public final class Unpickler {
     private void proto() throws CheckpointException, OperandReader.Malformed {
         long p = in.integer(Opcode.PROTO);
         if (p > 5) {
-            throw malformed("unsupported pickle protocol: " + p);
+            String why = "unsupported pickle protocol: " + p;
+            if (!topOfStack) {
+                throw malformed(why);
+            }
+            // Python's pickle refuses it; torch's weights-only unpickler only warns: the caller decides
+            if (strictness == null) {
+                strictness = why;
+            }
         }
     }
 
@@ -574,6 +676,16 @@ public final class Unpickler {
     // ---- strings and bytes --------------------------------------------------------------------------
 
     private String unicode(long n) throws CheckpointException {
+        byte[] array = in.array();
+        if (array != null && n <= limits.maxStringBytes()) {
+            // In place, when the pickle is a heap array and the string ASCII (every key torch writes): one copy.
+            long at = take(n);
+            int from = (int) (in.arrayOffset() + at);
+            if (Utf8.isAscii(array, from, (int) n)) {
+                return new String(array, from, (int) n, StandardCharsets.ISO_8859_1);
+            }
+            in.rewind(at);
+        }
         String s = Utf8.surrogatePass(readBytes(n));
         if (s == null) {
             throw malformed("invalid UTF-8 in a string");
@@ -671,16 +783,18 @@ public final class Unpickler {
 
     private PyDict dictFrom(Object[] items) throws CheckpointException {
         PyDict dict = PY.newDict(PyDict.Kind.DICT);
-        putPairs(dict, items, "DICT");
+        putPairs(dict, items, 0, items.length, "DICT");
         return dict;
     }
 
-    private void putPairs(PyDict dict, Object[] items, String opcode) throws CheckpointException {
-        if ((items.length & 1) != 0) {
-            throw malformed(opcode + " needs key-value pairs, got an odd number of items (" + items.length + ")");
+    /** {@code dict[k] = v} for the pairs in {@code items[from, to)}. */
+    private void putPairs(PyDict dict, Object[] items, int from, int to, String opcode) throws CheckpointException {
+        int n = to - from;
+        if ((n & 1) != 0) {
+            throw malformed(opcode + " needs key-value pairs, got an odd number of items (" + n + ")");
         }
-        checkLength((long) dict.size() + items.length / 2);
-        for (int i = 0; i < items.length; i += 2) {
+        checkLength((long) dict.size() + n / 2);
+        for (int i = from; i < to; i += 2) {
             requireKey(items[i]);
             PY.putItem(dict, items[i], items[i + 1]);
         }
@@ -733,21 +847,26 @@ public final class Unpickler {
     private void setitem() throws CheckpointException {
         Object value = pop();
         Object key = pop();
-        setAll(new Object[] {key, value}, "SETITEM");
+        setAll(new Object[] {key, value}, 0, 2, "SETITEM");
     }
 
     private void setitems() throws CheckpointException {
-        Object[] items = popMark();
-        setAll(items, "SETITEMS");
+        int to = size;
+        int from = popMarkInPlace();
+        try {
+            setAll(stack, from, to, "SETITEMS");
+        } finally {
+            Arrays.fill(stack, from, to, null);
+        }
     }
 
-    private void setAll(Object[] items, String opcode) throws CheckpointException {
+    private void setAll(Object[] items, int from, int to, String opcode) throws CheckpointException {
         // The CVE-2026-24747 rule: item assignment only into dict, OrderedDict or Counter.
         if (!(peek() instanceof PyDict dict)) {
             throw where.atOffset(offset()).unsafe("Can only " + opcode
                     + " for dict, collections.OrderedDict, collections.Counter, but got " + PyValues.typeName(peek()));
         }
-        putPairs(dict, items, opcode);
+        putPairs(dict, items, from, to, opcode);
     }
 
     private void additems() throws CheckpointException {
@@ -799,7 +918,7 @@ public final class Unpickler {
             // id is: the value being built is the callee's result.
             key = s;
         }
-        return new CallSite(where.atOffset(offset()), key, limits);
+        return new CallSite(where.atOffset(offset()), key, limits, this::charge);
     }
 
     private Object call(Object callee, PyTuple args, CallSite site) throws CheckpointException {
@@ -872,23 +991,18 @@ public final class Unpickler {
     private void build() throws CheckpointException {
         Object state = pop();
         Object target = peek();
+        CallSite site = siteWithKey(size - 1);
         switch (target) {
             // OrderedDict.__dict__.update(state): how state_dict() keeps its _metadata.
-            case PyDict dict when dict.kind() == PyDict.Kind.ORDERED_DICT -> {
-                if (!(state instanceof PyDict attributes)) {
-                    throw malformed("BUILD of an OrderedDict needs a dict of attributes, got " + PyValues.typeName(state));
-                }
-                charge(attributes.size());
-                for (var e : attributes.entrySet()) {
-                    if (!(e.getKey() instanceof String name)) {
-                        throw malformed("attribute names must be str, got " + PyValues.typeName(e.getKey()));
-                    }
-                    PY.setAttribute(dict, name, e.getValue());
-                }
-            }
+            case PyDict dict when dict.kind() == PyDict.Kind.ORDERED_DICT -> PyState.buildOrderedDict(dict, state, site);
+            case PyDict dict when dict.kind() == PyDict.Kind.COUNTER -> PyState.buildCounter(dict, state, site);
+            // objects of the allowed builtin classes without a __dict__ (a plain dict's class, dict, is not allowed)
+            case PySet set when !set.isFrozen() -> PyState.buildWithoutDict(set, state, site);
+            case PyBytes bytes when bytes.isByteArray() -> PyState.buildWithoutDict(bytes, state, site);
+            case PyComplex c -> PyState.buildWithoutDict(c, state, site);
             // An allowed class: its state is recorded, never applied through code of the class.
             case PyObject object -> PY.setState(object, state);
-            default -> host.build(target, state, siteWithKey(size - 1));
+            default -> host.build(target, state, site);
         }
     }
 

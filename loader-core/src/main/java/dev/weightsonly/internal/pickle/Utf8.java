@@ -1,14 +1,54 @@
 package dev.weightsonly.internal.pickle;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
-/** UTF-8 decoding as Python does it for pickles: strict, or strict but letting lone surrogates pass. */
-final class Utf8 {
+/**
+ * UTF-8 as Python does it for pickles: decoding strict, or strict but letting lone surrogates pass, and encoding
+ * with {@code surrogatepass}.
+ */
+public final class Utf8 {
 
     private Utf8() {
+    }
+
+    /**
+     * Python's {@code s.encode('utf-8', 'surrogatepass')}, which pickle uses for str: a lone surrogate as its
+     * three bytes.
+     *
+     * @param s the text
+     * @return its UTF-8 bytes
+     */
+    public static byte[] encodeSurrogatePass(String s) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length() + 8);
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i); // a lone surrogate is returned as itself
+            i += Character.charCount(cp);
+            writeCodePoint(cp, out);
+        }
+        return out.toByteArray();
+    }
+
+    /** Appends the UTF-8 bytes of one code point (of a lone surrogate too: three bytes). */
+    static void writeCodePoint(int cp, ByteArrayOutputStream out) {
+        if (cp < 0x80) {
+            out.write(cp);
+        } else if (cp < 0x800) {
+            out.write(0xC0 | cp >> 6);
+            out.write(0x80 | cp & 0x3F);
+        } else if (cp < 0x10000) {
+            out.write(0xE0 | cp >> 12);
+            out.write(0x80 | cp >> 6 & 0x3F);
+            out.write(0x80 | cp & 0x3F);
+        } else {
+            out.write(0xF0 | cp >> 18);
+            out.write(0x80 | cp >> 12 & 0x3F);
+            out.write(0x80 | cp >> 6 & 0x3F);
+            out.write(0x80 | cp & 0x3F);
+        }
     }
 
     /** Strict UTF-8; null if the bytes are not valid UTF-8. */
@@ -37,8 +77,13 @@ final class Utf8 {
     }
 
     private static boolean isAscii(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b < 0) {
+        return isAscii(bytes, 0, bytes.length);
+    }
+
+    /** Whether {@code bytes[from, from + n)} are all ASCII. */
+    static boolean isAscii(byte[] bytes, int from, int n) {
+        for (int i = from; i < from + n; i++) {
+            if (bytes[i] < 0) {
                 return false;
             }
         }

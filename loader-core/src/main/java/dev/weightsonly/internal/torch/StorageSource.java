@@ -41,6 +41,14 @@ public sealed interface StorageSource {
     record TarObjects(Map<String, Object> objects) implements StorageSource {
     }
 
+    /**
+     * No storages: the legacy stream's pickles of plain data (magic number, protocol version, sys_info, storage
+     * keys), which torch reads with the same restricted unpickler as the object pickle but without persistent
+     * ids, so the allowed globals work there as anywhere and a persistent id is refused.
+     */
+    record PlainData() implements StorageSource {
+    }
+
     /** Finds the bytes of one zip record. */
     @FunctionalInterface
     interface Lookup {

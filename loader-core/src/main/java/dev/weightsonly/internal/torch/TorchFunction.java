@@ -1,7 +1,10 @@
 package dev.weightsonly.internal.torch;
 
-/** The torch functions (and the one class, Parameter) that the default allowlist lets a pickle call. */
-enum TorchFunction {
+/**
+ * The torch functions (and the one class, Parameter) that the default allowlist
+ * ({@link dev.weightsonly.internal.globals.TorchAllowlist}) lets a pickle call.
+ */
+public enum TorchFunction {
     REBUILD_TENSOR("torch._utils._rebuild_tensor", true),
     REBUILD_TENSOR_V2("torch._utils._rebuild_tensor_v2", true),
     REBUILD_TENSOR_V3("torch._utils._rebuild_tensor_v3", true),
@@ -30,5 +33,14 @@ enum TorchFunction {
     TorchFunction(String qualifiedName, boolean supported) {
         this.qualifiedName = qualifiedName;
         this.supported = supported;
+    }
+
+    /**
+     * The name a pickle gives it.
+     *
+     * @return {@code module.name}
+     */
+    public String qualifiedName() {
+        return qualifiedName;
     }
 }

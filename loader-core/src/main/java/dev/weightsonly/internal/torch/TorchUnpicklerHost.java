@@ -2,16 +2,22 @@ package dev.weightsonly.internal.torch;
 
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadLimits;
-import dev.weightsonly.UnsupportedGlobalException;
-import dev.weightsonly.internal.pickle.AllowedGlobal;
+import dev.weightsonly.internal.globals.AllowedGlobal;
+import dev.weightsonly.internal.globals.GlobalPolicy;
+import dev.weightsonly.internal.globals.TorchAllowlist;
 import dev.weightsonly.internal.pickle.CallSite;
 import dev.weightsonly.internal.pickle.PyCallable;
 import dev.weightsonly.internal.pickle.PyClass;
+import dev.weightsonly.internal.pickle.PyIteration;
+import dev.weightsonly.internal.pickle.PyState;
 import dev.weightsonly.internal.pickle.UnpicklerHost;
 import dev.weightsonly.python.PyBytes;
+import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyGlobal;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;
+import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.python.PyValues;
 import dev.weightsonly.tensors.DType;
@@ -21,6 +27,7 @@ import dev.weightsonly.tensors.Storage;
 import dev.weightsonly.tensors.Tensor;
 import dev.weightsonly.torch.MetaTensor;
 import dev.weightsonly.torch.QScheme;
+import dev.weightsonly.torch.SparseTensor;
 import dev.weightsonly.torch.TorchDevice;
 import dev.weightsonly.torch.TorchLayout;
 import dev.weightsonly.torch.TorchSize;
@@ -141,20 +148,19 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
     @Override
     public Object resolveGlobal(String module, String name, CallSite site) throws CheckpointException {
-        if (TorchAllowlist.BLOCKED_MODULES.contains(module)) {
-            throw UnsupportedGlobalException.blocked(site.where(), module, name);
-        }
         String full = module + "." + name;
-        Object entry = TorchAllowlist.lookup(full).orElse(null);
-        if (entry instanceof TorchFunction f) {
-            return functions.computeIfAbsent(f, BoundFunction::new);
-        }
-        if (entry != null) {
-            return entry;
-        }
-        if (allowedGlobals.contains(full)) {
-            usedAllowedGlobals.add(full);
-            return new AllowedGlobal(full);
+        switch (GlobalPolicy.decide(full, allowedGlobals::contains)) {
+            case ALLOWED_BY_DEFAULT -> {
+                Object entry = TorchAllowlist.lookup(full).orElseThrow();
+                return entry instanceof TorchFunction f ? functions.computeIfAbsent(f, BoundFunction::new) : entry;
+            }
+            case ALLOWED_BY_USER -> {
+                usedAllowedGlobals.add(full);
+                return new AllowedGlobal(full);
+            }
+            case NEEDS_ALLOWLISTING, DANGEROUS -> {
+                // refused below, unless a TorchScript archive's own names widen the policy for this load
+            }
         }
         if (torchScript && full.startsWith("__torch__.")) {
             return new AllowedGlobal(full); // a compiled module's class: its objects stay inert records
@@ -162,22 +168,46 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (torchScript && module.equals(TorchScriptHelper.MODULE) && TorchScriptHelper.byName(name) != null) {
             return TorchScriptHelper.byName(name);
         }
-        throw UnsupportedGlobalException.notAllowed(site.where(), module, name);
+        throw GlobalPolicy.refusal(site.where(), module, name);
     }
 
     @Override
     public void build(Object target, Object state, CallSite site) throws CheckpointException {
-        if (target instanceof Tensor) {
-            throw site.unsupported("BUILD on a tensor (the Tensor.set_ form of pickles older than PyTorch 1.0)");
+        switch (target) {
+            // allowed classes whose objects have no __dict__: a false state changes nothing, as in torch
+            case TorchSize _, TorchDevice _ -> PyState.buildWithoutDict(target, state, site);
+            // torch calls Tensor.set_(*state) (the form of pickles older than PyTorch 1.0), or sets attributes of
+            // a storage: the CVE-2026-24747 rule, mutation only of the containers the unpickler made
+            case Tensor _, SparseTensor _, MetaTensor _ -> throw site.unsupported("Can only BUILD an OrderedDict, a"
+                    + " Counter or an object of a caller-allowed class, not a tensor (torch would call Tensor.set_"
+                    + " with the state, the form of pickles older than PyTorch 1.0)");
+            case TorchStorage _ -> throw site.unsafe("Can only BUILD an OrderedDict, a Counter or an object of a"
+                    + " caller-allowed class, not a storage (torch would set attributes of it)");
+            default -> throw site.unsafe("Can only build Tensor, Parameter, OrderedDict or types allowlisted via"
+                    + " `add_safe_globals`, but got " + PyValues.typeName(target));
         }
-        throw site.unsafe("Can only build Tensor, Parameter, OrderedDict or types allowlisted via"
-                + " `add_safe_globals`, but got " + PyValues.typeName(target));
     }
 
     // ---- storages -------------------------------------------------------------------------------------
 
+    /**
+     * The host of a pickle that holds plain data (the legacy stream's magic number, protocol version, sys_info and
+     * storage keys): the default allowlist and the caller's allowed globals as in any pickle, no persistent id.
+     *
+     * @param allowedGlobals qualified names the caller allowed beyond the default allowlist
+     * @param limits         the limits of this load
+     * @return a host for one such pickle (or several of one file)
+     */
+    public static TorchUnpicklerHost plainData(Set<String> allowedGlobals, LoadLimits limits) {
+        return new TorchUnpicklerHost(new StorageSource.PlainData(), false, allowedGlobals, limits);
+    }
+
     @Override
     public Object persistentLoad(Object pid, CallSite site) throws CheckpointException {
+        if (source instanceof StorageSource.PlainData) {
+            throw site.malformed("a persistent id in a pickle that holds only plain data (torch: unsupported"
+                    + " persistent id encountered)");
+        }
         if (source instanceof StorageSource.TarObjects tar) {
             return tarObject(tar, pid, site);
         }
@@ -349,8 +379,15 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     }
 
     static long[] longs(Object value, String what, CallSite site) throws CheckpointException {
+        if (value instanceof PyTuple t) {
+            // every tensor's size and stride: read in place, no copy of the items
+            long[] out = new long[t.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = longItem(t.get(i), what, i, site);
+            }
+            return out;
+        }
         Object[] items = switch (value) {
-            case PyTuple t -> t.items().toArray();
             case PyList l -> l.toArray();
             case TorchSize s -> {
                 long[] d = s.dims();
@@ -364,12 +401,16 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         };
         long[] out = new long[items.length];
         for (int i = 0; i < items.length; i++) {
-            if (!(items[i] instanceof Long l)) {
-                throw site.malformed(what + " must hold ints, got " + PyValues.shortRepr(items[i]) + " at index " + i);
-            }
-            out[i] = l;
+            out[i] = longItem(items[i], what, i, site);
         }
         return out;
+    }
+
+    private static long longItem(Object item, String what, int index, CallSite site) throws CheckpointException {
+        if (!(item instanceof Long l)) {
+            throw site.malformed(what + " must hold ints, got " + PyValues.shortRepr(item) + " at index " + index);
+        }
+        return l;
     }
 
     private static boolean bool(Object value, String what, CallSite site) throws CheckpointException {
@@ -549,8 +590,10 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         if (!(args.get(0) instanceof TorchStorage storage) || storage.dtype().kind() != DType.Kind.QUANTIZED) {
             throw site.malformed("_rebuild_qtensor expects a quantized storage, got " + describe(args.get(0)));
         }
-        if (storage.dtype() == DType.QUINT4X2 || storage.dtype() == DType.QUINT2X4) {
-            throw site.unsupported("a packed quantized tensor (" + storage.dtype() + ")");
+        if (args.get(1) instanceof Long offset && offset < 0) {
+            // torch 2.6's set_ of a quantized tensor takes a negative offset and reads before the storage
+            throw site.malformed("storage offset " + offset + " is negative: the quantized view would start before"
+                    + " its storage, and a view must lie inside its storage");
         }
         Tensor tensor = view(storage, storage.dtype(), args.get(1), args.get(2), args.get(3), site);
         if (!(args.get(4) instanceof PyTuple params) || params.size() == 0 || !(params.get(0) instanceof QScheme scheme)) {
@@ -570,23 +613,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 yield new Quantizer.PerTensorAffine(real(params.get(1), "scale", site),
                         integer(params.get(2), "zero_point", site));
             }
-            case PER_CHANNEL_AFFINE, PER_CHANNEL_AFFINE_FLOAT_QPARAMS -> {
-                if (params.size() != 4 || !(params.get(1) instanceof Tensor scales)
-                        || !(params.get(2) instanceof Tensor zeroPoints)) {
-                    throw site.malformed(scheme.torchName() + " takes (qscheme, scales tensor, zero_points tensor,"
-                            + " axis), got " + PyValues.shortRepr(params));
-                }
-                long axis = integer(params.get(3), "axis", site);
-                if (axis < 0 || axis >= tensor.dim()) {
-                    throw site.malformed("quantization axis " + axis + " is outside a tensor of " + tensor.dim()
-                            + " dimensions");
-                }
-                // ATen's make_per_channel_affine_quantizer picks the quantizer by the zero points' dtype, not by
-                // the tag: torch saves per_channel_affine_float_qparams under the per_channel_affine tag with
-                // floating zero points, and either tag with integer zero points is a per_channel_affine quantizer.
-                yield new Quantizer.PerChannelAffine(scales, zeroPoints, (int) axis,
-                        zeroPoints.dtype().kind() == DType.Kind.FLOAT);
-            }
+            case PER_CHANNEL_AFFINE, PER_CHANNEL_AFFINE_FLOAT_QPARAMS ->
+                    QuantizerParams.perChannel(scheme, params, tensor, site);
             default -> throw site.unsupported("Can't deserialize quantized tensor with qscheme " + scheme);
         };
         try {
@@ -719,7 +747,8 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 boolean withState = function == TorchFunction.REBUILD_PARAMETER_WITH_STATE;
                 String name = withState ? "_rebuild_parameter_with_state" : "_rebuild_parameter";
                 requireArgs(args, withState ? 4 : 3, withState ? 4 : 3, name, site);
-                if (!(args.get(0) instanceof Tensor) && !(args.get(0) instanceof MetaTensor)) {
+                if (!(args.get(0) instanceof Tensor) && !(args.get(0) instanceof MetaTensor)
+                        && !(args.get(0) instanceof SparseTensor)) {
                     throw site.malformed(name + " expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
                 requireNoHooks(args.get(2), site);
@@ -732,17 +761,29 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 if (args.get(0) instanceof MetaTensor m) {
                     return new MetaTensor(m.dtype(), m.shape(), m.strides(), gradable(m.dtype(), requiresGrad, site));
                 }
+                if (args.get(0) instanceof SparseTensor sparse) {
+                    // nn.Parameter(sparse): torch 2.6 wraps sparse tensors too (state dicts of sparse embeddings)
+                    return sparse.withRequiresGrad(gradable(sparse.values().dtype(), requiresGrad, site));
+                }
                 Tensor data = (Tensor) args.get(0);
                 return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
             case PARAMETER -> {
-                // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class.
-                requireArgs(args, 1, 2, "Parameter", site);
+                // Parameter(data=None, requires_grad=True), as NEWOBJ or REDUCE of the class. Without data (or with
+                // None) it is torch.empty(0): an empty float32 tensor (found by differential fuzzing).
+                requireArgs(args, 0, 2, "Parameter", site);
+                boolean requiresGrad = args.size() < 2 || bool(args.get(1), "requires_grad", site);
+                if (args.size() == 0 || args.get(0) instanceof PyNone) {
+                    return Tensor.of(Storage.of(NO_BYTES, "", "cpu"), DType.FLOAT32, 0, new long[] {0},
+                            new long[] {1}).withRequiresGrad(requiresGrad);
+                }
+                if (args.get(0) instanceof SparseTensor sparse) {
+                    return sparse.withRequiresGrad(gradable(sparse.values().dtype(), requiresGrad, site));
+                }
                 if (!(args.get(0) instanceof Tensor data)) {
                     throw site.malformed("Parameter expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
-                return data.withRequiresGrad(gradable(data.dtype(),
-                        args.size() < 2 || bool(args.get(1), "requires_grad", site), site));
+                return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
             case REBUILD_FROM_TYPE_V2 -> {
                 requireArgs(args, 4, 4, "_rebuild_from_type_v2", site);
@@ -781,15 +822,48 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 throw site.malformed("unknown layout " + PyValues.shortRepr(args.get(0)));
             }
             case SIZE -> {
-                requireArgs(args, 0, 1, "torch.Size", site);
-                long[] dims = args.size() == 0 ? new long[0] : longs(args.get(0), "torch.Size", site);
-                return new TorchSize(dims);
+                return size(args, site);
             }
             case DEVICE -> {
                 return device(args, site);
             }
             default -> throw site.unsupported(describeUnsupported(function));
         }
+    }
+
+    /**
+     * {@code torch.Size(iterable)}, as torch builds it: the items of any iterable ({@code torch.Size({4: 1})} is
+     * {@code torch.Size([4])}, of bytes their values), each an int, a bool standing for 0 or 1; negative sizes are
+     * values like any other (a Size is a tuple; only a tensor's shape must not be negative).
+     */
+    private static TorchSize size(PyTuple args, CallSite site) throws CheckpointException {
+        if (args.size() > 1) {
+            throw site.malformed("tuple expected at most 1 argument, got " + args.size());
+        }
+        if (args.size() == 0) {
+            return new TorchSize();
+        }
+        long[][] dims = {new long[8]};
+        int[] n = {0};
+        PyIteration.forEach(args.get(0), true, "torch.Size()", site, item -> {
+            long v = switch (item) {
+                case Long l -> l;
+                case Boolean b -> b ? 1 : 0;
+                // torch keeps any Python int in a plain Size; TorchSize holds 64-bit sizes, as every shape is
+                case BigInteger b -> throw site.unsupported("torch.Size() holding an int beyond 64 bits ("
+                        + PyValues.shortRepr(b) + "): sizes are 64-bit integers here, as a tensor's are");
+                case String _, Double _, PyComplex _, PyNone _, PyBytes _, PyList _, PyTuple _, PyDict _, PySet _,
+                        PyGlobal _ -> throw site.malformed("torch.Size() takes an iterable of 'int' (item " + n[0]
+                        + " is '" + PyValues.typeName(item) + "')");
+                default -> throw site.unsupported("torch.Size() of an iterable holding " + PyValues.typeName(item)
+                        + ": Python would read the value of a one-element tensor, which weightsonly does not do");
+            };
+            if (n[0] == dims[0].length) {
+                dims[0] = Arrays.copyOf(dims[0], n[0] * 2);
+            }
+            dims[0][n[0]++] = v;
+        });
+        return new TorchSize(Arrays.copyOf(dims[0], n[0]));
     }
 
     private static TorchDevice device(PyTuple args, CallSite site) throws CheckpointException {
@@ -838,11 +912,14 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
 
         @Override
         public Object newObject(PyTuple args, CallSite site) throws CheckpointException {
-            if (function != TorchFunction.PARAMETER) {
-                throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted via"
-                        + " `add_safe_globals` but got " + function.qualifiedName);
-            }
-            return call(args, site);
+            // NEWOBJ is cls.__new__(cls, *args): for Parameter torch calls the class, and the __new__ of
+            // torch.Size (a tuple) and torch.device is their constructor. The rest are functions, which have no
+            // __new__ to call (torch 2.6: TypeError).
+            return switch (function) {
+                case PARAMETER, SIZE, DEVICE -> call(args, site);
+                default -> throw site.unsafe("Can only create new object for nn.Parameter or classes allowlisted"
+                        + " via `add_safe_globals` but got " + function.qualifiedName + " (a function)");
+            };
         }
 
         @Override

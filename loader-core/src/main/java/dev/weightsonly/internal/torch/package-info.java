@@ -1,6 +1,7 @@
 /**
- * Machinery (not exported): PyTorch's rules for a weights-only load: the default allowlist
- * ({@link dev.weightsonly.internal.torch.TorchAllowlist}), storages from persistent ids, the rebuild functions
- * ({@link dev.weightsonly.internal.torch.TorchUnpicklerHost}), and the legacy formats' storages.
+ * Machinery (not exported): what PyTorch's allowed globals mean in a weights-only load (which
+ * globals are allowed is decided in {@link dev.weightsonly.internal.globals}): storages from persistent ids,
+ * the rebuild functions ({@link dev.weightsonly.internal.torch.TorchUnpicklerHost}), and the legacy formats'
+ * storages.
  */
 package dev.weightsonly.internal.torch;

@@ -17,14 +17,30 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class AtomicFile {
 
+    /** Writes the file's content. */
     @FunctionalInterface
     public interface Body {
+        /**
+         * Writes the whole content to the temporary file.
+         *
+         * @param channel the temporary file, open for writing at position 0; closed by {@link #write(Path, Body)}
+         * @throws IOException to abandon the write; the temporary file is deleted and the target kept
+         */
         void write(FileChannel channel) throws IOException;
     }
 
     private AtomicFile() {
     }
 
+    /**
+     * Writes {@code file} through a new temporary file in its folder, forced to disk and then renamed over it
+     * (atomically where the file system can).
+     *
+     * @param file the file to create or replace
+     * @param body writes the content
+     * @throws IOException if the temporary file cannot be created, written or renamed, or {@code body} fails;
+     *     the temporary file is deleted and the target left as it was
+     */
     public static void write(Path file, Body body) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();

@@ -2,6 +2,7 @@ package dev.weightsonly.internal.writer;
 
 import dev.weightsonly.internal.dump.DeepStack;
 import dev.weightsonly.internal.pickle.Opcode;
+import dev.weightsonly.internal.pickle.Utf8;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
@@ -46,7 +47,15 @@ import java.util.Set;
  */
 public final class PickleWriter {
 
-    /** A storage the pickle refers to, to be written as record {@code data/<key>}. */
+    /**
+     * A storage the pickle refers to, to be written as record {@code data/<key>}.
+     *
+     * @param key the record key, {@code "0"}, {@code "1"}, ... in the order the walk first met the storage
+     * @param storage the storage whose bytes the record holds, whole
+     * @param storageClass the class its persistent id names, such as {@code torch.FloatStorage} or
+     *     {@code torch.storage.UntypedStorage}
+     * @param numel the storage's size in elements of that class (bytes for an untyped storage)
+     */
     public record StorageRecord(String key, Storage storage, String storageClass, long numel) {
     }
 
@@ -69,7 +78,18 @@ public final class PickleWriter {
     private final Deque<String> path = new ArrayDeque<>();
     private int memoSize;
 
-    /** The pickle of {@code root}, and the storages it refers to, in key order. */
+    /** One writer per pickle, made by {@link #pickle}: its memo and storage numbering belong to that pickle. */
+    private PickleWriter() {
+    }
+
+    /**
+     * The pickle of {@code root}, and the storages it refers to, in key order.
+     *
+     * @param root the value tree, as {@link dev.weightsonly.writer.TorchWriter} describes what it may hold
+     * @return the pickle bytes ({@code data.pkl}) and the storages to write beside it
+     * @throws IllegalArgumentException if the tree holds a value with no torch.save form, nests more than 1000
+     *     deep, or views one storage as two storage classes; the message gives the value's path from the root
+     */
     public static Result pickle(Object root) {
         // The walk recurses a few frames per level, up to MAX_DEPTH levels: more than a default stack holds.
         return DeepStack.call(MAX_DEPTH, () -> pickleOnThisStack(root));
@@ -84,6 +104,12 @@ public final class PickleWriter {
         return new Result(w.out.toByteArray(), List.copyOf(w.storageOrder));
     }
 
+    /**
+     * A pickled tree.
+     *
+     * @param pickle the protocol 2 pickle, {@code data.pkl}
+     * @param storages the storages its persistent ids name, in key order
+     */
     public record Result(byte[] pickle, List<StorageRecord> storages) {
     }
 
@@ -271,31 +297,15 @@ public final class PickleWriter {
         put();
     }
 
-    /** Python's {@code str.encode('utf-8', 'surrogatepass')}, which pickle uses: a lone surrogate as 3 bytes. */
+    /**
+     * Python's {@code str.encode('utf-8', 'surrogatepass')}, which pickle uses: a lone surrogate as 3 bytes, where
+     * Java's UTF-8 encoder would write a {@code ?}.
+     *
+     * @param s any Java string, including one with lone surrogates
+     * @return its bytes as Python's pickle writes them
+     */
     public static byte[] utf8SurrogatePass(String s) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            int c = s.charAt(i);
-            if (Character.isHighSurrogate((char) c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                c = Character.toCodePoint((char) c, s.charAt(++i));
-            }
-            if (c < 0x80) {
-                b.write(c);
-            } else if (c < 0x800) {
-                b.write(0xC0 | c >> 6);
-                b.write(0x80 | c & 0x3F);
-            } else if (c < 0x10000) {
-                b.write(0xE0 | c >> 12);
-                b.write(0x80 | c >> 6 & 0x3F);
-                b.write(0x80 | c & 0x3F);
-            } else {
-                b.write(0xF0 | c >> 18);
-                b.write(0x80 | c >> 12 & 0x3F);
-                b.write(0x80 | c >> 6 & 0x3F);
-                b.write(0x80 | c & 0x3F);
-            }
-        }
-        return b.toByteArray();
+        return Utf8.encodeSurrogatePass(s);
     }
 
     /** {@code _codecs.encode(latin1 text, 'latin1')}, wrapped in {@code bytearray(...)} for a bytearray. */

@@ -25,6 +25,7 @@ import java.util.zip.CRC32;
  */
 public final class TorchZipWriter {
 
+    /** Where each record's data starts: a multiple of 64 bytes, as PyTorch aligns it for memory mapping. */
     public static final int ALIGNMENT = 64;
     private static final long MAX32 = 0xFFFF_FFFFL;
     private static final int CHUNK = 8 << 20;
@@ -32,6 +33,12 @@ public final class TorchZipWriter {
     /** Receives the count of data bytes written, for progress reports. */
     @FunctionalInterface
     public interface Written {
+        /**
+         * Reports that more of a record's data reached the channel.
+         *
+         * @param n how many bytes were written since the last call
+         * @throws IOException to abandon the write
+         */
         void bytes(long n) throws IOException;
     }
 
@@ -41,27 +48,58 @@ public final class TorchZipWriter {
     private long position;
     private long entries;
 
+    /**
+     * A writer at the start of an empty archive.
+     *
+     * @param out where the archive's bytes go, in one pass; never closed here
+     * @param folder the folder every record name is under, as {@code torch.save} names it after the file
+     */
     public TorchZipWriter(WritableByteChannel out, String folder) {
         this.out = out;
         this.folder = folder;
     }
 
-    /** Bytes written so far. */
+    /**
+     * How much of the archive has been written, which is where the next record's header starts.
+     *
+     * @return the bytes written so far
+     */
     public long position() {
         return position;
     }
 
-    /** Where the data of a record named {@code name} of {@code size} bytes would start if added now. */
+    /**
+     * Where the data of a record would start if added now, for tests and for checking the alignment.
+     *
+     * @param name the record's name inside the folder
+     * @param size the record's size in bytes (a record of 4 GiB or more gets a zip64 field)
+     * @return the offset of its first data byte in the archive, a multiple of {@link #ALIGNMENT}
+     */
     public long dataOffset(String name, long size) {
         long start = position + 30 + fullName(name).length + zip64ExtraLength(size, position) + 4;
         return start + padding(start);
     }
 
+    /**
+     * Writes one small record held in memory ({@code data.pkl}, {@code byteorder}, {@code version}).
+     *
+     * @param name the record's name inside the folder
+     * @param data its bytes
+     * @throws IOException if the channel fails
+     */
     public void add(String name, byte[] data) throws IOException {
         add(name, MemorySegment.ofArray(data), n -> { });
     }
 
-    /** Writes one record: local header, data (CRC-32 computed while writing), data descriptor. */
+    /**
+     * Writes one record: local header, data (CRC-32 computed while writing), data descriptor.
+     *
+     * @param name the record's name inside the folder, such as {@code data/0}
+     * @param data its bytes, streamed a chunk at a time
+     * @param written told after each chunk, for progress reports
+     * @throws IOException if the channel fails, {@code written} does, or the full name is over the zip format's
+     *     65,535 bytes
+     */
     public void add(String name, MemorySegment data, Written written) throws IOException {
         byte[] fullName = fullName(name);
         if (fullName.length > 0xFFFF) {
@@ -124,7 +162,12 @@ public final class TorchZipWriter {
         entries++;
     }
 
-    /** Writes the central directory and the end records. */
+    /**
+     * Writes the central directory and the end records; the archive is complete afterwards and nothing more may
+     * be added.
+     *
+     * @throws IOException if the channel fails
+     */
     public void finish() throws IOException {
         long directoryOffset = position;
         long directorySize = central.size();
@@ -172,6 +215,9 @@ public final class TorchZipWriter {
     /**
      * A chunk (at most a few megabytes) as a buffer: a view of mapped, native and {@code byte[]} memory, a copy
      * of memory backed by other heap arrays ({@code long[]}, {@code double[]}, ...), which cannot be viewed as bytes.
+     *
+     * @param chunk the bytes to hand to a channel
+     * @return a buffer of the chunk's bytes, positioned at 0
      */
     public static ByteBuffer buffer(MemorySegment chunk) {
         try {

@@ -1,5 +1,9 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.python.PyDict;
+import dev.weightsonly.python.PyList;
+import dev.weightsonly.python.PyObject;
+import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import static dev.weightsonly.internal.pickle.Pickles.b;
 import static dev.weightsonly.internal.pickle.Pickles.be64;
@@ -100,6 +104,62 @@ class MemoReadsTest {
         assertTrue(read * 2 < countPuts(pickle), fixture + ": " + read + " slots read");
         // That none is missed: loading the fixture would stop with an IllegalStateException at a GET of a slot
         // not kept; FixtureDifferentialTest loads every fixture and compares it with PyTorch's.
+    }
+
+    /**
+     * Loads keep only the slots the pass finds when the pickle is larger than 1 MiB; every fixture is smaller, so
+     * here each is loaded with the pass forced and without it: the same values, shared the same way (a missed GET
+     * would stop the first load with an IllegalStateException, a wrong slot would share the wrong value).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"train_checkpoint", "sd_embedding_tied", "shared_refs", "proto4", "proto5", "views",
+            "many_tensors", "dtypes", "long_containers", "frozenset_value", "buffer_saved", "conj_neg_meta"})
+    void loadsWithThePassKeepWhatLoadsWithoutItKeep(String fixture) throws Exception {
+        byte[] pickle = dataPkl(fixture);
+        Object withPass = Unpickler.load(MemorySegment.ofArray(pickle), 0, pickle.length, Pickles.WHERE,
+                new Pickles.RecordingHost(), dev.weightsonly.LoadLimits.defaults(), 0).value();
+        Object keepingAll = Unpickler.load(MemorySegment.ofArray(pickle), 0, pickle.length, Pickles.WHERE,
+                new Pickles.RecordingHost(), dev.weightsonly.LoadLimits.defaults(), Long.MAX_VALUE).value();
+        assertSameShape(keepingAll, withPass, new java.util.IdentityHashMap<>(), fixture);
+    }
+
+    /** The same tree, with a shared object on one side exactly where the other shares one. */
+    private static void assertSameShape(Object a, Object b, java.util.IdentityHashMap<Object, Object> seen, String at) {
+        if (a instanceof PyDict || a instanceof PyList || a instanceof PyTuple || a instanceof PySet
+                || a instanceof PyObject) {
+            Object known = seen.putIfAbsent(a, b);
+            if (known != null) {
+                assertSame(known, b, at + ": shared differently");
+                return;
+            }
+        }
+        switch (a) {
+            case PyDict d -> {
+                PyDict e = (PyDict) b;
+                assertEquals(d.size(), e.size(), at);
+                var ea = new ArrayList<>(d.entrySet());
+                var eb = new ArrayList<>(e.entrySet());
+                for (int i = 0; i < ea.size(); i++) {
+                    assertSameShape(ea.get(i).getKey(), eb.get(i).getKey(), seen, at + "/key" + i);
+                    assertSameShape(ea.get(i).getValue(), eb.get(i).getValue(), seen, at + "/" + ea.get(i).getKey());
+                }
+            }
+            case PyList l -> {
+                PyList m = (PyList) b;
+                assertEquals(l.size(), m.size(), at);
+                for (int i = 0; i < l.size(); i++) {
+                    assertSameShape(l.get(i), m.get(i), seen, at + "[" + i + "]");
+                }
+            }
+            case PyTuple t -> {
+                PyTuple u = (PyTuple) b;
+                assertEquals(t.size(), u.size(), at);
+                for (int i = 0; i < t.size(); i++) {
+                    assertSameShape(t.get(i), u.get(i), seen, at + "(" + i + ")");
+                }
+            }
+            default -> assertEquals(String.valueOf(a), String.valueOf(b), at);
+        }
     }
 
     private static long countPuts(byte[] pickle) {

@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.internal.globals.AllowedGlobal;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
@@ -792,9 +793,11 @@ class UnpicklerOpcodeTest {
             assertEquals(PyBytes.of(new byte[] {'a'}), load(b(global("_codecs", "encode"),
                     str("a"), str("ascii"), 0x86, 'R', '.')));
             // a lone surrogate has no UTF-8 form (Python raises UnicodeEncodeError); it is never written as '?'
-            refuse(MalformedCheckpointException.class, "cannot be encoded as utf-8", b(global("_codecs", "encode"),
-                    'X', le32(3), 0xED, 0xA0, 0x80, str("utf-8"), 0x86, 'R', '.'));
-            refuse(MalformedCheckpointException.class, "non-ASCII character", b(global("_codecs", "encode"),
+            refuse(MalformedCheckpointException.class, "'utf-8' codec can't encode character U+D800: surrogates not"
+                    + " allowed", b(global("_codecs", "encode"), 'X', le32(3), 0xED, 0xA0, 0x80, str("utf-8"), 0x86,
+                    'R', '.'));
+            refuse(MalformedCheckpointException.class, "'ascii' codec can't encode character U+E9: ordinal not in"
+                    + " range(128)", b(global("_codecs", "encode"),
                     str("\u00e9"), str("ascii"), 0x86, 'R', '.'));
         }
 

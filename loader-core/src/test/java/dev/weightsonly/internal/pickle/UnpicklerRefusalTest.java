@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.internal.globals.AllowedGlobal;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyNone;
@@ -7,6 +8,7 @@ import dev.weightsonly.python.PyObject;
 import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import static dev.weightsonly.internal.pickle.Pickles.b;
+import static dev.weightsonly.internal.pickle.Pickles.be64;
 import static dev.weightsonly.internal.pickle.Pickles.global;
 import static dev.weightsonly.internal.pickle.Pickles.le32;
 import static dev.weightsonly.internal.pickle.Pickles.le64;
@@ -184,8 +186,6 @@ class UnpicklerRefusalTest {
             refuse(UnsafeCheckpointException.class,
                     "Can only create new object for nn.Parameter or classes allowlisted",
                     b('U', 3, "abc", ')', 0x81, '.'));
-            refuse(UnsafeCheckpointException.class, "but got builtins.complex",
-                    b(global("builtins", "complex"), ')', 0x81, '.'));
             refuse(UnsafeCheckpointException.class, "but got _codecs.encode",
                     b(global("_codecs", "encode"), ')', 0x81, '.'));
             refuse(UnsafeCheckpointException.class, "but got torch._utils._rebuild_tensor_v2",
@@ -212,14 +212,24 @@ class UnpicklerRefusalTest {
                     b('}', '}', 'U', 1, 'a', 'K', 1, 's', 'b', '.'));
             refuse(UnsafeCheckpointException.class, "but got list", b(']', '}', 'b', '.'));
             refuse(UnsafeCheckpointException.class, "but got str", b('U', 1, 'x', '}', 'b', '.'));
-            refuse(UnsafeCheckpointException.class, "but got collections.Counter",
-                    b(global("collections", "Counter"), ')', 'R', '}', 'b', '.'));
+            // the allowed class itself is no instance: torch's BUILD refuses its type too
             refuse(UnsafeCheckpointException.class, "but got builtins.set",
                     b(global("builtins", "set"), '}', 'b', '.'));
-            refuse(MalformedCheckpointException.class, "BUILD of an OrderedDict needs a dict of attributes, got list",
-                    b(global("collections", "OrderedDict"), ')', 'R', ']', 'b', '.'));
+            // an OrderedDict's __dict__.update(state): a list of no pairs is nothing, None is not iterable
+            refuse(MalformedCheckpointException.class, "BUILD: 'NoneType' object is not iterable",
+                    b(global("collections", "OrderedDict"), ')', 'R', 'N', 'b', '.'));
+            refuse(MalformedCheckpointException.class, "need more than 1 value to unpack",
+                    b(global("collections", "OrderedDict"), ')', 'R', 'K', 1, 0x85, 0x85, 'b', '.'));
+            // Python takes any key into an instance __dict__; attribute names must be str here (strict-structure)
             refuse(MalformedCheckpointException.class, "attribute names must be str, got int",
                     b(global("collections", "OrderedDict"), ')', 'R', '}', 'K', 1, 'K', 1, 's', 'b', '.'));
+            refuse(MalformedCheckpointException.class, "attribute names must be str, got int",
+                    b(global("collections", "Counter"), ')', 'R', '}', 'K', 1, 'K', 1, 's', 'b', '.'));
+            // objects without a __dict__ take only a false state (pickle's load_build, which torch mimics)
+            refuse(MalformedCheckpointException.class, "BUILD: 'set' object has no attribute '__dict__'",
+                    b(global("builtins", "set"), ')', 'R', '}', str("a"), 'K', 1, 's', 'b', '.'));
+            refuse(MalformedCheckpointException.class, "BUILD: cannot set attributes of a 'bytearray' object",
+                    b(global("builtins", "bytearray"), ')', 'R', 'N', '}', str("a"), 'K', 1, 's', 0x86, 'b', '.'));
         }
 
         @Test
@@ -282,41 +292,81 @@ class UnpicklerRefusalTest {
         }
 
         @Test
-        void bytearrayOfAnInt() {
-            refuse(MalformedCheckpointException.class, "bytearray expects one bytes argument, got (int)",
-                    b(global("__builtin__", "bytearray"), 'J', 0xFF, 0xFF, 0xFF, 0x7F, 0x85, 'R', '.'));
-            refuse(MalformedCheckpointException.class, "bytearray expects one bytes argument, got (str, str)",
-                    b(global("builtins", "bytearray"), str("a"), str("latin1"), 0x86, 'R', '.'));
+        void bytearrayArguments() {
+            // bytearray(n) is n zero bytes: bounded by maxStringBytes before anything is allocated
+            limit("maxStringBytes", 1 << 20, b(global("__builtin__", "bytearray"), 'J', 0xFF, 0xFF, 0xFF, 0x7F, 0x85,
+                    'R', '.'), LoadLimits.builder().maxStringBytes(1 << 20).build());
+            // and charged to maxObjects as a str of n characters is (a sixteenth)
+            limit("maxObjects", 1000, b(global("builtins", "bytearray"), 'J', 0x00, 0x00, 0x01, 0x00, 0x85, 'R',
+                    '.'), LoadLimits.builder().maxObjects(1000).build());
+            refuse(MalformedCheckpointException.class, "negative count",
+                    b(global("builtins", "bytearray"), 'J', 0xFF, 0xFF, 0xFF, 0xFF, 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "cannot fit 'int' into an index-sized integer",
+                    b(global("builtins", "bytearray"), 0x8A, 9, new byte[8], 1, 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "string argument without an encoding",
+                    b(global("builtins", "bytearray"), str("a"), 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "encoding without a string argument",
+                    b(global("builtins", "bytearray"), 'K', 1, str("utf-8"), 0x86, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "argument 'encoding' must be str, not int",
+                    b(global("builtins", "bytearray"), str("a"), 'K', 1, 0x86, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "cannot convert 'float' object to bytearray",
+                    b(global("builtins", "bytearray"), 'G', be64(1.0), 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "byte must be in range(0, 256)",
+                    b(global("builtins", "bytearray"), 'K', 1, 'M', 0, 1, 0x86, 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "'str' object cannot be interpreted as an integer",
+                    b(global("builtins", "bytearray"), str("a"), 0x85, 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "bytearray() takes at most 3 arguments (4 given)",
+                    b(global("builtins", "bytearray"), '(', str("a"), str("utf-8"), str("strict"), str("x"), 't',
+                            'R', '.'));
         }
 
         @Test
         void codecsEncodeWithOtherCodecs() {
             refuse(UnsupportedCheckpointException.class,
-                    "_codecs.encode with encoding 'rot_13' (only latin1, utf-8 and ascii",
+                    "encoding to 'rot_13' (only UTF-8, Latin-1 and ASCII, the data encodings, are supported)",
                     b(global("_codecs", "encode"), str("abc"), str("rot_13"), 0x86, 'R', '.'));
-            refuse(UnsupportedCheckpointException.class, "_codecs.encode with encoding",
+            refuse(UnsupportedCheckpointException.class, "encoding to 'base64'",
                     b(global("_codecs", "encode"), str("abc"), str("base64"), 0x86, 'R', '.'));
-            refuse(MalformedCheckpointException.class, "cannot be encoded as latin1",
+            refuse(MalformedCheckpointException.class,
+                    "'latin-1' codec can't encode character U+100: ordinal not in range(256)",
                     b(global("_codecs", "encode"), str("\u0100"), str("latin1"), 0x86, 'R', '.'));
             // _codecs.encode(str) alone is UTF-8, as in Python (difffuzz/codecs_encode_default_utf8.pt)
-            refuse(MalformedCheckpointException.class, "_codecs.encode expects (str, encoding)",
+            refuse(MalformedCheckpointException.class, "_codecs.encode expects (str, encoding, errors)",
                     b(global("_codecs", "encode"), ')', 'R', '.'));
-            refuse(UnsupportedCheckpointException.class, "only 'strict' is supported",
-                    b(global("_codecs", "encode"), str("abc"), str("utf-8"), str("ignore"), 0x87, 'R', '.'));
+            // the error handler is read only for a character the encoding cannot write, as in Python
+            refuse(UnsupportedCheckpointException.class, "errors='xmlcharrefreplace'",
+                    b(global("_codecs", "encode"), str("\u0100"), str("ascii"), str("xmlcharrefreplace"), 0x87, 'R',
+                            '.'));
+            refuse(MalformedCheckpointException.class, "unknown error handler name 'nonsense'",
+                    b(global("_codecs", "encode"), str("\u0100"), str("ascii"), str("nonsense"), 0x87, 'R', '.'));
         }
 
         @Test
         void otherBuiltinArguments() {
-            refuse(MalformedCheckpointException.class, "complex expects numbers, got str",
-                    b(global("builtins", "complex"), str("1+2j"), 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "complex() arg is a malformed string",
+                    b(global("builtins", "complex"), str("1 + 2j"), 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "complex() can't take second arg if first is a string",
+                    b(global("builtins", "complex"), str("1"), 'K', 2, 0x86, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "complex() second arg can't be a string",
+                    b(global("builtins", "complex"), 'K', 1, str("2"), 0x86, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "first argument must be a string or a number, not 'NoneType'",
+                    b(global("builtins", "complex"), 'N', 0x85, 'R', '.'));
             refuse(MalformedCheckpointException.class, "int too large to convert to float",
                     b(global("builtins", "complex"), 0x8B, le32(200), new byte[199], 1, 0x85, 'R', '.'));
-            refuse(MalformedCheckpointException.class, "set expects a list, tuple or set, got str",
-                    b(global("builtins", "set"), str("abc"), 0x85, 'R', '.'));
-            refuse(MalformedCheckpointException.class, "collections.OrderedDict takes at most 1 argument, got 2",
+            refuse(MalformedCheckpointException.class, "set(): 'int' object is not iterable",
+                    b(global("builtins", "set"), 'K', 1, 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "set expected at most 1 argument, got 2",
+                    b(global("builtins", "set"), ')', ')', 0x86, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "expected at most 1 arguments, got 2",
                     b(global("collections", "OrderedDict"), '}', '}', 0x86, 'R', '.'));
-            refuse(MalformedCheckpointException.class, "expects (key, value) pairs",
+            refuse(MalformedCheckpointException.class, "OrderedDict(): 'int' object is not iterable",
                     b(global("collections", "OrderedDict"), ']', 'K', 1, 'a', 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "too many values to unpack (expected 2)",
+                    b(global("collections", "OrderedDict"), ']', str("abc"), 'a', 0x85, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "takes from 1 to 2 positional arguments but 3 were given",
+                    b(global("collections", "Counter"), ')', ')', 0x86, 'R', '.'));
+            refuse(MalformedCheckpointException.class, "Counter(): 'float' object is not iterable",
+                    b(global("collections", "Counter"), 'G', be64(1.0), 0x85, 'R', '.'));
         }
 
         @Test
@@ -506,10 +556,10 @@ class UnpicklerRefusalTest {
         void offsetsOfDelegatedRefusals() {
             byte[] p = b(0x80, 2, global("collections", "OrderedDict"), ')', 'R', global("os", "system"), '.');
             assertEquals(2 + 25 + 2, refuse(UnsupportedGlobalException.class, "os.system", p).pickleOffset());
-            byte[] q = b(0x80, 2, '}', 'U', 1, 'k', global("builtins", "bytearray"), 'K', 1, 0x85, 'R', 's', '.');
+            byte[] q = b(0x80, 2, '}', 'U', 1, 'k', global("builtins", "set"), 'K', 1, 0x85, 'R', 's', '.');
             MalformedCheckpointException e = refuse(MalformedCheckpointException.class,
-                    "bytearray expects one bytes argument, got (int) (building the value of key 'k')", q);
-            assertEquals(3 + 3 + 20 + 3, e.pickleOffset());
+                    "set(): 'int' object is not iterable (building the value of key 'k')", q);
+            assertEquals(3 + 3 + 14 + 3, e.pickleOffset());
         }
     }
 

@@ -1,0 +1,78 @@
+package dev.weightsonly.bench;
+
+import dev.weightsonly.scan.GlobalScanner;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * {@code GlobalScanner.scan} of every file of a folder of small checkpoints ({@code scan_1000}, which
+ * bench/make_files.py writes): the in-process counterpart of PyTorch 2.6's
+ * {@code torch.serialization.get_unsafe_globals_in_checkpoint} over the same files (bench/time_scan.py). One
+ * operation scans the whole folder; a file whose globals are all allowed is also loaded (mapped), as the scan
+ * confirms a clean verdict.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class ScanBenchmark {
+
+    /** Folder of the files bench/make_files.py writes. */
+    @Param("/tmp/weightsonly-bench")
+    public String dir;
+
+    /** The folder of checkpoints to scan, inside {@link #dir}. */
+    @Param("scan_1000")
+    public String folder;
+
+    private List<Path> files;
+
+    /**
+     * Lists the folder's files, in name order.
+     *
+     * @throws IOException if the folder is missing or cannot be listed
+     */
+    @Setup
+    public void listFiles() throws IOException {
+        Path path = Path.of(dir, folder);
+        if (!Files.isDirectory(path)) {
+            throw new FileNotFoundException(path + " does not exist: write it with /usr/bin/python3"
+                    + " bench/make_files.py --dir " + dir + " " + folder);
+        }
+        try (Stream<Path> list = Files.list(path)) {
+            files = list.sorted().toList();
+        }
+    }
+
+    /**
+     * Scans every file of the folder.
+     *
+     * @param blackhole keeps the reports
+     * @throws IOException if a file cannot be read
+     */
+    @Benchmark
+    public void scanFolder(Blackhole blackhole) throws IOException {
+        for (Path file : files) {
+            blackhole.consume(GlobalScanner.scan(file, name -> false));
+        }
+    }
+}
