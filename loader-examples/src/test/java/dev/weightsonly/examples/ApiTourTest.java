@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ApiTourTest {
 
-    private static final Path FIXTURES = Path.of("../loader-core/src/test/resources/fixtures");
+    // loader-core's fixtures, through its test-jar (named in full: the tour's imports are the library's API only)
+    private static final Path FIXTURES = dev.weightsonly.testing.SharedFixtures.path("fixtures");
 
     // --- README: API tour ---
 
@@ -160,7 +161,7 @@ class ApiTourTest {
     }
 
     /**
-     * The compiler holds this module to what loader-core exports, but loader-core also exports three internal
+     * The compiler holds this module to what loader-core exports, but loader-core also exports a few internal
      * helpers to this module (the tool's), which a user's project never sees: so the tour's imports are checked
      * against the packages exported to everyone.
      */
