@@ -300,6 +300,10 @@ public final class Checkpoint implements AutoCloseable {
      * load spends most of its time on). The mapping is released before this returns; the checkpoint refers
      * only to its own copies. Any other stream is read into memory first, then read there.
      *
+     * <p>The stream is read up to {@link LoadLimits#maxStreamBytes()} (default 64 GiB), so an endless stream is
+     * refused rather than growing memory without bound; raise it with
+     * {@code LoadLimits.builder().maxStreamBytes(...)} for a larger checkpoint.
+     *
      * @param in      the stream, read to its end and left open
      * @param name    the name that error messages and logs give the stream
      * @param options the limits and the globals of this load
@@ -307,6 +311,7 @@ public final class Checkpoint implements AutoCloseable {
      * @throws CheckpointException if the checkpoint is refused, as {@link #load(Path, LoadOptions)} refuses a
      *     file; an {@link UnreadableCheckpointException} (whose cause is the stream's exception) if the stream
      *     cannot be read
+     * @throws LimitExceededException if the stream holds more than {@link LoadLimits#maxStreamBytes()}
      */
     public static Checkpoint load(InputStream in, String name, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
@@ -325,7 +330,9 @@ public final class Checkpoint implements AutoCloseable {
         // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
         StreamBytes.Read read;
         try {
-            read = StreamBytes.readAll(in);
+            read = StreamBytes.readAll(in, options.limits().maxStreamBytes(), CheckpointException.Location.of(name));
+        } catch (CheckpointException e) {
+            throw e; // more than maxStreamBytes
         } catch (IOException e) {
             throw UnreadableCheckpointException.stream(name, e);
         }
@@ -405,6 +412,12 @@ public final class Checkpoint implements AutoCloseable {
         }
         if (size - position < 4) {
             return null;
+        }
+        long maxStreamBytes = options.limits().maxStreamBytes();
+        if (size - position > maxStreamBytes) {
+            // As for any other stream: its bytes are copied (the storages), so the same bound holds.
+            throw CheckpointException.Location.of(name).limit("maxStreamBytes", maxStreamBytes,
+                    "a stream of more than " + maxStreamBytes + " bytes");
         }
         try (Arena mapping = Arena.ofShared()) {
             MemorySegment bytes;

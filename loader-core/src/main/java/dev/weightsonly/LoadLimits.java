@@ -58,6 +58,10 @@ import dev.weightsonly.tensors.Storage;
  *                            terabytes. Checked before allocating, together with the JVM's maximum heap; past
  *                            it the operation throws {@code MaterializationLimitException}. Every storage of the
  *                            checkpoint carries it ({@code Storage.maxMaterializedBytes()})
+ * @param maxStreamBytes      bytes one load may read from an {@code InputStream} ({@code Checkpoint.load(InputStream,
+ *                            ...)}), which it copies into memory: an endless or enormous stream (a socket, a pipe)
+ *                            would otherwise grow memory without bound. Memory is never allocated past it, and the
+ *                            stream is read no further; a path is mapped, not copied, and is not bounded by it
  */
 public record LoadLimits(
         long maxPickleBytes,
@@ -75,7 +79,8 @@ public record LoadLimits(
         int maxNestingDepth,
         int maxNameBytes,
         int maxInflationRatio,
-        long maxMaterializedBytes) {
+        long maxMaterializedBytes,
+        long maxStreamBytes) {
 
     private static final LoadLimits DEFAULTS = new LoadLimits(
             1L << 30,          // 1 GiB of pickle
@@ -93,7 +98,8 @@ public record LoadLimits(
             1_000,
             4_096,
             200,           // DEFLATE alone reaches 1032:1 on zeros
-            Storage.DEFAULT_MAX_MATERIALIZED_BYTES); // 4 GiB
+            Storage.DEFAULT_MAX_MATERIALIZED_BYTES, // 4 GiB
+            64L << 30);        // 64 GiB from one stream: larger than any checkpoint a stream is used for
 
     /**
      * Checks the limits; use {@link #builder()} to change some and keep the defaults for the rest.
@@ -118,6 +124,7 @@ public record LoadLimits(
         requirePositive("maxNameBytes", maxNameBytes);
         requirePositive("maxInflationRatio", maxInflationRatio);
         requirePositive("maxMaterializedBytes", maxMaterializedBytes);
+        requirePositive("maxStreamBytes", maxStreamBytes);
     }
 
     /**
@@ -174,6 +181,7 @@ public record LoadLimits(
         private int maxNameBytes;
         private int maxInflationRatio;
         private long maxMaterializedBytes;
+        private long maxStreamBytes;
 
         private Builder(LoadLimits from) {
             maxPickleBytes = from.maxPickleBytes;
@@ -192,6 +200,7 @@ public record LoadLimits(
             maxNameBytes = from.maxNameBytes;
             maxInflationRatio = from.maxInflationRatio;
             maxMaterializedBytes = from.maxMaterializedBytes;
+            maxStreamBytes = from.maxStreamBytes;
         }
 
         /**
@@ -371,6 +380,17 @@ public record LoadLimits(
         }
 
         /**
+         * Sets {@link LoadLimits#maxStreamBytes()}: how many bytes one load may read from an {@code InputStream}.
+         *
+         * @param v the new limit, positive (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder maxStreamBytes(long v) {
+            maxStreamBytes = v;
+            return this;
+        }
+
+        /**
          * Builds the limits.
          *
          * @return the limits as set, the defaults (or the limits it started from) for the rest
@@ -379,7 +399,8 @@ public record LoadLimits(
         public LoadLimits build() {
             return new LoadLimits(maxPickleBytes, maxStackDepth, maxMarkDepth, maxMemoEntries, maxContainerLength,
                     maxObjects, maxStringBytes, maxIntegerBytes, maxTensors, maxTensorElements, maxInflatedBytes,
-                    maxArchiveEntries, maxNestingDepth, maxNameBytes, maxInflationRatio, maxMaterializedBytes);
+                    maxArchiveEntries, maxNestingDepth, maxNameBytes, maxInflationRatio, maxMaterializedBytes,
+                    maxStreamBytes);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.weightsonly;
 import dev.weightsonly.internal.io.StreamBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -21,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A copying load reads the stream into memory sized by the stream's own estimate: every byte arrives, in
- * order, whether the estimate is exact, missing, too small or too large, and whatever the stream is.
+ * order, whether the estimate is exact, missing, too small or too large, and whatever the stream is; and no more
+ * than {@code maxStreamBytes} of it.
  */
 class StreamBytesTest {
 
@@ -34,8 +36,14 @@ class StreamBytesTest {
         return b;
     }
 
+    private static final CheckpointException.Location WHERE = CheckpointException.Location.of("stream");
+
     private static byte[] readAll(InputStream in) throws IOException {
-        StreamBytes.Read read = StreamBytes.readAll(in);
+        return readAll(in, Long.MAX_VALUE);
+    }
+
+    private static byte[] readAll(InputStream in, long maxBytes) throws IOException {
+        StreamBytes.Read read = StreamBytes.readAll(in, maxBytes, WHERE);
         try {
             assertTrue(read.bytes().isReadOnly());
             return read.bytes().toArray(ValueLayout.JAVA_BYTE);
@@ -64,6 +72,33 @@ class StreamBytesTest {
         assertArrayEquals(data, readAll(estimating(data, 0)));
         assertArrayEquals(data, readAll(estimating(data, size / 3)));
         assertArrayEquals(data, readAll(estimating(data, size * 4 + 100_000)));
+    }
+
+    /** A stream of exactly the bound is read; one byte more is refused, whatever the stream claims. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 100, 65536, 65537, 3 * 65536 + 5, (1 << 21) + 1})
+    void theBoundIsExact(int size) throws IOException {
+        byte[] data = random(size);
+        for (int estimate : new int[] {0, size / 3, size, size * 4 + 100_000}) {
+            assertArrayEquals(data, readAll(estimating(data, estimate), size));
+            LimitExceededException e = assertThrows(LimitExceededException.class,
+                    () -> readAll(estimating(data, estimate), size - 1));
+            assertEquals("maxStreamBytes", e.limitName());
+            assertEquals(size - 1, e.limit());
+        }
+    }
+
+    @Test
+    void aFileLongerThanTheBoundIsRefusedBeforeItIsRead() throws IOException {
+        Path file = dir.resolve("data.bin");
+        Files.write(file, random(1000));
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            assertThrows(LimitExceededException.class, () -> readAll(in, 999));
+            assertEquals(0, in.getChannel().position(), "nothing read");
+        }
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            assertEquals(1000, readAll(in, 1000).length);
+        }
     }
 
     @ParameterizedTest

@@ -1,5 +1,7 @@
 package dev.weightsonly.internal.io;
 
+import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.LimitExceededException;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +23,10 @@ import java.util.List;
  * further chunks, each sized by the stream's new estimate or else doubling, and the chunks are copied once
  * into memory of the exact size at the end (each chunk released as soon as it is copied). A stream much
  * shorter than it claimed is copied into memory of its size.
+ *
+ * <p>A stream may be endless (a socket, a pipe that never closes): at most {@code maxBytes} are read
+ * ({@link dev.weightsonly.LoadLimits#maxStreamBytes()}), and no allocation reaches past that bound by more than
+ * the one byte that tells a stream of exactly {@code maxBytes} from a longer one.
  *
  * <p>Fresh native memory is what a copying load costs most: the kernel faults in and zeroes every page,
  * and {@link Arena#allocate} zeroes it once more. So memory is allocated once where the size is known,
@@ -69,19 +75,26 @@ public final class StreamBytes {
     /**
      * Reads {@code in} to its end into memory of the exact size, allocated as described above.
      *
-     * @param in the stream; read to its end, not closed
+     * @param in       the stream; read to its end (or just past {@code maxBytes}), not closed
+     * @param maxBytes the most bytes the stream may hold
+     * @param where    the stream, for the refusal's message
      * @return the bytes and their arena, which the caller owns
+     * @throws LimitExceededException if the stream holds more than {@code maxBytes} (limit {@code maxStreamBytes};
+     *     nothing allocated is left open)
      * @throws IOException if reading fails (nothing allocated is left open)
      */
-    public static Read readAll(InputStream in) throws IOException {
+    public static Read readAll(InputStream in, long maxBytes, Location where) throws IOException {
         // Only FileInputStream itself (as Channels.newChannel decides): a subclass may change what read returns.
         FileChannel channel = in.getClass() == FileInputStream.class ? ((FileInputStream) in).getChannel() : null;
         long expected = channel != null ? Math.max(0, channel.size() - channel.position()) : Math.max(0, in.available());
+        if (channel != null && expected > maxBytes) {
+            throw tooLong(maxBytes, where); // the file's size is known: nothing read, nothing allocated
+        }
         List<Chunk> chunks = new ArrayList<>();
         try {
-            Chunk chunk = new Chunk(Math.max(expected, MIN_CHUNK), true);
+            Chunk chunk = new Chunk(capped(Math.max(expected, MIN_CHUNK), maxBytes, 0), true);
             chunks.add(chunk);
-            long total = 0;
+            long total = 0; // the bytes of the chunks before this one
             if (channel != null) {
                 // One copy, kernel to our memory; the stream's position follows the channel's.
                 while (chunk.room() > 0) {
@@ -95,6 +108,9 @@ public final class StreamBytes {
             }
             byte[] buffer = new byte[BUFFER];
             while (true) {
+                if (chunk.size > maxBytes - total) {
+                    throw tooLong(maxBytes, where);
+                }
                 if (chunk.room() == 0) {
                     // Full: one byte more decides between the end of the stream and another chunk.
                     int b = in.read();
@@ -102,10 +118,13 @@ public final class StreamBytes {
                         break;
                     }
                     total += chunk.size;
+                    if (total >= maxBytes) {
+                        throw tooLong(maxBytes, where); // this byte is one past the bound
+                    }
                     // The stream's new estimate (past 2 GiB, Files.newInputStream estimates again), else doubling.
                     int estimate = in.available();
                     long next = estimate > 0 ? Math.max(estimate + 1L, MIN_CHUNK) : Math.max(MIN_CHUNK, total);
-                    chunk = new Chunk(next, false);
+                    chunk = new Chunk(capped(next, maxBytes, total), false);
                     chunks.add(chunk);
                     chunk.segment.set(ValueLayout.JAVA_BYTE, chunk.size++, (byte) b);
                 }
@@ -121,6 +140,19 @@ public final class StreamBytes {
             chunks.forEach(c -> c.arena.close());
             throw e;
         }
+    }
+
+    /**
+     * {@code want} bytes of a chunk that follows {@code total} bytes, but no more than reach one byte past
+     * {@code maxBytes}: the byte that shows the stream is longer than the bound.
+     */
+    private static long capped(long want, long maxBytes, long total) {
+        long left = maxBytes - total; // >= 0: readAll refuses a stream as soon as it passes the bound
+        return left < want ? left + 1 : want;
+    }
+
+    private static LimitExceededException tooLong(long maxBytes, Location where) {
+        return where.limit("maxStreamBytes", maxBytes, "a stream of more than " + maxBytes + " bytes");
     }
 
     /** The chunks as one segment: the only chunk if it is (about) full, else one exact copy of them all. */
