@@ -53,7 +53,12 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     // OrderedDict(d) and Counter(d) make of it, until one of them is changed: a pickle of a few bytes can copy one
     // large dict again and again (adversarial C19c), which must cost the count the copies are charged, not the time
     // and memory of real copies.
-    private LinkedHashMap<Object, Object> entries = new LinkedHashMap<>();
+    // A new dict starts on the one shared empty map and makes its own on its first item: most dicts of a large
+    // optimizer checkpoint (its per-parameter states' kwargs, empty param_groups extras) stay empty, and a map
+    // each would be allocation the load does not need. The empty map is never written: every write goes
+    // through ownEntries().
+    private static final LinkedHashMap<Object, Object> NO_ENTRIES = new LinkedHashMap<>(0);
+    private LinkedHashMap<Object, Object> entries = NO_ENTRIES;
     // A str key of fewer than SHORT_STR chars is held as itself, any other key as its PyKey (whose original() is
     // the key as first given). A str equals only a str in Python, equal strs have one length, and a String never
     // equals a PyKey, so the two forms never meet as one key; and the common case (state dicts, optimizer states)
@@ -75,7 +80,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         return held instanceof PyKey k ? k.original() : held;
     }
 
-    private boolean shared;
+    private boolean shared = true; // entries is NO_ENTRIES or another dict's, until the first write
     // whether every key is a str (kept as keys are put): BUILD checks a state's keys are attribute names in O(1)
     private boolean strKeys = true;
     // attributes set by BUILD (an instance __dict__): str keys only; shared with the state dict it was copied
@@ -170,7 +175,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
          */
         public PyDict build() {
             PyDict dict = new PyDict(kind);
-            dict.entries.putAll(entries.entries);
+            dict.entries = new LinkedHashMap<>(entries.entries);
+            dict.shared = false;
             dict.strKeys = entries.strKeys;
             return dict;
         }

@@ -13,13 +13,18 @@ import dev.weightsonly.UnsupportedCheckpointException;
  * whose value is being built when that can be seen on the stack (so that an error about a tensor can name it),
  * and the budget that the work of calls is charged to.
  *
- * @param where    source, record and pickle offset of the opcode
- * @param keyHint  the string key just below the callable on the stack, or null
- * @param limits   the limits of this load
- * @param budget   what the call's work (items it iterates or creates) is charged to: the load's
- *                 {@code maxObjects} count
+ * <p>The location is kept as the record's location and the opcode's offset, and made into one {@link Location}
+ * only when a message needs it ({@link #where()}): a load makes a call site per call of its pickle (several per
+ * tensor), and nearly all of them end without an error.
+ *
+ * @param record       source and record of the pickle
+ * @param pickleOffset the opcode's byte offset in the pickle, or -1 if {@code record} already says where
+ * @param keyHint      the string key just below the callable on the stack, or null
+ * @param limits       the limits of this load
+ * @param budget       what the call's work (items it iterates or creates) is charged to: the load's
+ *                     {@code maxObjects} count
  */
-public record CallSite(Location where, String keyHint, LoadLimits limits, Budget budget) {
+public record CallSite(Location record, long pickleOffset, String keyHint, LoadLimits limits, Budget budget) {
 
     /** A count of work bounded by {@link LoadLimits#maxObjects()}, shared by every call of one load. */
     @FunctionalInterface
@@ -43,7 +48,16 @@ public record CallSite(Location where, String keyHint, LoadLimits limits, Budget
      * @param limits  the limits of this load
      */
     public CallSite(Location where, String keyHint, LoadLimits limits) {
-        this(where, keyHint, limits, ownBudget(where, limits));
+        this(where, -1, keyHint, limits, ownBudget(where, limits));
+    }
+
+    /**
+     * Where the call happens, for a message.
+     *
+     * @return source, record and pickle offset of the opcode
+     */
+    public Location where() {
+        return pickleOffset < 0 ? record : record.atOffset(pickleOffset);
     }
 
     private static Budget ownBudget(Location where, LoadLimits limits) {
@@ -74,18 +88,18 @@ public record CallSite(Location where, String keyHint, LoadLimits limits, Budget
     }
 
     public MalformedCheckpointException malformed(String detail) {
-        return where.malformed(withKey(detail));
+        return where().malformed(withKey(detail));
     }
 
     public UnsafeCheckpointException unsafe(String detail) {
-        return where.unsafe(withKey(detail));
+        return where().unsafe(withKey(detail));
     }
 
     public UnsupportedCheckpointException unsupported(String detail) {
-        return where.unsupported(withKey(detail));
+        return where().unsupported(withKey(detail));
     }
 
     public LimitExceededException limit(String limitName, long limit, String detail) {
-        return where.limit(limitName, limit, withKey(detail));
+        return where().limit(limitName, limit, withKey(detail));
     }
 }

@@ -77,6 +77,8 @@ public final class Unpickler {
     private final Location where;
     private final UnpicklerHost host;
     private final LoadLimits limits;
+    // the call sites' one budget (a method reference made per call site would be an allocation per call)
+    private final CallSite.Budget budget = this::charge;
 
     private final OperandReader in;
     private long opStart;
@@ -334,7 +336,7 @@ public final class Unpickler {
     }
 
     private CallSite site() {
-        return new CallSite(where.atOffset(offset()), null, limits, this::charge);
+        return new CallSite(where, offset(), null, limits, budget);
     }
 
     /** Reserves {@code n} operand bytes and returns where they start. */
@@ -918,7 +920,7 @@ public final class Unpickler {
             // id is: the value being built is the callee's result.
             key = s;
         }
-        return new CallSite(where.atOffset(offset()), key, limits, this::charge);
+        return new CallSite(where, offset(), key, limits, budget);
     }
 
     private Object call(Object callee, PyTuple args, CallSite site) throws CheckpointException {
