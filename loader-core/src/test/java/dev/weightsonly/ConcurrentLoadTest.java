@@ -108,7 +108,6 @@ class ConcurrentLoadTest {
         assertTrue(expected.get(new Job(dir.resolve("legacy_views.pt"), false, false)).startsWith("loaded"));
         assertEquals(0, handlesOn(dir), "no file handle is kept by a load");
         assertEquals(0, mappingsOf(dir), "every mapping ends with its checkpoint");
-        long fdsBefore = openFileDescriptors();
 
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         Map<String, Integer> mismatches = new ConcurrentHashMap<>();
@@ -143,7 +142,8 @@ class ConcurrentLoadTest {
         assertEquals(THREADS * ROUNDS, loads.get());
         assertEquals(0, handlesOn(dir), "file handles left open on the checkpoints");
         assertEquals(0, mappingsOf(dir), "mappings of the checkpoints left after every checkpoint was closed");
-        assertEquals(fdsBefore, openFileDescriptors(), "open file descriptors before and after");
+        // Only handles on the checkpoints are counted: the process's total varies with what the JVM and the test
+        // runner open meanwhile (class files, reports), which made a total-count check fail on a loaded machine.
         // The allowlist of a scope never outlived it on any pool thread.
         assertEquals(expected.get(new Job(fairseq, true, false)), outcome(new Job(fairseq, true, false)));
     }
@@ -159,12 +159,6 @@ class ConcurrentLoadTest {
                     return false; // closed while listing
                 }
             }).count();
-        }
-    }
-
-    private static long openFileDescriptors() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
         }
     }
 
