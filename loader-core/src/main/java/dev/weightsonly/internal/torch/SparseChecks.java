@@ -80,7 +80,7 @@ final class SparseChecks {
         checkNumel(size, site);
         requireStored(indices, "COO indices", site);
         if (indices.dtype() != DType.INT64) {
-            indices = TensorConversion.contiguousAs(indices, DType.INT64, "COO indices", site);
+            indices = TensorConversion.convertedAs(indices, DType.INT64, "COO indices", site);
         }
         for (int d = 0; d < sparseDim; d++) {
             for (long j = 0; j < nnz; j++) {

@@ -9,9 +9,10 @@ import dev.weightsonly.tensors.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
- * torch's {@code t.to(dtype).contiguous()} as the rebuild functions apply it to the tensors they are given: the
+ * torch's {@code t.to(dtype)} and {@code t.to(dtype).contiguous()} as the rebuild functions apply them to the tensors they are given: the
  * per-channel quantizer keeps its scales and zero points converted ({@code make_per_channel_affine_quantizer}),
  * and {@code sparse_coo_tensor} keeps its indices as int64. The tensor itself when it already has that dtype and
  * layout and no negative or conjugate bit (torch's math-bit fallback materialises those before the kernel sees
@@ -43,13 +44,31 @@ final class TensorConversion {
     }
 
     /**
-     * {@code t.to(target).contiguous()}: {@code target} is int64 (from any dtype {@link #convertibleToLong}), or
-     * float64 or float32 (from a {@link #floating} dtype); the caller checked the source dtype.
+     * {@code t.to(target).contiguous()} (the per-channel quantizer's parameters): {@code target} is int64 (from any
+     * dtype {@link #convertibleToLong}), or float64 or float32 (from a {@link #floating} dtype); the caller checked
+     * the source dtype.
      *
      * @param what names the tensor in a message
      * @throws CheckpointException (a limit) if the copy does not fit {@code maxMaterializedBytes} or the heap
      */
     static Tensor contiguousAs(Tensor t, DType target, String what, CallSite site) throws CheckpointException {
+        return converted(t, target, true, what, site);
+    }
+
+    /**
+     * {@code t.to(target)} ({@code sparse_coo_tensor}'s indices), which keeps {@code preserve_format}: a converted
+     * copy has the source's strides when the source is non-overlapping and dense (a stride of a dimension of size 1
+     * included, whatever it is), else row-major ones. Dtypes as for {@link #contiguousAs}.
+     *
+     * @param what names the tensor in a message
+     * @throws CheckpointException (a limit) if the copy does not fit {@code maxMaterializedBytes} or the heap
+     */
+    static Tensor convertedAs(Tensor t, DType target, String what, CallSite site) throws CheckpointException {
+        return converted(t, target, false, what, site);
+    }
+
+    private static Tensor converted(Tensor t, DType target, boolean thenContiguous, String what, CallSite site)
+            throws CheckpointException {
         if (t.dtype() == target && t.isContiguous() && !t.isNeg() && !t.isConj()) {
             return t;
         }
@@ -80,8 +99,86 @@ final class TensorConversion {
         } catch (MaterializationLimitException e) {
             throw site.limit("maxMaterializedBytes", max, what + " converted to " + target + ": " + e.getMessage());
         }
-        Storage storage = Storage.of(out, t.storage().key() + " (as " + target + ")", t.storage().location(), max);
-        return Tensor.contiguousView(storage, target, 0, t.shape());
+        Storage storage;
+        long[] strides = t.strides();
+        // preserve_format keeps the strides of a non-overlapping, dense source; .contiguous() then keeps them only
+        // if they are contiguous (torch's test, which ignores the stride of a dimension of size 1)
+        boolean keepStrides = nonOverlappingAndDense(t.shape(), strides) && (!thenContiguous || t.isContiguous())
+                && !Arrays.equals(strides, rowMajor(t.shape()));
+        if (!keepStrides) {
+            storage = Storage.of(out, t.storage().key() + " (as " + target + ")", t.storage().location(), max);
+            return Tensor.contiguousView(storage, target, 0, t.shape());
+        }
+        storage = Storage.of(scattered(out, (int) target.elementSize(), t.shape(), strides),
+                t.storage().key() + " (as " + target + ")", t.storage().location(), max);
+        return Tensor.of(storage, target, 0, t.shape(), strides);
+    }
+
+    /**
+     * torch's {@code is_non_overlapping_and_dense}: the dimensions of size 2 or more, ordered by stride, are laid
+     * out as a row-major block of exactly their elements (so a copy with these strides fills its storage).
+     */
+    static boolean nonOverlappingAndDense(long[] shape, long[] strides) {
+        int n = shape.length;
+        if (n == 1) {
+            return shape[0] < 2 || strides[0] == 1;
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        // torch's order: dimensions of size 0 or 1 last, the others by increasing stride
+        Arrays.sort(order, (a, b) -> shape[a] < 2 ? (shape[b] < 2 ? 0 : 1) : shape[b] < 2 ? -1
+                : Long.compare(strides[a], strides[b]));
+        long required = 1;
+        for (int d : order) {
+            if (shape[d] < 2) {
+                return true;
+            }
+            if (strides[d] != required) {
+                return false;
+            }
+            required *= shape[d]; // at most the element count
+        }
+        return true;
+    }
+
+    /** Row-major strides of {@code shape}, or null if they overflow (an empty tensor's other sizes can be large). */
+    private static long[] rowMajor(long[] shape) {
+        long[] strides = new long[shape.length];
+        long step = 1;
+        try {
+            for (int d = shape.length - 1; d >= 0; d--) {
+                strides[d] = step;
+                step = Math.multiplyExact(step, Math.max(shape[d], 1));
+            }
+        } catch (ArithmeticException overflow) {
+            return null;
+        }
+        return strides;
+    }
+
+    /**
+     * Row-major elements placed at their strided places: for a non-overlapping, dense layout the places are a
+     * permutation of the row-major ones, so the result has as many bytes as {@code rowMajor}.
+     */
+    private static MemorySegment scattered(MemorySegment rowMajor, int elementSize, long[] shape, long[] strides) {
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rowMajor.byteSize())]);
+        long count = rowMajor.byteSize() / elementSize;
+        long[] index = new long[shape.length];
+        long place = 0;
+        for (long i = 0; i < count; i++) {
+            MemorySegment.copy(rowMajor, i * elementSize, out, place * elementSize, elementSize);
+            for (int d = shape.length - 1; d >= 0; d--) { // the next row-major index, and its place
+                if (++index[d] < shape[d]) {
+                    place += strides[d];
+                    break;
+                }
+                place -= (shape[d] - 1) * strides[d];
+                index[d] = 0;
+            }
+        }
+        return out;
     }
 
     /** The logical values as int64, row-major, as torch's casts compute them. */
