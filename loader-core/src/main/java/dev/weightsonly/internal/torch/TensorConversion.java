@@ -99,18 +99,18 @@ final class TensorConversion {
         } catch (MaterializationLimitException e) {
             throw site.limit("maxMaterializedBytes", max, what + " converted to " + target + ": " + e.getMessage());
         }
-        Storage storage;
+        String key = t.storage().key() + " (as " + target + ")";
+        Tensor rowMajor = Tensor.contiguousView(Storage.of(out, key, t.storage().location(), max), target, 0,
+                t.shape());
         long[] strides = t.strides();
         // preserve_format keeps the strides of a non-overlapping, dense source; .contiguous() then keeps them only
         // if they are contiguous (torch's test, which ignores the stride of a dimension of size 1)
-        boolean keepStrides = nonOverlappingAndDense(t.shape(), strides) && (!thenContiguous || t.isContiguous())
-                && !Arrays.equals(strides, rowMajor(t.shape()));
-        if (!keepStrides) {
-            storage = Storage.of(out, t.storage().key() + " (as " + target + ")", t.storage().location(), max);
-            return Tensor.contiguousView(storage, target, 0, t.shape());
+        if (!nonOverlappingAndDense(t.shape(), strides) || thenContiguous && !t.isContiguous()
+                || Arrays.equals(strides, rowMajor.strides())) {
+            return rowMajor;
         }
-        storage = Storage.of(scattered(out, (int) target.elementSize(), t.shape(), strides),
-                t.storage().key() + " (as " + target + ")", t.storage().location(), max);
+        Storage storage = Storage.of(scattered(out, target.elementSize(), t.shape(), strides), key,
+                t.storage().location(), max);
         return Tensor.of(storage, target, 0, t.shape(), strides);
     }
 
@@ -141,21 +141,6 @@ final class TensorConversion {
             required *= shape[d]; // at most the element count
         }
         return true;
-    }
-
-    /** Row-major strides of {@code shape}, or null if they overflow (an empty tensor's other sizes can be large). */
-    private static long[] rowMajor(long[] shape) {
-        long[] strides = new long[shape.length];
-        long step = 1;
-        try {
-            for (int d = shape.length - 1; d >= 0; d--) {
-                strides[d] = step;
-                step = Math.multiplyExact(step, Math.max(shape[d], 1));
-            }
-        } catch (ArithmeticException overflow) {
-            return null;
-        }
-        return strides;
     }
 
     /**
