@@ -222,6 +222,16 @@ public final class ZipArchive {
     }
 
     /**
+     * Whether the archive has a record of exactly this name (relative, case included): torch.load's test of a
+     * TorchScript archive is {@code "constants.pkl" in get_all_records()}, a comparison of Python strings, while its
+     * lookups of a record ignore ASCII case.
+     */
+    public boolean containsExactly(String name) {
+        Entry entry = records.get(fold(name));
+        return entry != null && names.get(entry.index()).equals(name);
+    }
+
+    /**
      * A record name as lookups compare it: ASCII letters in lower case, every other character as it is
      * (miniz's {@code MZ_TOLOWER}, which torch's zip lookups use).
      */

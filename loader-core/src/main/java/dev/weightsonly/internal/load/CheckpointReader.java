@@ -74,7 +74,7 @@ public final class CheckpointReader {
             if (file != null) {
                 archive.readLocalHeaders(file);
             }
-            if (archive.contains(TorchScriptReader.MARKER)) {
+            if (archive.containsExactly(TorchScriptReader.MARKER)) {
                 return TorchScriptReader.read(where, archive, options, owner);
             }
             return ZipCheckpointReader.read(where, archive, options, owner, false);
@@ -108,7 +108,7 @@ public final class CheckpointReader {
             return null;
         }
         ZipArchive archive = ZipArchive.open(bytes, where, options.limits());
-        if (archive.contains(TorchScriptReader.MARKER)) {
+        if (archive.containsExactly(TorchScriptReader.MARKER)) {
             return null;
         }
         return ZipCheckpointReader.read(where, archive, options, copyInto, true);

@@ -255,7 +255,9 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     + ", more bytes than a file can hold");
         }
         if (source instanceof StorageSource.ZipRecords zip) {
-            // As torch's _load: a key loaded before is that storage, whatever a later id declares for it.
+            // As torch's _load: a key loaded before is that storage, whatever a later id declares for it; but an
+            // empty storage is not kept (torch caches only a storage whose data pointer is not null), so each id
+            // of an empty record makes a storage of its own, of the dtype that id declares.
             TorchStorage cached = storages.get(key);
             return cached != null ? cached : rootStorage(zip, key,
                     new Declaration(type.dtype(), type.untyped(), numel, location), nbytes, site);
@@ -316,7 +318,9 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location(), limits.maxMaterializedBytes()),
                 declared.dtype(),
                 declared.untyped());
-        storages.put(key, storage);
+        if (nbytes > 0) {
+            storages.put(key, storage);
+        }
         return storage;
     }
 
@@ -442,10 +446,20 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
     /** A view over a storage, with every geometry argument checked; the common part of every rebuild. */
     private Tensor view(TorchStorage storage, DType dtype, Object offsetArg, Object sizeArg, Object strideArg,
             CallSite site) throws CheckpointException {
+        return view(storage, dtype, offsetArg, sizeArg, strideArg, true, site);
+    }
+
+    /**
+     * {@code emptyStrideIsContiguous}: whether an empty stride tuple lays the view out contiguously, as a plain
+     * tensor's {@code set_} does; a quantized tensor's {@code set_} requires as many strides as sizes
+     * ("dimensionality of sizes (1) must match dimensionality of strides (0)", found by differential fuzzing).
+     */
+    private Tensor view(TorchStorage storage, DType dtype, Object offsetArg, Object sizeArg, Object strideArg,
+            boolean emptyStrideIsContiguous, CallSite site) throws CheckpointException {
         long offset = nonNegative(offsetArg, "storage_offset", site);
         long[] shape = longs(sizeArg, "size", site);
         long[] strides = longs(strideArg, "stride", site);
-        if (strides.length == 0 && shape.length > 0) {
+        if (strides.length == 0 && shape.length > 0 && emptyStrideIsContiguous) {
             strides = contiguousStrides(shape, site);
         }
         if (++tensors > limits.maxTensors()) {
@@ -595,7 +609,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             throw site.malformed("storage offset " + offset + " is negative: the quantized view would start before"
                     + " its storage, and a view must lie inside its storage");
         }
-        Tensor tensor = view(storage, storage.dtype(), args.get(1), args.get(2), args.get(3), site);
+        Tensor tensor = view(storage, storage.dtype(), args.get(1), args.get(2), args.get(3), false, site);
         if (!(args.get(4) instanceof PyTuple params) || params.size() == 0 || !(params.get(0) instanceof QScheme scheme)) {
             throw site.malformed("quantizer parameters must be (qscheme, ...), got " + PyValues.shortRepr(args.get(4)));
         }
