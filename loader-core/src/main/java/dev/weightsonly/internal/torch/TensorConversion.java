@@ -105,7 +105,8 @@ final class TensorConversion {
         long[] strides = t.strides();
         // preserve_format keeps the strides of a non-overlapping, dense source; .contiguous() then keeps them only
         // if they are contiguous (torch's test, which ignores the stride of a dimension of size 1)
-        if (!nonOverlappingAndDense(t.shape(), strides) || thenContiguous && !t.isContiguous()
+        // torch's is_non_overlapping_and_dense is also true of every contiguous tensor (an empty one included)
+        if (!(t.isContiguous() || nonOverlappingAndDense(t.shape(), strides)) || thenContiguous && !t.isContiguous()
                 || Arrays.equals(strides, rowMajor.strides())) {
             return rowMajor;
         }
