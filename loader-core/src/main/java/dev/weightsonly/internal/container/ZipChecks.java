@@ -55,6 +55,9 @@ final class ZipChecks {
     private static final int FLAG_DATA_DESCRIPTOR = 0x8;
     private static final int FLAG_COMPRESSED_PATCHED_DATA = 0x20;
     private static final int FLAG_STRONG_ENCRYPTION = 0x40;
+    // masked local header values (an encrypted central directory): miniz refuses the whole archive when it reads
+    // the directory, whichever entry has it ("unsupported encryption")
+    private static final int FLAG_LOCAL_HEADER_MASKED = 0x2000;
     static final long U32_MAX = 0xFFFF_FFFFL;
 
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -250,6 +253,11 @@ final class ZipChecks {
             throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
                     + compressed);
         }
+        // miniz refuses the archive when it reads the directory ("invalid header or archive is corrupted"), unless
+        // the size is the ZIP64 marker
+        if (raw.size() != 0 && raw.size() != U32_MAX && raw.compressed() == 0) {
+            throw where.inRecord(name).malformed("a DEFLATED record of " + size + " bytes is compressed into 0 bytes");
+        }
         // The header, the name and the stored bytes, at least, lie before the directory.
         long minEnd = localHeader > directoryStart ? -1 : localHeader + LOCAL_HEADER_BYTES + raw.nameLength();
         if (minEnd < 0 || minEnd > directoryStart || compressed > directoryStart - minEnd) {
@@ -440,8 +448,8 @@ final class ZipChecks {
      * {@code name} is the record's full name (its location is made only for a message).
      */
     static void flagsAndMethod(int flags, int method, Location where, String name) throws CheckpointException {
-        if ((flags & (FLAG_ENCRYPTED | FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION)) == 0
-                && (method == STORED || method == DEFLATED)) {
+        if ((flags & (FLAG_ENCRYPTED | FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION
+                | FLAG_LOCAL_HEADER_MASKED)) == 0 && (method == STORED || method == DEFLATED)) {
             return;
         }
         flagsAndMethod(flags, method, where.inRecord(name));
@@ -452,11 +460,13 @@ final class ZipChecks {
             throw at.unsupported("the record is encrypted");
         }
         // miniz, torch's zip reader, refuses these bits too ("Encryption and patch files are not supported").
-        int refused = flags & (FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION);
+        int refused = flags & (FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION | FLAG_LOCAL_HEADER_MASKED);
         if (refused != 0) {
             throw at.unsupported(String.format("the record has general-purpose flag 0x%x (%s), which zip"
                     + " checkpoints never use", refused,
-                    (refused & FLAG_STRONG_ENCRYPTION) != 0 ? "strong encryption" : "compressed patched data"));
+                    (refused & FLAG_STRONG_ENCRYPTION) != 0 ? "strong encryption"
+                            : (refused & FLAG_LOCAL_HEADER_MASKED) != 0 ? "masked local header values, an encrypted"
+                            + " central directory" : "compressed patched data"));
         }
         if (method != STORED && method != DEFLATED) {
             throw at.unsupported("compression method " + method + " (torch writes STORED records; DEFLATED is read"

@@ -361,12 +361,32 @@ class ZipContainerTest {
     }
 
     @ParameterizedTest(name = "flag {0}")
-    @ValueSource(ints = {0x20, 0x40})
+    @ValueSource(ints = {0x20, 0x40, 0x2000})
     void patchedDataAndStrongEncryptionFlagsAreRefused(int flag) {
-        // miniz (torch) and Python's zipfile refuse these bits; so must a loader (CVE-2025-1945 class).
+        // miniz (torch) and Python's zipfile refuse these bits; so must a loader (CVE-2025-1945 class). miniz refuses
+        // 0x2000 (masked local header values) in any entry of the directory, used or not.
         byte[] zip = RawZip.create().add("a/data.pkl", basePickle(), RawZip.STORED, e -> e.flags = flag)
                 .stored("a/data/0", floats(ByteOrder.LITTLE_ENDIAN, W)).stored("a/version", "3\n").bytes();
         refused(UnsupportedCheckpointException.class, zip, "a/data.pkl", String.format("0x%x", flag));
+    }
+
+    @Test
+    void anUnusedRecordWithTheMaskedHeaderFlagRefusesTheArchive() {
+        byte[] zip = RawZip.create().stored("a/data.pkl", basePickle()).stored("a/data/0", floats(ByteOrder.LITTLE_ENDIAN, W))
+                .add("a/unused", new byte[4], RawZip.STORED, e -> e.flags = 0x2000).stored("a/version", "3\n").bytes();
+        refused(UnsupportedCheckpointException.class, zip, "a/unused", "0x2000");
+    }
+
+    @Test
+    void aDeflatedRecordOfSomeBytesCompressedIntoNoneRefusesTheArchive() {
+        // miniz's check when it reads the directory (a size but no compressed bytes), for any record, used or not
+        byte[] zip = RawZip.create().stored("a/data.pkl", basePickle()).stored("a/data/0", floats(ByteOrder.LITTLE_ENDIAN, W))
+                .add("a/unused", new byte[0], RawZip.DEFLATED, e -> {
+                    e.uncompressedSize = 5;
+                    e.compressedSize = 0;
+                }).stored("a/version", "3\n")
+                .bytes();
+        refused(MalformedCheckpointException.class, zip, "a/unused", "compressed into 0 bytes");
     }
 
     @Test
