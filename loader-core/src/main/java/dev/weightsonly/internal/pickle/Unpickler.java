@@ -855,6 +855,10 @@ public final class Unpickler {
     private void setitems() throws CheckpointException {
         int to = size;
         int from = popMarkInPlace();
+        if (from == to) {
+            // No pair: torch's loop assigns nothing and never looks at the value below the mark (there may be none)
+            return;
+        }
         try {
             setAll(stack, from, to, "SETITEMS");
         } finally {
