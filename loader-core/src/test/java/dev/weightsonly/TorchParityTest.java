@@ -110,6 +110,7 @@ class TorchParityTest {
             "follow the pickle's STOP",                        // a second pickle after STOP
             "STOP inside", "STOP leaves",                      // a pickle that does not end with one value
             "storage key", "storage location", "is declared",  // storage keys and locations of one meaning only
+            "a storage view is (view_key", "storage view offset must", "storage view size must", // legacy views
             "storage '0' is dec",
             "quantization axis",                               // outside the tensor, or of another size than its parameters
             "a view must lie inside its storage",              // a quantized view from a negative offset

@@ -70,12 +70,14 @@ public final class LegacyStorages {
             throw site.malformed("a storage view is (view_key, offset, size) with a str key, got "
                     + PyValues.shortRepr(viewMetadata));
         }
+        // torch multiplies offset and size by the element size before it looks the key up, so a view of a key
+        // already known still needs numbers there (None makes it raise)
+        BigInteger offset = pythonInt(parts.get(1), "storage view offset", site);
+        BigInteger size = pythonInt(parts.get(2), "storage view size", site);
         Entry e = entries.get(viewKey);
         if (e != null) {
             return e;
         }
-        BigInteger offset = pythonInt(parts.get(1), "storage view offset", site);
-        BigInteger size = pythonInt(parts.get(2), "storage view size", site);
         BigInteger es = BigInteger.valueOf(dtype.elementSize());
         long length = base.length();
         long from = sliceIndex(offset.multiply(es), length);
