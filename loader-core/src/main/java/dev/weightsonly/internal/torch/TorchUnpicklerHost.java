@@ -598,6 +598,12 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         return t;
     }
 
+    /** {@code nn.Parameter(None, requires_grad)}: {@code torch.empty(0)}, an empty float32 tensor. */
+    private static Tensor emptyParameter(boolean requiresGrad) {
+        return Tensor.of(Storage.of(NO_BYTES, "", "cpu"), DType.FLOAT32, 0, new long[] {0}, new long[] {1})
+                .withRequiresGrad(requiresGrad);
+    }
+
     /** {@code _rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad, hooks)}. */
     private Tensor rebuildQuantized(PyTuple args, CallSite site) throws CheckpointException {
         requireArgs(args, 7, 7, "_rebuild_qtensor", site);
@@ -762,7 +768,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 String name = withState ? "_rebuild_parameter_with_state" : "_rebuild_parameter";
                 requireArgs(args, withState ? 4 : 3, withState ? 4 : 3, name, site);
                 if (!(args.get(0) instanceof Tensor) && !(args.get(0) instanceof MetaTensor)
-                        && !(args.get(0) instanceof SparseTensor)) {
+                        && !(args.get(0) instanceof SparseTensor) && !(args.get(0) instanceof PyNone)) {
                     throw site.malformed(name + " expects a tensor, got " + PyValues.typeName(args.get(0)));
                 }
                 requireNoHooks(args.get(2), site);
@@ -779,6 +785,9 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                     // nn.Parameter(sparse): torch 2.6 wraps sparse tensors too (state dicts of sparse embeddings)
                     return sparse.withRequiresGrad(gradable(sparse.values().dtype(), requiresGrad, site));
                 }
+                if (args.get(0) instanceof PyNone) {
+                    return emptyParameter(requiresGrad); // nn.Parameter(None, requires_grad), as below
+                }
                 Tensor data = (Tensor) args.get(0);
                 return data.withRequiresGrad(gradable(data.dtype(), requiresGrad, site));
             }
@@ -788,8 +797,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
                 requireArgs(args, 0, 2, "Parameter", site);
                 boolean requiresGrad = args.size() < 2 || bool(args.get(1), "requires_grad", site);
                 if (args.size() == 0 || args.get(0) instanceof PyNone) {
-                    return Tensor.of(Storage.of(NO_BYTES, "", "cpu"), DType.FLOAT32, 0, new long[] {0},
-                            new long[] {1}).withRequiresGrad(requiresGrad);
+                    return emptyParameter(requiresGrad);
                 }
                 if (args.get(0) instanceof SparseTensor sparse) {
                     return sparse.withRequiresGrad(gradable(sparse.values().dtype(), requiresGrad, site));
