@@ -103,11 +103,11 @@ final class TensorConversion {
         Tensor rowMajor = Tensor.contiguousView(Storage.of(out, key, t.storage().location(), max), target, 0,
                 t.shape());
         long[] strides = t.strides();
-        // preserve_format keeps the strides of a non-overlapping, dense source; .contiguous() then keeps them only
-        // if they are contiguous (torch's test, which ignores the stride of a dimension of size 1)
-        // torch's is_non_overlapping_and_dense is also true of every contiguous tensor (an empty one included)
-        if (!(t.isContiguous() || nonOverlappingAndDense(t.shape(), strides)) || thenContiguous && !t.isContiguous()
-                || Arrays.equals(strides, rowMajor.strides())) {
+        // preserve_format keeps the strides of a non-overlapping, dense source (torch counts every contiguous
+        // tensor as one, an empty one included); .contiguous() then keeps them only if they are contiguous (torch's
+        // test, which ignores the stride of a dimension of size 1)
+        boolean kept = t.isContiguous() || !thenContiguous && nonOverlappingAndDense(t.shape(), strides);
+        if (!kept || Arrays.equals(strides, rowMajor.strides())) {
             return rowMajor;
         }
         Storage storage = Storage.of(scattered(out, target.elementSize(), t.shape(), strides), key,
