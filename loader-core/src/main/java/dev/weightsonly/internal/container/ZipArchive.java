@@ -47,39 +47,27 @@ public final class ZipArchive {
 
     private static final ValueLayout.OfInt U32 = ZipChecks.U32;
 
-    /**
-     * What the central directory says about one record; {@code index} is its place in the directory, and
-     * {@code nameOffset} where the directory holds its name (which the local header must repeat byte for byte).
-     */
-    private record Entry(int flags, int method, long compressedSize, long size, long localHeaderOffset, long crc,
-            int index, long nameOffset, int nameLength) {
-    }
-
     private final MemorySegment file;
     private final Location where;
     private final LoadLimits limits;
     private final String root;
-    private final Map<String, Entry> records;
-    private final List<String> names;
+    // The directory's values and the name index, in directory order.
+    private final RecordTable records;
     // Per record (directory order), the offset its bytes must end by: the next record's local header.
     private final long[] ends;
-    // The entries in directory order.
-    private final Entry[] entries;
     // Per record (directory order), where its data starts if readLocalHeaders found its local header and data
     // descriptor good; 0 (no record's data starts at 0) where record() must check them itself. Null until then.
     private long[] checkedData;
     private final AtomicLong inflated = new AtomicLong();
 
-    private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, Map<String, Entry> records,
-            List<String> names, long[] ends, Entry[] entries) {
+    private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, RecordTable records,
+            long[] ends) {
         this.file = file;
         this.where = where;
         this.limits = limits;
         this.root = root;
         this.records = records;
-        this.names = names;
         this.ends = ends;
-        this.entries = entries;
     }
 
     /** Whether the bytes start as torch's zip checkpoints do (a local file header at offset 0). */
@@ -95,55 +83,59 @@ public final class ZipArchive {
                     + limits.maxArchiveEntries() + " records in the archive");
         }
         int count = (int) directory.entries();
-        Map<String, Entry> byName = HashMap.newHashMap(count);
-        List<String> names = new ArrayList<>(count);
+        RecordTable table = new RecordTable(count, directory.size());
+        byte[] name = new byte[Math.min(limits.maxNameBytes(), 0xFFFF)];
         String root = null;
+        byte[] rootBytes = null;
         long at = directory.offset();
         long end = directory.offset() + directory.size();
-        long[] headers = new long[count];
         long[] minEnds = new long[count];
-        String[] fullNames = new String[count];
-        Entry[] entries = new Entry[count];
         for (int i = 0; i < count; i++) {
-            ZipChecks.CentralEntry e = ZipChecks.centralEntry(file, at, end, i, count, directory.offset(), limits,
-                    where);
-            String name = e.name();
-            headers[i] = e.localHeader();
-            minEnds[i] = e.localHeader() + LOCAL_HEADER_BYTES + e.nameLength() + e.compressed();
-            fullNames[i] = name;
+            at = ZipChecks.centralEntry(file, at, end, i, count, directory.offset(), limits, where, table, name);
+            int length = table.nameLength(i);
+            minEnds[i] = table.localHeader(i) + LOCAL_HEADER_BYTES + length + table.compressed(i);
             if (root == null) {
-                int slash = name.indexOf('/');
+                int slash = indexOf(name, length, (byte) '/');
                 if (slash <= 0) {
-                    throw where.malformed("file in archive is not in a subdirectory: " + name);
+                    throw where.malformed("file in archive is not in a subdirectory: " + table.fullName(i));
                 }
-                root = name.substring(0, slash + 1);
+                rootBytes = Arrays.copyOf(name, slash + 1);
+                root = ZipChecks.text(rootBytes, rootBytes.length);
+                table.rootLength(rootBytes.length);
             }
             // torch requires every record under the first one's folder, compared exactly (inline_container.cc),
             // but finds records with miniz's mz_zip_reader_locate_file, which ignores ASCII case: lookups here
             // ignore it too, and two names that differ only in case, one record to torch (it reads whichever its
-            // binary search meets), are refused.
-            if (!name.startsWith(root)) {
-                throw where.malformed("record '" + name + "' is outside the archive's root folder '" + root + "'");
+            // binary search meets), are refused. Names compare as their bytes (RecordTable).
+            if (length < rootBytes.length
+                    || !Arrays.equals(name, 0, rootBytes.length, rootBytes, 0, rootBytes.length)) {
+                throw where.malformed("record '" + table.fullName(i) + "' is outside the archive's root folder '"
+                        + root + "'");
             }
-            String relative = name.substring(root.length());
-            entries[i] = new Entry(e.flags(), e.method(), e.compressed(), e.size(), e.localHeader(), e.crc(), i,
-                    e.nameOffset(), e.nameLength());
-            Entry earlier = byName.putIfAbsent(fold(relative), entries[i]);
-            if (earlier != null) {
-                String other = fullNames[earlier.index()];
-                throw where.malformed(other.equals(name) ? "record '" + name + "' appears twice in the archive"
-                        : "records '" + other + "' and '" + name + "' differ only in case: PyTorch finds records"
+            int earlier = table.index(i);
+            if (earlier >= 0) {
+                String other = table.fullName(earlier);
+                String full = table.fullName(i);
+                throw where.malformed(other.equals(full) ? "record '" + full + "' appears twice in the archive"
+                        : "records '" + other + "' and '" + full + "' differ only in case: PyTorch finds records"
                                 + " without regard to ASCII case, so it would read one of them for both");
             }
-            names.add(relative);
-            at = e.next();
         }
         if (at != end) {
             throw ZipChecks.truncatedOrNotZip(where, "the central directory holds more than the " + count
                     + " entries its end record counts");
         }
-        long[] ends = ZipChecks.limits(headers, minEnds, fullNames, directory.offset(), where);
-        return new ZipArchive(file, where, limits, root, byName, names, ends, entries);
+        long[] ends = ZipChecks.limits(table.localHeaders(), minEnds, table::fullName, directory.offset(), where);
+        return new ZipArchive(file, where, limits, root, table, ends);
+    }
+
+    private static int indexOf(byte[] bytes, int length, byte b) {
+        for (int k = 0; k < length; k++) {
+            if (bytes[k] == b) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     /** Receives one record of an archive read without checks ({@link #forEachStoredRecordOfAnyArchive}). */
@@ -213,12 +205,16 @@ public final class ZipArchive {
 
     /** Record names relative to the root folder, in central-directory order. */
     public List<String> recordNames() {
-        return new ArrayList<>(names);
+        List<String> names = new ArrayList<>(records.count());
+        for (int i = 0; i < records.count(); i++) {
+            names.add(records.relativeName(i));
+        }
+        return names;
     }
 
     /** Whether the archive has the record, found as torch finds it (ignoring ASCII case). */
     public boolean contains(String name) {
-        return records.containsKey(fold(name));
+        return records.find(name, false) >= 0;
     }
 
     /**
@@ -227,8 +223,7 @@ public final class ZipArchive {
      * lookups of a record ignore ASCII case.
      */
     public boolean containsExactly(String name) {
-        Entry entry = records.get(fold(name));
-        return entry != null && names.get(entry.index()).equals(name);
+        return records.find(name, true) >= 0;
     }
 
     /**
@@ -263,24 +258,24 @@ public final class ZipArchive {
 
     /** The bytes of a record (relative name, found ignoring ASCII case), or empty if there is no such record. */
     public Optional<MemorySegment> record(String name) throws CheckpointException {
-        Entry entry = records.get(fold(name));
-        if (entry == null) {
+        int i = records.find(name, false);
+        if (i < 0) {
             return Optional.empty();
         }
         // Flags and method were checked with the directory; the local header must repeat it, and the record must
         // end before the next one starts.
-        long offset = checkedData != null ? checkedData[entry.index()] : 0;
+        long offset = checkedData != null ? checkedData[i] : 0;
         if (offset == 0) { // not checked by readLocalHeaders: checked here, through the bytes
-            MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
-            offset = ZipChecks.localHeader(file, entry.localHeaderOffset(), directoryName, entry.flags(),
-                    entry.method(), entry.crc(), entry.compressedSize(), entry.size(), ends[entry.index()],
-                    where.inRecord(fullName(name)));
+            offset = ZipChecks.localHeader(file, records.localHeader(i), records.nameMemory(i), records.nameStart(i),
+                    records.nameLength(i), records.flags(i), records.method(i), records.crc(i), records.compressed(i),
+                    records.size(i), ends[i], where.inRecord(fullName(name)));
         }
         // The directory checked the method and a STORED record's sizes, the local header that the data lies
         // before the next record: what is left is reading it. The record's location (a new string) is made only
         // for a DEFLATED record: a load of many small tensors asks for a record per tensor.
-        return Optional.of(entry.method() == STORED ? file.asSlice(offset, entry.size())
-                : inflate(file.asSlice(offset, entry.compressedSize()), entry.size(), where.inRecord(fullName(name))));
+        return Optional.of(records.method(i) == STORED ? file.asSlice(offset, records.size(i))
+                : inflate(file.asSlice(offset, records.compressed(i)), records.size(i),
+                        where.inRecord(fullName(name))));
     }
 
     /**
@@ -304,7 +299,7 @@ public final class ZipArchive {
      */
     public void readLocalHeaders(FileChannel channel) {
         long size = file.byteSize();
-        int count = entries.length;
+        int count = records.count();
         long[] order = fileOrder();
         if (order == null) {
             return;
@@ -314,7 +309,7 @@ public final class ZipArchive {
             Window window = new Window(channel, size, scratch.allocate(Window.CAPACITY, 64));
             for (int k = 0; k < count; k++) {
                 int i = (int) (order[k] & INDEX_MASK);
-                found[i] = checkedInWindow(window, entries[i], headerAt(order, k + 1), headerAt(order, k + 2));
+                found[i] = checkedInWindow(window, i, headerAt(order, k + 1), headerAt(order, k + 2));
             }
         } catch (IOException | RuntimeException e) {
             // An unreadable channel (closed, interrupted) or a failed allocation: record() checks through the
@@ -341,14 +336,14 @@ public final class ZipArchive {
 
     /** The directory indices in file order (see {@link #INDEX_BITS}); null if they do not fit that form. */
     private long[] fileOrder() {
-        int count = entries.length;
+        int count = records.count();
         if (count > INDEX_MASK || file.byteSize() >= 1L << (63 - INDEX_BITS)) {
             return null; // more than 16 million records or a file of more than 512 GiB: not worth the special case
         }
         long[] order = new long[count];
         boolean sorted = true;
         for (int i = 0; i < count; i++) {
-            order[i] = entries[i].localHeaderOffset() << INDEX_BITS | i;
+            order[i] = records.localHeader(i) << INDEX_BITS | i;
             sorted &= i == 0 || order[i - 1] < order[i];
         }
         if (!sorted) {
@@ -359,36 +354,40 @@ public final class ZipArchive {
 
     /** The local header offset of the k-th record in file order, or -1 past the last. */
     private long headerAt(long[] order, int k) {
-        return k < order.length ? entries[(int) (order[k] & INDEX_MASK)].localHeaderOffset() : -1;
+        return k < order.length ? records.localHeader((int) (order[k] & INDEX_MASK)) : -1;
     }
 
     /**
-     * Where the entry's data starts if its header and descriptor, read through the window, pass; else 0.
+     * Where record {@code i}'s data starts if its header and descriptor, read through the window, pass; else 0.
      * {@code nextHeader} and {@code afterNext} are the next two records' headers in file order (-1 past the last):
      * when they are near, a read covers them too.
      */
-    private long checkedInWindow(Window window, Entry entry, long nextHeader, long afterNext) throws IOException {
-        long header = entry.localHeaderOffset();
-        long limit = ends[entry.index()];
-        long want = header + LOCAL_HEADER_BYTES + entry.nameLength() + EXTRA_GUESS;
+    private long checkedInWindow(Window window, int i, long nextHeader, long afterNext) throws IOException {
+        long header = records.localHeader(i);
+        long limit = ends[i];
+        int nameLength = records.nameLength(i);
+        long want = header + LOCAL_HEADER_BYTES + nameLength + EXTRA_GUESS;
         MemorySegment bytes = window.covering(header, Math.min(want, limit),
                 nextHeader >= 0 && nextHeader - header < Window.READ / 2 ? header + Window.READ : want);
         long base = window.start();
         if (bytes.byteSize() - (header - base) < LOCAL_HEADER_BYTES) {
             return 0;
         }
-        long headerEnd = header + LOCAL_HEADER_BYTES + entry.nameLength() + u16(bytes, header - base + 28);
+        long headerEnd = header + LOCAL_HEADER_BYTES + nameLength + u16(bytes, header - base + 28);
         if (headerEnd > base + bytes.byteSize()) {
             bytes = window.covering(header, Math.min(headerEnd, limit), headerEnd);
             base = window.start();
         }
-        MemorySegment directoryName = file.asSlice(entry.nameOffset(), entry.nameLength());
+        int flags = records.flags(i);
+        long crc = records.crc(i);
+        long compressed = records.compressed(i);
+        long size = records.size(i);
         long data;
         try {
-            data = base + ZipChecks.headerOnly(bytes, header - base, directoryName, entry.flags(), entry.method(),
-                    entry.crc(), entry.compressedSize(), entry.size(), limit - base, where);
-            if (ZipChecks.hasDescriptor(entry.flags())) {
-                long at = data + entry.compressedSize();
+            data = base + ZipChecks.headerOnly(bytes, header - base, records.nameMemory(i), records.nameStart(i),
+                    nameLength, flags, records.method(i), crc, compressed, size, limit - base, where);
+            if (ZipChecks.hasDescriptor(flags)) {
+                long at = data + compressed;
                 // The next record's header usually follows the descriptor: read both at once, and the records
                 // after it too when they are small.
                 long ahead = afterNext >= 0 && afterNext - at < Window.READ / 2 ? at + Window.READ
@@ -396,8 +395,7 @@ public final class ZipArchive {
                         + EXTRA_GUESS + 64 : 0;
                 bytes = window.covering(at, Math.min(at + 24, limit), ahead);
                 base = window.start();
-                ZipChecks.descriptor(bytes, at - base, entry.crc(), entry.compressedSize(), entry.size(),
-                        limit - base, where);
+                ZipChecks.descriptor(bytes, at - base, crc, compressed, size, limit - base, where);
             }
         } catch (CheckpointException | IndexOutOfBoundsException e) {
             return 0; // record() checks it again through the mapping and reports it
@@ -472,9 +470,13 @@ public final class ZipArchive {
     public Map<String, MemorySegment> copyStoredRecords(String folder, Arena arena) {
         List<String> copied = new ArrayList<>();
         List<MemorySegment> sources = new ArrayList<>();
-        for (String name : names) {
-            Entry entry = records.get(fold(name));
-            if (!fold(name).startsWith(fold(folder)) || entry.method() != STORED) {
+        String foldedFolder = fold(folder);
+        for (int i = 0; i < records.count(); i++) {
+            if (records.method(i) != STORED) {
+                continue;
+            }
+            String name = records.relativeName(i);
+            if (!fold(name).startsWith(foldedFolder)) {
                 continue;
             }
             MemorySegment source;

@@ -11,6 +11,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 /**
  * The strict rules {@link ZipArchive} applies while reading an archive, each closing a way for two zip readers to
@@ -204,19 +205,15 @@ final class ZipChecks {
     }
 
     /**
-     * A checked central directory entry: its full name, and its sizes and local header offset with the ZIP64
-     * values in place of their 32-bit markers.
-     */
-    record CentralEntry(String name, int flags, int method, long crc, long compressed, long size, long localHeader,
-            long nameOffset, int nameLength, long next) {
-    }
-
-    /**
      * Reads and checks entry {@code index} of {@code count}, at {@code at} in a directory that ends at
-     * {@code end} and starts at {@code directoryStart}.
+     * {@code end} and starts at {@code directoryStart}, and records its values, with the ZIP64 values in place of
+     * their 32-bit markers, as record {@code index} of {@code into}. Its name is left in {@code name} (at least
+     * {@code min(limits.maxNameBytes(), 65535)} bytes long); no string of it is made unless a message needs one.
+     *
+     * @return where the next entry starts
      */
-    static CentralEntry centralEntry(MemorySegment file, long at, long end, int index, int count, long directoryStart,
-            LoadLimits limits, Location where) throws CheckpointException {
+    static long centralEntry(MemorySegment file, long at, long end, int index, int count, long directoryStart,
+            LoadLimits limits, Location where, RecordTable into, byte[] name) throws CheckpointException {
         if (end - at < CENTRAL_HEADER_BYTES || file.get(U32, at) != CENTRAL_HEADER) {
             throw truncatedOrNotZip(where, "central directory entry " + index + " of " + count + " at offset " + at
                     + " is missing or truncated");
@@ -226,16 +223,17 @@ final class ZipChecks {
             throw truncatedOrNotZip(where, "central directory entry " + index + " at offset " + at
                     + " reaches past the end of the directory");
         }
-        String name = name(file, raw.nameOffset(), raw.nameLength(), limits, where);
+        checkName(file, raw.nameOffset(), raw.nameLength(), limits, where, name);
+        int nameLength = raw.nameLength();
         // miniz, torch's zip reader, refuses a record that starts on any disk but 0 or 1 (0xFFFF included).
         if (raw.disk() != 0 && raw.disk() != 1) {
-            throw truncatedOrNotZip(where, "record '" + name + "' starts on disk " + raw.disk()
+            throw truncatedOrNotZip(where, "record '" + text(name, nameLength) + "' starts on disk " + raw.disk()
                     + ": split (multi-disk) archives are not supported");
         }
         // miniz takes a record with the DOS directory attribute for a folder and extracts nothing for it:
         // torch then reads the uninitialised buffer it allocated instead of the record's bytes.
         if ((raw.externalAttributes() & 0x10) != 0) {
-            throw where.inRecord(name).malformed("the record is marked as a directory (DOS attribute 0x10);"
+            throw where.inRecord(text(name, nameLength)).malformed("the record is marked as a directory (DOS attribute 0x10);"
                     + " torch would read no bytes for it");
         }
         long compressed = raw.compressed();
@@ -243,30 +241,30 @@ final class ZipChecks {
         long localHeader = raw.localHeader();
         if (compressed == U32_MAX || size == U32_MAX || localHeader == U32_MAX) {
             long[] wide = zip64Extra(file, raw.nameOffset() + raw.nameLength(), raw.extraLength(), size == U32_MAX,
-                    compressed == U32_MAX, localHeader == U32_MAX, name, where);
+                    compressed == U32_MAX, localHeader == U32_MAX, text(name, nameLength), where);
             size = wide[0] >= 0 ? wide[0] : size;
             compressed = wide[1] >= 0 ? wide[1] : compressed;
             localHeader = wide[2] >= 0 ? wide[2] : localHeader;
         }
-        flagsAndMethod(raw.flags(), raw.method(), where, name);
+        flagsAndMethod(raw.flags(), raw.method(), where, name, nameLength);
         if (raw.method() == STORED && size != compressed) {
-            throw where.inRecord(name).malformed("STORED record claims " + size + " bytes but occupies "
+            throw where.inRecord(text(name, nameLength)).malformed("STORED record claims " + size + " bytes but occupies "
                     + compressed);
         }
         // miniz refuses the archive when it reads the directory ("invalid header or archive is corrupted"), unless
         // the size is the ZIP64 marker
         if (raw.size() != 0 && raw.size() != U32_MAX && raw.compressed() == 0) {
-            throw where.inRecord(name).malformed("a DEFLATED record of " + size + " bytes is compressed into 0 bytes");
+            throw where.inRecord(text(name, nameLength)).malformed("a DEFLATED record of " + size + " bytes is compressed into 0 bytes");
         }
         // The header, the name and the stored bytes, at least, lie before the directory.
         long minEnd = localHeader > directoryStart ? -1 : localHeader + LOCAL_HEADER_BYTES + raw.nameLength();
         if (minEnd < 0 || minEnd > directoryStart || compressed > directoryStart - minEnd) {
-            throw where.inRecord(name).malformed("record data (local header at offset " + localHeader + ", "
+            throw where.inRecord(text(name, nameLength)).malformed("record data (local header at offset " + localHeader + ", "
                     + compressed + " bytes) lies outside the " + directoryStart
                     + " bytes before the central directory");
         }
-        return new CentralEntry(name, raw.flags(), raw.method(), raw.crc(), compressed, size, localHeader,
-                raw.nameOffset(), raw.nameLength(), raw.next());
+        into.set(index, raw.flags(), raw.method(), raw.crc(), compressed, size, localHeader, name, nameLength);
+        return raw.next();
     }
 
     /**
@@ -317,9 +315,40 @@ final class ZipChecks {
         return raw;
     }
 
+    /**
+     * The checks of {@link #name(MemorySegment, long, int, LoadLimits, Location)}, leaving the name's bytes in
+     * {@code into} (at least {@code min(limits.maxNameBytes(), 65535)} long) rather than in a new string: an
+     * archive of 300,000 records checks 300,000 names per load, and keeps none of them as strings.
+     */
+    static void checkName(MemorySegment file, long at, int length, LoadLimits limits, Location where, byte[] into)
+            throws CheckpointException {
+        if (length > limits.maxNameBytes()) {
+            throw where.limit("maxNameBytes", limits.maxNameBytes(), "a record name of " + length + " bytes");
+        }
+        MemorySegment.copy(file, ValueLayout.JAVA_BYTE, at, into, 0, length);
+        if (!isPlainAscii(into, length)) {
+            name(Arrays.copyOf(into, length), where); // the full checks, which word the message
+        }
+    }
+
+    /** A checked name ({@link #checkName}) as a string, for a message. */
+    static String text(byte[] name, int length) {
+        return text(name, 0, length);
+    }
+
+    /** {@link #text(byte[], int)} of {@code name[from, from + length)}. */
+    static String text(byte[] name, int from, int length) {
+        for (int i = from; i < from + length; i++) {
+            if (name[i] < 0) {
+                return new String(name, from, length, StandardCharsets.UTF_8);
+            }
+        }
+        return new String(name, from, length, StandardCharsets.ISO_8859_1);
+    }
+
     /** {@link #name(MemorySegment, long, int, LoadLimits, Location)} of bytes already read. */
     static String name(byte[] raw, Location where) throws CheckpointException {
-        if (isPlainAscii(raw)) {
+        if (isPlainAscii(raw, raw.length)) {
             return new String(raw, StandardCharsets.ISO_8859_1);
         }
         String name = decodeName(raw, where);
@@ -332,7 +361,7 @@ final class ZipChecks {
     }
 
     private static String decodeName(byte[] raw, Location where) throws CheckpointException {
-        if (isAscii(raw)) {
+        if (isAscii(raw, raw.length)) {
             // What torch writes; an archive of 300,000 records decodes each name once, without a decoder.
             return new String(raw, StandardCharsets.US_ASCII);
         }
@@ -351,8 +380,7 @@ final class ZipChecks {
      * one to one, so this is exactly "ASCII and no problem"; any other name takes the full checks, which also word
      * the message.
      */
-    static boolean isPlainAscii(byte[] raw) {
-        int n = raw.length;
+    static boolean isPlainAscii(byte[] raw, int n) {
         if (n == 0 || raw[0] == '/' || n >= 2 && raw[1] == ':' && isAsciiLetter(raw[0])) {
             return false;
         }
@@ -381,9 +409,9 @@ final class ZipChecks {
         return !(length > 0 && length <= 2 && raw[from] == '.' && raw[to - 1] == '.');
     }
 
-    private static boolean isAscii(byte[] raw) {
-        for (byte b : raw) {
-            if (b < 0) {
+    private static boolean isAscii(byte[] raw, int n) {
+        for (int i = 0; i < n; i++) {
+            if (raw[i] < 0) {
                 return false;
             }
         }
@@ -445,14 +473,15 @@ final class ZipChecks {
 
     /**
      * Encryption, patch data and compression methods other than STORED (0) and DEFLATED (8) are refused up front.
-     * {@code name} is the record's full name (its location is made only for a message).
+     * {@code name[0, nameLength)} is the record's full name (its string and location are made only for a message).
      */
-    static void flagsAndMethod(int flags, int method, Location where, String name) throws CheckpointException {
+    static void flagsAndMethod(int flags, int method, Location where, byte[] name, int nameLength)
+            throws CheckpointException {
         if ((flags & (FLAG_ENCRYPTED | FLAG_COMPRESSED_PATCHED_DATA | FLAG_STRONG_ENCRYPTION
                 | FLAG_LOCAL_HEADER_MASKED)) == 0 && (method == STORED || method == DEFLATED)) {
             return;
         }
-        flagsAndMethod(flags, method, where.inRecord(name));
+        flagsAndMethod(flags, method, where.inRecord(text(name, nameLength)));
     }
 
     private static void flagsAndMethod(int flags, int method, Location at) throws CheckpointException {
@@ -485,11 +514,12 @@ final class ZipChecks {
      *
      * @param headers the local header offsets, in directory order
      * @param minEnds the least offset each record can end at, in directory order
-     * @param names   the full names, for messages
+     * @param names   the full name of each record (by directory index), made only for a message
      * @return for each record, in directory order, the offset its bytes must end by: the next record's header,
      *     or the directory's start for the last
      */
-    static long[] limits(long[] headers, long[] minEnds, String[] names, long directoryStart, Location where)
+    static long[] limits(long[] headers, long[] minEnds, IntFunction<String> names, long directoryStart,
+            Location where)
             throws CheckpointException {
         int n = headers.length;
         // torch lists records in file order: then record i ends by the header of record i + 1, with no search
@@ -509,7 +539,7 @@ final class ZipChecks {
                 next = headers[i]; // another record starts at the same offset
             }
             if (minEnds[i] > next) {
-                throw where.malformed("record " + display(names[i]) + " (local header at offset " + headers[i]
+                throw where.malformed("record " + display(names.apply(i)) + " (local header at offset " + headers[i]
                         + ", at least " + (minEnds[i] - headers[i]) + " bytes) overlaps " + owner(headers, names, next, i,
                         directoryStart) + "; records must not share bytes");
             }
@@ -519,10 +549,11 @@ final class ZipChecks {
     }
 
     /** What starts at {@code offset}, for a message: another record, or the central directory. */
-    private static String owner(long[] headers, String[] names, long offset, int not, long directoryStart) {
+    private static String owner(long[] headers, IntFunction<String> names, long offset, int not,
+            long directoryStart) {
         for (int k = 0; k < headers.length; k++) {
             if (k != not && headers[k] == offset) {
-                return "record " + display(names[k]) + " at offset " + offset;
+                return "record " + display(names.apply(k)) + " at offset " + offset;
             }
         }
         return offset == directoryStart ? "the central directory at offset " + offset : "offset " + offset;
@@ -535,11 +566,12 @@ final class ZipChecks {
      * Checks a record's local header against its directory entry and returns where its data starts. The
      * name, flags and method must be the directory's; without a data descriptor so must the CRC and sizes
      * (ZIP64 sizes from the local extra field), with one they may be zero and the descriptor after the data
-     * must repeat the directory's values. The record, descriptor included, must end by {@code limit}.
+     * must repeat the directory's values. The record, descriptor included, must end by {@code limit}. The
+     * directory's name is {@code names[nameAt, nameAt + name)} (where {@link RecordTable} keeps it).
      */
-    static long localHeader(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
-            long compressed, long size, long limit, Location at) throws CheckpointException {
-        long data = headerOnly(file, header, name, flags, method, crc, compressed, size, limit, at);
+    static long localHeader(MemorySegment file, long header, MemorySegment names, long nameAt, int name, int flags,
+            int method, long crc, long compressed, long size, long limit, Location at) throws CheckpointException {
+        long data = headerOnly(file, header, names, nameAt, name, flags, method, crc, compressed, size, limit, at);
         if (hasDescriptor(flags)) {
             descriptor(file, data + compressed, crc, compressed, size, limit, at);
         }
@@ -557,8 +589,8 @@ final class ZipChecks {
      * ({@code file} a copy of the bytes from some offset on, with {@code header} and {@code limit} moved by it),
      * except that a window shorter than the file can fail where the file would not (never the other way).
      */
-    static long headerOnly(MemorySegment file, long header, MemorySegment name, int flags, int method, long crc,
-            long compressed, long size, long limit, Location at) throws CheckpointException {
+    static long headerOnly(MemorySegment file, long header, MemorySegment names, long nameAt, int name, int flags,
+            int method, long crc, long compressed, long size, long limit, Location at) throws CheckpointException {
         if (header > file.byteSize() - LOCAL_HEADER_BYTES || file.get(U32, header) != LOCAL_HEADER) {
             throw at.malformed("no local file header at offset " + header + ", where the central directory puts it");
         }
@@ -575,9 +607,9 @@ final class ZipChecks {
                     + extraLength + " of extra field) reaches past offset " + limit
                     + ", where the next record or the central directory starts (records overlap)");
         }
-        if (nameLength != name.byteSize()
+        if (nameLength != name
                 || MemorySegment.mismatch(file, header + LOCAL_HEADER_BYTES, header + LOCAL_HEADER_BYTES + nameLength,
-                        name, 0, nameLength) != -1) {
+                        names, nameAt, nameAt + nameLength) != -1) {
             throw at.malformed("the local header at offset " + header + " names another record than the central"
                     + " directory does");
         }

@@ -1,0 +1,284 @@
+package dev.weightsonly.internal.container;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * What {@link ZipArchive} keeps of its central directory, in directory order: per record the values the
+ * directory gives (flags, method, CRC, sizes, local header offset, where its name lies in the directory) in
+ * primitive arrays, and an index of the names that compares their bytes where the directory holds them.
+ *
+ * <p>Why arrays and bytes rather than an object, a name string and a map node per record: an optimizer state
+ * of 300,000 tensors is an archive of 300,000 records, and its directory is live for the whole load; as objects
+ * it was about a million of them, which the garbage collector copies from region to region while the load
+ * builds its tensors (a third of such a load's time with the default collector). As arrays it is a dozen.
+ * Strings of names are made only where an API hands them out ({@link #relativeName}) or a message needs one.
+ *
+ * <p>Names compare as torch's lookups do (miniz's {@code mz_zip_reader_locate_file}): ASCII letters without
+ * regard to case, every other byte exactly ({@link ZipArchive#fold}). The directory's names are strict UTF-8
+ * ({@link ZipChecks#name}), so two names are equal strings exactly when their bytes are equal, and fold to
+ * equal strings exactly when their bytes are equal but for the case of ASCII letters (the bytes of a
+ * character past ASCII are all 0x80 or more). A name to look up is compared through its UTF-8 bytes, a string
+ * that is not well-formed UTF-16 (a lone surrogate) matching nothing, as no name of the directory is one.
+ */
+final class RecordTable {
+
+    // Names are kept in chunks of this size (a name, at most 65,535 bytes, never spans two): heap arrays, as
+    // comparing bytes of an array costs a fraction of reading them one at a time from the mapping.
+    private static final int CHUNK_BITS = 20;
+    private static final int CHUNK = 1 << CHUNK_BITS;
+
+    private final int[] flagsAndMethod; // flags << 16 | method, both 16-bit fields
+    private final int[] crc;
+    private final long[] compressed;
+    private final long[] size;
+    private final long[] localHeader;
+    private final int[] nameLength;
+    // Where each full name is in the chunks: chunk index << CHUNK_BITS | offset in it.
+    private final long[] nameAt;
+    private byte[][] chunks;
+    private MemorySegment[] chunkMemory; // each chunk as a segment, for MemorySegment.mismatch
+    private int chunkCount;
+    private int chunkUsed;
+    // Name index: open addressing with linear probing over a power-of-two table of record index + 1 (0 empty),
+    // hashed over the relative name's folded bytes; the hash of each record is kept to skip most compares.
+    private final int[] hashes;
+    private final int[] slots;
+    // Bytes of the root folder (with its slash) at the start of every name: lookups take names relative to it.
+    private int rootLength;
+
+    /** A table of {@code count} records from a directory of {@code directoryBytes} bytes (which bound its names). */
+    RecordTable(int count, long directoryBytes) {
+        flagsAndMethod = new int[count];
+        crc = new int[count];
+        compressed = new long[count];
+        size = new long[count];
+        localHeader = new long[count];
+        nameLength = new int[count];
+        nameAt = new long[count];
+        chunks = new byte[][] {new byte[(int) Math.min(CHUNK, directoryBytes)]};
+        chunkMemory = new MemorySegment[] {MemorySegment.ofArray(chunks[0])};
+        chunkCount = 1;
+        hashes = new int[count];
+        slots = new int[Integer.highestOneBit(Math.max(1, count)) << 2]; // at most half full
+    }
+
+    /** Records the directory's values of record {@code i} and its full name, {@code name[0, nameLength)}. */
+    void set(int i, int flags, int method, long crc, long compressed, long size, long localHeader, byte[] name,
+            int nameLength) {
+        flagsAndMethod[i] = flags << 16 | method;
+        this.crc[i] = (int) crc;
+        this.compressed[i] = compressed;
+        this.size[i] = size;
+        this.localHeader[i] = localHeader;
+        this.nameLength[i] = nameLength;
+        if (nameLength > chunks[chunkCount - 1].length - chunkUsed) {
+            if (chunkCount == chunks.length) {
+                chunks = Arrays.copyOf(chunks, 2 * chunkCount);
+                chunkMemory = Arrays.copyOf(chunkMemory, 2 * chunkCount);
+            }
+            chunks[chunkCount] = new byte[CHUNK];
+            chunkMemory[chunkCount] = MemorySegment.ofArray(chunks[chunkCount]);
+            chunkCount++;
+            chunkUsed = 0;
+        }
+        System.arraycopy(name, 0, chunks[chunkCount - 1], chunkUsed, nameLength);
+        nameAt[i] = (long) (chunkCount - 1) << CHUNK_BITS | chunkUsed;
+        chunkUsed += nameLength;
+    }
+
+    int count() {
+        return hashes.length;
+    }
+
+    int flags(int i) {
+        return flagsAndMethod[i] >>> 16;
+    }
+
+    int method(int i) {
+        return flagsAndMethod[i] & 0xFFFF;
+    }
+
+    long crc(int i) {
+        return crc[i] & ZipChecks.U32_MAX;
+    }
+
+    long compressed(int i) {
+        return compressed[i];
+    }
+
+    long size(int i) {
+        return size[i];
+    }
+
+    long localHeader(int i) {
+        return localHeader[i];
+    }
+
+    /** The local header offsets in directory order (the table's own array: not to be changed). */
+    long[] localHeaders() {
+        return localHeader;
+    }
+
+    int nameLength(int i) {
+        return nameLength[i];
+    }
+
+    private byte[] chunk(int i) {
+        return chunks[(int) (nameAt[i] >>> CHUNK_BITS)];
+    }
+
+    private int start(int i) {
+        return (int) nameAt[i] & (CHUNK - 1);
+    }
+
+    /** The memory that holds record {@code i}'s full name, as the directory gives it, from {@link #nameStart}. */
+    MemorySegment nameMemory(int i) {
+        return chunkMemory[(int) (nameAt[i] >>> CHUNK_BITS)];
+    }
+
+    /** Where in {@link #nameMemory} record {@code i}'s name starts (it is {@link #nameLength} bytes long). */
+    int nameStart(int i) {
+        return start(i);
+    }
+
+    /** Sets the length of the root folder's name (slash included), before the first {@link #index}. */
+    void rootLength(int length) {
+        rootLength = length;
+    }
+
+    /** Record {@code i}'s full name (checked strict UTF-8 by the directory's reading). */
+    String fullName(int i) {
+        return ZipChecks.text(chunk(i), start(i), nameLength[i]);
+    }
+
+    /** Record {@code i}'s name relative to the root folder. */
+    String relativeName(int i) {
+        return ZipChecks.text(chunk(i), start(i) + rootLength, nameLength[i] - rootLength);
+    }
+
+    /**
+     * Adds record {@code i}, whose name starts with the root folder, to the name index, unless an earlier
+     * record's relative name folds to the same: then returns that record (and adds nothing), else -1.
+     */
+    int index(int i) {
+        byte[] chunk = chunk(i);
+        int from = start(i) + rootLength;
+        int n = nameLength[i] - rootLength;
+        int hash = 0x811C9DC5;
+        for (int k = 0; k < n; k++) {
+            hash = step(hash, chunk[from + k]);
+        }
+        hash = finish(hash);
+        hashes[i] = hash;
+        int mask = slots.length - 1;
+        for (int s = hash & mask; ; s = (s + 1) & mask) {
+            int j = slots[s] - 1;
+            if (j < 0) {
+                slots[s] = i + 1;
+                return -1;
+            }
+            if (hashes[j] == hash && nameLength[j] == nameLength[i] && sameFolded(j, chunk, from, n)) {
+                return j;
+            }
+        }
+    }
+
+    private boolean sameFolded(int j, byte[] name, int from, int n) {
+        byte[] chunk = chunk(j);
+        int at = start(j) + rootLength;
+        for (int k = 0; k < n; k++) {
+            if (fold(chunk[at + k]) != fold(name[from + k])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The record whose relative name folds to what {@code relative} folds to, or -1; with {@code exactly}, only
+     * a record whose relative name is {@code relative} itself, case included.
+     */
+    int find(String relative, boolean exactly) {
+        String bytes = asBytes(relative);
+        if (bytes == null) {
+            return -1;
+        }
+        int n = bytes.length();
+        int hash = 0x811C9DC5;
+        for (int k = 0; k < n; k++) {
+            hash = step(hash, (byte) bytes.charAt(k));
+        }
+        hash = finish(hash);
+        int mask = slots.length - 1;
+        for (int s = hash & mask; ; s = (s + 1) & mask) {
+            int j = slots[s] - 1;
+            if (j < 0) {
+                return -1;
+            }
+            if (hashes[j] == hash && nameLength[j] - rootLength == n) {
+                int same = compare(j, bytes);
+                if (same != 0) {
+                    // Names are unique under folding: the folded match is the only candidate.
+                    return same > 0 || !exactly ? j : -1;
+                }
+            }
+        }
+    }
+
+    /** 0 if record {@code j}'s relative name differs from {@code bytes} after folding; 1 if equal; -1 if only folded. */
+    private int compare(int j, String bytes) {
+        byte[] chunk = chunk(j);
+        int at = start(j) + rootLength;
+        boolean exact = true;
+        for (int k = 0; k < bytes.length(); k++) {
+            byte b = chunk[at + k];
+            byte q = (byte) bytes.charAt(k);
+            if (b != q) {
+                if (fold(b) != fold(q)) {
+                    return 0;
+                }
+                exact = false;
+            }
+        }
+        return exact ? 1 : -1;
+    }
+
+    /**
+     * The UTF-8 bytes of {@code s}, one char per byte (so that ASCII, nearly every name asked for, needs no
+     * copy); null if {@code s} is not well-formed UTF-16 and so can be no name of the directory.
+     */
+    private static String asBytes(String s) {
+        for (int k = 0; k < s.length(); k++) {
+            if (s.charAt(k) >= 0x80) {
+                try {
+                    var encoded = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(s));
+                    byte[] raw = new byte[encoded.remaining()];
+                    encoded.get(raw);
+                    return new String(raw, StandardCharsets.ISO_8859_1);
+                } catch (CharacterCodingException e) {
+                    return null;
+                }
+            }
+        }
+        return s;
+    }
+
+    private static byte fold(byte b) {
+        return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+    }
+
+    private static int step(int hash, byte b) {
+        return (hash ^ fold(b)) * 0x01000193; // FNV-1a
+    }
+
+    private static int finish(int hash) {
+        hash ^= hash >>> 16;
+        hash *= 0x85EBCA6B;
+        hash ^= hash >>> 13;
+        return hash;
+    }
+}
