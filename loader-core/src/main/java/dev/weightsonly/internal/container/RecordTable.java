@@ -8,8 +8,8 @@ import java.util.Arrays;
 
 /**
  * What {@link ZipArchive} keeps of its central directory, in directory order: per record the values the
- * directory gives (flags, method, CRC, sizes, local header offset, where its name lies in the directory) in
- * primitive arrays, and an index of the names that compares their bytes where the directory holds them.
+ * directory gives (flags, method, CRC, sizes, local header offset) in primitive arrays, the bytes of the names
+ * copied into a few large arrays, and an index of the names that compares those bytes in place.
  *
  * <p>Why arrays and bytes rather than an object, a name string and a map node per record: an optimizer state
  * of 300,000 tensors is an archive of 300,000 records, and its directory is live for the whole load; as objects
@@ -27,7 +27,8 @@ import java.util.Arrays;
 final class RecordTable {
 
     // Names are kept in chunks of this size (a name, at most 65,535 bytes, never spans two): heap arrays, as
-    // comparing bytes of an array costs a fraction of reading them one at a time from the mapping.
+    // comparing bytes of an array costs a fraction of reading them one at a time from the mapping (a lookup per
+    // tensor compared in the mapping took twice the time of the map of strings it replaces).
     private static final int CHUNK_BITS = 20;
     private static final int CHUNK = 1 << CHUNK_BITS;
 
