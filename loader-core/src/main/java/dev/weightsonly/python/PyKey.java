@@ -69,7 +69,9 @@ final class PyKey {
     }
 
     private static PyKey integer(Object original, long v) {
-        return new PyKey(original, Form.SCALAR, PyHash.of(PyHash.INT, v), v);
+        // An int key keeps its own Long as the normalized value rather than a second box of it (a dict keyed by
+        // parameter index, as an optimizer state is, holds one per parameter).
+        return new PyKey(original, Form.SCALAR, PyHash.of(PyHash.INT, v), original instanceof Long l ? l : v);
     }
 
     private static PyKey identity(Object original) {

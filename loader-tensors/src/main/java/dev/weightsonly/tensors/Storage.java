@@ -44,7 +44,9 @@ public final class Storage {
         if (maxMaterializedBytes <= 0) {
             throw new IllegalArgumentException("maxMaterializedBytes must be positive, got " + maxMaterializedBytes);
         }
-        this.bytes = bytes.asReadOnly();
+        // A read-only segment (a slice of a read-only mapping, nearly every storage of a load) is kept as it is:
+        // asReadOnly would make another segment object per storage.
+        this.bytes = bytes.isReadOnly() ? bytes : bytes.asReadOnly();
         this.key = Objects.requireNonNull(key, "key");
         this.location = Objects.requireNonNull(location, "location");
         this.base = base == null ? this : base;

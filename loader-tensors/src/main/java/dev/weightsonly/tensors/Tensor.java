@@ -122,10 +122,18 @@ public final class Tensor {
     public static Tensor of(Storage storage, DType dtype, long storageOffset, long[] shape, long[] strides) {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(dtype, "dtype");
-        long[] size = Objects.requireNonNull(shape, "shape").clone();
-        long[] stride = Objects.requireNonNull(strides, "strides").clone();
+        long[] size = copy(Objects.requireNonNull(shape, "shape"));
+        long[] stride = copy(Objects.requireNonNull(strides, "strides"));
         long numel = validate(storage, dtype, storageOffset, size, stride);
         return new Tensor(storage, dtype, storageOffset, size, stride, numel, false, false, false);
+    }
+
+    // A tensor never changes its shape and strides arrays (its accessors hand out copies): every scalar shares one
+    // empty array (an optimizer state holds a scalar step per parameter).
+    private static final long[] NO_DIMENSIONS = {};
+
+    private static long[] copy(long[] dims) {
+        return dims.length == 0 ? NO_DIMENSIONS : dims.clone();
     }
 
     /**

@@ -200,20 +200,24 @@ final class RecordTable {
     }
 
     /**
-     * The record whose relative name folds to what {@code relative} folds to, or -1; with {@code exactly}, only
-     * a record whose relative name is {@code relative} itself, case included.
+     * The record whose relative name folds to what {@code folder + name} folds to, or -1; with {@code exactly},
+     * only a record whose relative name is {@code folder + name} itself, case included. The two parts are
+     * compared in turn, not joined (a load asks for {@code "data/" + key} once per storage).
      */
-    int find(String relative, boolean exactly) {
-        String bytes = asBytes(relative);
-        if (bytes == null) {
-            return -1;
+    int find(String folder, String name, boolean exactly) {
+        String first = folder;
+        String second = name;
+        if (!isAscii(folder) || !isAscii(name)) {
+            // Past ASCII: the UTF-8 bytes of the whole (a part alone may end inside a surrogate pair).
+            String whole = asBytes(folder + name);
+            if (whole == null) {
+                return -1;
+            }
+            first = "";
+            second = whole;
         }
-        int n = bytes.length();
-        int hash = 0x811C9DC5;
-        for (int k = 0; k < n; k++) {
-            hash = step(hash, (byte) bytes.charAt(k));
-        }
-        hash = finish(hash);
+        int n = first.length() + second.length();
+        int hash = finish(hash(second, hash(first, 0x811C9DC5)));
         int mask = slots.length - 1;
         for (int s = hash & mask; ; s = (s + 1) & mask) {
             int j = slots[s] - 1;
@@ -221,7 +225,9 @@ final class RecordTable {
                 return -1;
             }
             if (hashes[j] == hash && nameLength[j] - rootLength == n) {
-                int same = compare(j, bytes);
+                byte[] chunk = chunk(j);
+                int at = start(j) + rootLength;
+                int same = compare(chunk, at, first, compare(chunk, at + first.length(), second, 1));
                 if (same != 0) {
                     // Names are unique under folding: the folded match is the only candidate.
                     return same > 0 || !exactly ? j : -1;
@@ -230,22 +236,27 @@ final class RecordTable {
         }
     }
 
-    /** 0 if record {@code j}'s relative name differs from {@code bytes} after folding; 1 if equal; -1 if only folded. */
-    private int compare(int j, String bytes) {
-        byte[] chunk = chunk(j);
-        int at = start(j) + rootLength;
-        boolean exact = true;
+    private static int hash(String bytes, int hash) {
         for (int k = 0; k < bytes.length(); k++) {
+            hash = step(hash, (byte) bytes.charAt(k));
+        }
+        return hash;
+    }
+
+    /**
+     * How {@code chunk[at, ...)} compares with {@code bytes}, given how the rest compared ({@code so}): 0 if they
+     * differ after folding (or the rest did); 1 if equal and the rest was; -1 if equal after folding only.
+     */
+    private static int compare(byte[] chunk, int at, String bytes, int so) {
+        int result = so;
+        for (int k = 0; k < bytes.length() && result != 0; k++) {
             byte b = chunk[at + k];
             byte q = (byte) bytes.charAt(k);
             if (b != q) {
-                if (fold(b) != fold(q)) {
-                    return 0;
-                }
-                exact = false;
+                result = fold(b) != fold(q) ? 0 : -1;
             }
         }
-        return exact ? 1 : -1;
+        return result;
     }
 
     /**
@@ -253,19 +264,26 @@ final class RecordTable {
      * copy); null if {@code s} is not well-formed UTF-16 and so can be no name of the directory.
      */
     private static String asBytes(String s) {
+        if (isAscii(s)) {
+            return s;
+        }
+        try {
+            var encoded = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(s));
+            byte[] raw = new byte[encoded.remaining()];
+            encoded.get(raw);
+            return new String(raw, StandardCharsets.ISO_8859_1);
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private static boolean isAscii(String s) {
         for (int k = 0; k < s.length(); k++) {
             if (s.charAt(k) >= 0x80) {
-                try {
-                    var encoded = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(s));
-                    byte[] raw = new byte[encoded.remaining()];
-                    encoded.get(raw);
-                    return new String(raw, StandardCharsets.ISO_8859_1);
-                } catch (CharacterCodingException e) {
-                    return null;
-                }
+                return false;
             }
         }
-        return s;
+        return true;
     }
 
     private static byte fold(byte b) {

@@ -214,7 +214,7 @@ public final class ZipArchive {
 
     /** Whether the archive has the record, found as torch finds it (ignoring ASCII case). */
     public boolean contains(String name) {
-        return records.find(name, false) >= 0;
+        return records.find("", name, false) >= 0;
     }
 
     /**
@@ -223,7 +223,7 @@ public final class ZipArchive {
      * lookups of a record ignore ASCII case.
      */
     public boolean containsExactly(String name) {
-        return records.find(name, true) >= 0;
+        return records.find("", name, true) >= 0;
     }
 
     /**
@@ -258,7 +258,17 @@ public final class ZipArchive {
 
     /** The bytes of a record (relative name, found ignoring ASCII case), or empty if there is no such record. */
     public Optional<MemorySegment> record(String name) throws CheckpointException {
-        int i = records.find(name, false);
+        return record("", name);
+    }
+
+    /**
+     * {@link #record(String) record(folder + name)}, without joining the two (a load asks for a record per storage).
+     *
+     * @param folder the start of the relative name, e.g. {@code "data/"}
+     * @param name   the rest of it, e.g. a storage key
+     */
+    public Optional<MemorySegment> record(String folder, String name) throws CheckpointException {
+        int i = records.find(folder, name, false);
         if (i < 0) {
             return Optional.empty();
         }
@@ -268,14 +278,14 @@ public final class ZipArchive {
         if (offset == 0) { // not checked by readLocalHeaders: checked here, through the bytes
             offset = ZipChecks.localHeader(file, records.localHeader(i), records.nameMemory(i), records.nameStart(i),
                     records.nameLength(i), records.flags(i), records.method(i), records.crc(i), records.compressed(i),
-                    records.size(i), ends[i], where.inRecord(fullName(name)));
+                    records.size(i), ends[i], where.inRecord(fullName(folder + name)));
         }
         // The directory checked the method and a STORED record's sizes, the local header that the data lies
         // before the next record: what is left is reading it. The record's location (a new string) is made only
         // for a DEFLATED record: a load of many small tensors asks for a record per tensor.
         return Optional.of(records.method(i) == STORED ? file.asSlice(offset, records.size(i))
                 : inflate(file.asSlice(offset, records.compressed(i)), records.size(i),
-                        where.inRecord(fullName(name))));
+                        where.inRecord(fullName(folder + name))));
     }
 
     /**

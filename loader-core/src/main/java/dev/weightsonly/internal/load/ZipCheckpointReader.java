@@ -77,13 +77,14 @@ final class ZipCheckpointReader {
     static StorageSource.ZipRecords storages(ZipArchive archive, String folder, Map<String, MemorySegment> copies,
             Arena owner, boolean copyStored) {
         return new StorageSource.ZipRecords((key, site) -> {
-            String name = folder + key;
-            MemorySegment copy = copies.isEmpty() ? null : copies.get(ZipArchive.fold(name));
+            MemorySegment copy = copies.isEmpty() ? null : copies.get(ZipArchive.fold(folder + key));
             if (copy != null) {
                 return copy;
             }
-            MemorySegment record = archive.record(name).orElseThrow(() -> site.malformed("storage key '" + key
-                    + "' names record '" + archive.fullName(name) + "', which the archive does not have"));
+            // The record's name is made only for a message: a load asks for a record per storage.
+            MemorySegment record = archive.record(folder, key).orElseThrow(() -> site.malformed("storage key '"
+                    + key + "' names record '" + archive.fullName(folder + key) + "', which the archive does not"
+                    + " have"));
             return ownedRecord(archive, record, owner, copyStored);
         });
     }

@@ -66,6 +66,24 @@ class ZipNameIndexTest {
     }
 
     @Test
+    void aNameAskedForInTwoPartsIsFoundAsTheirJoin() throws CheckpointException {
+        ZipArchive archive = open(RawZip.create().stored("archive/data/0", "zero").stored("archive/data/日本", "japan")
+                .stored("archive/data/\uD83D\uDE00", "smile"));
+        assertEquals("zero", text(archive.record("data/", "0").orElseThrow()));
+        assertEquals("zero", text(archive.record("DATA/", "0").orElseThrow()));
+        assertEquals("zero", text(archive.record("da", "TA/0").orElseThrow()));
+        assertEquals("zero", text(archive.record("", "data/0").orElseThrow()));
+        assertEquals("zero", text(archive.record("data/0", "").orElseThrow()));
+        assertEquals("japan", text(archive.record("data/", "日本").orElseThrow()));
+        assertEquals("japan", text(archive.record("data/日", "本").orElseThrow()));
+        // a surrogate pair split between the parts is one character of the joined name
+        assertEquals("smile", text(archive.record("data/\uD83D", "\uDE00").orElseThrow()));
+        assertTrue(archive.record("data/", "00").isEmpty());
+        assertTrue(archive.record("data", "0").isEmpty());
+        assertTrue(archive.record("data/", "\uDE00").isEmpty());
+    }
+
+    @Test
     void namesThatDifferOnlyInAsciiCaseAreRefusedWithBothNames() {
         MalformedCheckpointException e = assertThrows(MalformedCheckpointException.class, () -> open(RawZip.create()
                 .stored("archive/data/ABC", "1").stored("archive/data/é", "2").stored("archive/DATA/abc", "3")));
