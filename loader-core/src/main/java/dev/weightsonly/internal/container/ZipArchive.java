@@ -203,7 +203,12 @@ public final class ZipArchive {
         return root;
     }
 
-    /** Record names relative to the root folder, in central-directory order. */
+    /** How many records the archive holds. */
+    public int recordCount() {
+        return records.count();
+    }
+
+        /** Record names relative to the root folder, in central-directory order. */
     public List<String> recordNames() {
         List<String> names = new ArrayList<>(records.count());
         for (int i = 0; i < records.count(); i++) {
@@ -268,9 +273,20 @@ public final class ZipArchive {
      * @param name   the rest of it, e.g. a storage key
      */
     public Optional<MemorySegment> record(String folder, String name) throws CheckpointException {
+        return Optional.ofNullable(recordOrNull(folder, name));
+    }
+
+    /**
+     * {@link #record(String, String)}, or null if there is no such record: for the lookup of a storage's record,
+     * which a load makes once per storage.
+     *
+     * @param folder the start of the relative name, e.g. {@code "data/"}
+     * @param name   the rest of it, e.g. a storage key
+     */
+    public MemorySegment recordOrNull(String folder, String name) throws CheckpointException {
         int i = records.find(folder, name, false);
         if (i < 0) {
-            return Optional.empty();
+            return null;
         }
         // Flags and method were checked with the directory; the local header must repeat it, and the record must
         // end before the next one starts.
@@ -283,9 +299,9 @@ public final class ZipArchive {
         // The directory checked the method and a STORED record's sizes, the local header that the data lies
         // before the next record: what is left is reading it. The record's location (a new string) is made only
         // for a DEFLATED record: a load of many small tensors asks for a record per tensor.
-        return Optional.of(records.method(i) == STORED ? file.asSlice(offset, records.size(i))
+        return records.method(i) == STORED ? file.asSlice(offset, records.size(i))
                 : inflate(file.asSlice(offset, records.compressed(i)), records.size(i),
-                        where.inRecord(fullName(folder + name))));
+                        where.inRecord(fullName(folder + name)));
     }
 
     /**

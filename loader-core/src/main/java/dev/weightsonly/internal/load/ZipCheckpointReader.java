@@ -82,11 +82,13 @@ final class ZipCheckpointReader {
                 return copy;
             }
             // The record's name is made only for a message: a load asks for a record per storage.
-            MemorySegment record = archive.record(folder, key).orElseThrow(() -> site.malformed("storage key '"
-                    + key + "' names record '" + archive.fullName(folder + key) + "', which the archive does not"
-                    + " have"));
+            MemorySegment record = archive.recordOrNull(folder, key);
+            if (record == null) {
+                throw site.malformed("storage key '" + key + "' names record '" + archive.fullName(folder + key)
+                        + "', which the archive does not have");
+            }
             return ownedRecord(archive, record, owner, copyStored);
-        });
+        }, archive.recordCount());
     }
 
     /**

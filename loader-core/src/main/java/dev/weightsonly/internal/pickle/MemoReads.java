@@ -24,15 +24,28 @@ final class MemoReads {
     private static final int MAX_FAR_SLOTS = 100_000;
 
     /** Every slot is read (or the pass could not tell). */
-    static final MemoReads ALL = new MemoReads(null, null);
+    static final MemoReads ALL = new MemoReads(null, null, 0);
 
     private final BitSet near;
     // sorted: a binary search per memo put, with no boxing (a load of 300,000 tensors puts millions of slots)
     private final long[] far;
+    private final long slots;
 
-    private MemoReads(BitSet near, long[] far) {
+    private MemoReads(BitSet near, long[] far, long slots) {
         this.near = near;
         this.far = far;
+        this.slots = slots;
+    }
+
+    /**
+     * How many memo slots the pickle's writes before its STOP need at most, or 0 if the pass could not tell: what
+     * the unpickler makes its memo for, rather than doubling it a dozen times. The highest slot a BINPUT or
+     * LONG_BINPUT names plus one, or the number of MEMOIZEs if more (each takes the next slot), but never more
+     * than the writes themselves (so that an index from the input never sizes the memo: one LONG_BINPUT of slot
+     * 2^31 counts 1).
+     */
+    long slots() {
+        return slots;
     }
 
     /** Whether the pickle may read slot {@code index} back. */
@@ -54,6 +67,9 @@ final class MemoReads {
         BitSet near = new BitSet();
         Set<Long> far = new HashSet<>();
         OperandReader in = new OperandReader(data, start, end);
+        long puts = 0;
+        long memoizes = 0;
+        long highest = 0;
         try {
             while (true) {
                 int code = in.nextByte();
@@ -64,11 +80,23 @@ final class MemoReads {
                 long index;
                 switch (op) {
                     case STOP -> {
-                        return new MemoReads(near, far.stream().mapToLong(Long::longValue).sorted().toArray());
+                        return new MemoReads(near, far.stream().mapToLong(Long::longValue).sorted().toArray(),
+                                Math.min(puts, highest));
                     }
                     case BINGET, LONG_BINGET -> index = in.integer(op);
                     case GET, EXT1, EXT2, EXT4, NEXT_BUFFER -> {
                         return ALL;
+                    }
+                    case BINPUT, LONG_BINPUT -> {
+                        puts++;
+                        highest = Math.max(highest, in.integer(op) + 1);
+                        index = -1;
+                    }
+                    case MEMOIZE -> {
+                        puts++;
+                        memoizes++;
+                        highest = Math.max(highest, memoizes);
+                        index = -1;
                     }
                     default -> {
                         in.skip(op);

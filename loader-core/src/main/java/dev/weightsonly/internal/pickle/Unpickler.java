@@ -97,7 +97,7 @@ public final class Unpickler {
     // slots (MEMOIZE's index, maxMemoEntries) stays exact while the values they held can be collected.
     private final MemoReads memoReads;
     private static final Object WRITTEN = new Object();
-    private Object[] memo = new Object[64];
+    private Object[] memo;
     private HashMap<Long, Object> sparseMemo;
     private int memoEntries;
     private long objects;
@@ -118,6 +118,14 @@ public final class Unpickler {
         this.in = new OperandReader(data, start, end);
         // Keeping every memoized value of a small pickle costs less than the pass that finds the few read back.
         this.memoReads = end - start > memoPassBytes ? MemoReads.of(data, start, end) : MemoReads.ALL;
+        // Made for the slots the pass counted (torch numbers them 0, 1, 2, ...; a torch pickle spends about 10
+        // bytes per slot) rather than doubled a dozen times, within maxMemoEntries and the largest dense memo, and
+        // never bigger than the pickle (4 bytes a slot, one slot per 4 bytes of pickle): a pickle of writes alone,
+        // refused before it fills them, makes no more memory than its own. It still doubles past that, as it does
+        // from 64 when the pass did not run.
+        long slots = Math.min(memoReads.slots(), (end - start) / 4);
+        this.memo = new Object[(int) Math.max(64, Math.min(slots, Math.min(limits.maxMemoEntries() + 1L,
+                MAX_DENSE_MEMO)))];
     }
 
     /**

@@ -11,8 +11,17 @@ import java.util.Map;
  */
 public sealed interface StorageSource {
 
-    /** The zip format: storage {@code key} is record {@code data/<key>}, whose size must equal the declared one. */
-    record ZipRecords(StorageRecords records) implements StorageSource {
+    /**
+     * The zip format: storage {@code key} is record {@code data/<key>}, whose size must equal the declared one.
+     * {@code recordCount} is how many records the archive holds, a bound of how many storages a load can keep
+     * (its map of storages is made for that many at once, rather than grown step by step to 300,000).
+     */
+    record ZipRecords(StorageRecords records, int recordCount) implements StorageSource {
+
+        /** The storages of an archive whose number of records is not known. */
+        public ZipRecords(StorageRecords records) {
+            this(records, 0);
+        }
     }
 
     /**

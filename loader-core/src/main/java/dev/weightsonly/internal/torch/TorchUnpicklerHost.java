@@ -63,17 +63,13 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             + "|maia|xla|lazy|vulkan|mps|meta|hpu|mtia|privateuseone)(:(0|[1-9][0-9]?|1[01][0-9]|12[0-7]))?");
     private static final MemorySegment NO_BYTES = MemorySegment.ofArray(new byte[0]).asReadOnly();
 
-    /** What a storage key was declared as. */
-    private record Declaration(DType dtype, boolean untyped, long numel, String location) {
-    }
-
     private final StorageSource source;
     private final Arena copies;
     private final boolean bigEndian;
     private final boolean torchScript;
     private final Set<String> allowedGlobals;
     private final LoadLimits limits;
-    private final Map<String, TorchStorage> storages = new HashMap<>();
+    private final StorageCache storages;
     private final LegacyStorages legacyStorages = new LegacyStorages();
     // Identity: two fresh empty storages (torch's data-pointer-0 case) are equal records but distinct objects.
     private final Map<LegacyStorages.Entry, TorchStorage> legacyStorageObjects = new IdentityHashMap<>();
@@ -114,6 +110,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             boolean torchScript, Arena copies) {
         this.copies = copies;
         this.source = source;
+        this.storages = new StorageCache(source instanceof StorageSource.ZipRecords zip ? zip.recordCount() : 0);
         this.bigEndian = bigEndian;
         this.torchScript = torchScript;
         this.allowedGlobals = Set.copyOf(allowedGlobals);
@@ -260,7 +257,7 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
             // of an empty record makes a storage of its own, of the dtype that id declares.
             TorchStorage cached = storages.get(key);
             return cached != null ? cached : rootStorage(zip, key,
-                    new Declaration(type.dtype(), type.untyped(), numel, location), nbytes, site);
+                    type, numel, location, nbytes, site);
         }
         if (type.untyped()) {
             // _legacy_load reads storage_type.dtype, which torch.storage.UntypedStorage does not have.
@@ -302,22 +299,23 @@ public final class TorchUnpicklerHost implements UnpicklerHost {
         return typed;
     }
 
-    private TorchStorage rootStorage(StorageSource.ZipRecords zip, String key, Declaration declared, long nbytes,
-            CallSite site) throws CheckpointException {
+    /** The storage of a key not loaded before: {@code numel} elements of {@code type}, saved at {@code location}. */
+    private TorchStorage rootStorage(StorageSource.ZipRecords zip, String key, StorageType type, long numel,
+            String location, long nbytes, CallSite site) throws CheckpointException {
+        DType dtype = type.dtype();
         MemorySegment bytes = zip.records().storageBytes(key, site);
         if (bytes.byteSize() != nbytes) {
             // The CVE-2026-24747 rule: a record must hold exactly what its id declares.
             throw site.malformed("record size (" + bytes.byteSize() + " bytes) does not match expected size ("
-                    + nbytes + " bytes = " + declared.numel() + " elements * " + declared.dtype().elementSize()
-                    + " bytes/element) for dtype " + declared.dtype() + " of storage '" + key + "'");
+                    + nbytes + " bytes = " + numel + " elements * " + dtype.elementSize()
+                    + " bytes/element) for dtype " + dtype + " of storage '" + key + "'");
         }
         // torch swaps typed storages of a big-endian file and leaves untyped (v3) ones as they are.
-        if (bigEndian && !declared.untyped() && declared.dtype().elementSize() > 1) {
-            bytes = ByteSwap.toLittleEndian(bytes, declared.dtype(), copies);
+        if (bigEndian && !type.untyped() && dtype.elementSize() > 1) {
+            bytes = ByteSwap.toLittleEndian(bytes, dtype, copies);
         }
-        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, declared.location(), limits.maxMaterializedBytes()),
-                declared.dtype(),
-                declared.untyped());
+        TorchStorage storage = new TorchStorage(Storage.of(bytes, key, location, limits.maxMaterializedBytes()), dtype,
+                type.untyped());
         if (nbytes > 0) {
             storages.put(key, storage);
         }

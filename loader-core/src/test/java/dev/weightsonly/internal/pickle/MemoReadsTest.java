@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.pickle;
 
+import dev.weightsonly.CheckpointException;
 import dev.weightsonly.python.PyDict;
 import dev.weightsonly.python.PyList;
 import dev.weightsonly.python.PyObject;
@@ -68,6 +69,28 @@ class MemoReadsTest {
         assertFalse(r.isRead(5));
         assertFalse(r.isRead(9));
         assertFalse(r.isRead(10));
+    }
+
+    /** The slots the memo is made for: never more than the writes, whatever slot numbers they name. */
+    @Test
+    void slotsAreBoundedByTheWrites() throws CheckpointException {
+        // torch's numbering, 0, 1, 2: three slots
+        assertEquals(3, reads(b(']', 'q', 0, ']', 'q', 1, ']', 'r', le32(2), '.')).slots());
+        // MEMOIZE takes the next slot each time; a BINPUT beyond them counts its slot, within the writes
+        assertEquals(3, reads(b(']', 0x94, ']', 0x94, ']', 0x94, '.')).slots());
+        assertEquals(3, reads(b(']', 0x94, ']', 0x94, ']', 'q', 2, '.')).slots());
+        assertEquals(3, reads(b(']', 0x94, ']', 0x94, ']', 'q', 9, '.')).slots());
+        // one write of a far slot counts one, as many writes of one slot do
+        assertEquals(1, reads(b(']', 'r', le32(0x7FFF_FFFFL), '.')).slots());
+        assertEquals(1, reads(b(']', 'q', 0, 'q', 0, 'q', 0, 'q', 0, '.')).slots());
+        // a text PUT's slot is not read by the pass: it counts nothing
+        assertEquals(0, reads(b(']', 'p', "5\n", '.')).slots());
+        assertEquals(0, MemoReads.ALL.slots());
+        // and the unpickler's memo works whatever it was made for
+        List<?> list = (List<?>) load(b(']', 'r', le32(1_000), 'q', 0, 'h', 0, 'a', 'j', le32(1_000), 'a', '.'));
+        assertEquals(2, list.size());
+        assertSame(list, list.get(0));
+        assertSame(list, list.get(1));
     }
 
     @ParameterizedTest
