@@ -12,20 +12,26 @@ final class StorageCache {
 
     private String[] keys;
     private TorchStorage[] values;
+    // Each key's spread hash, compared before the key itself: nearly every lookup of a load misses (each storage
+    // is asked for once), and a miss then reads no key but the arrays.
+    private int[] hashes;
     private int size;
 
     /** A cache that holds {@code expected} storages without growing. */
     StorageCache(int expected) {
-        int capacity = Integer.highestOneBit(Math.max(8, Math.min(expected, 1 << 24)) * 2 - 1) << 1;
+        // the least power of two at least 1.5 times as large: probes stay short (and each compares a hash first)
+        int capacity = Integer.highestOneBit(Math.max(8, Math.min(expected, 1 << 24)) * 3 / 2 - 1) << 1;
         keys = new String[capacity];
         values = new TorchStorage[capacity];
+        hashes = new int[capacity];
     }
 
     /** The storage of {@code key}, or null. */
     TorchStorage get(String key) {
         int mask = keys.length - 1;
-        for (int i = spread(key.hashCode()) & mask; keys[i] != null; i = (i + 1) & mask) {
-            if (keys[i].equals(key)) {
+        int hash = spread(key.hashCode());
+        for (int i = hash & mask; keys[i] != null; i = (i + 1) & mask) {
+            if (hashes[i] == hash && keys[i].equals(key)) {
                 return values[i];
             }
         }
@@ -34,10 +40,10 @@ final class StorageCache {
 
     /** Keeps {@code storage} as the storage of {@code key} (in place of any it held). */
     void put(String key, TorchStorage storage) {
-        if (2 * (size + 1) > keys.length) {
+        if (4L * (size + 1) > 3L * keys.length) {
             grow();
         }
-        if (insert(key, storage)) {
+        if (insert(key, spread(key.hashCode()), storage)) {
             size++;
         }
     }
@@ -47,26 +53,29 @@ final class StorageCache {
     }
 
     /** Whether {@code key} is new. */
-    private boolean insert(String key, TorchStorage storage) {
+    private boolean insert(String key, int hash, TorchStorage storage) {
         int mask = keys.length - 1;
-        int i = spread(key.hashCode()) & mask;
-        while (keys[i] != null && !keys[i].equals(key)) {
+        int i = hash & mask;
+        while (keys[i] != null && !(hashes[i] == hash && keys[i].equals(key))) {
             i = (i + 1) & mask;
         }
         boolean fresh = keys[i] == null;
         keys[i] = key;
         values[i] = storage;
+        hashes[i] = hash;
         return fresh;
     }
 
     private void grow() {
         String[] oldKeys = keys;
         TorchStorage[] oldValues = values;
+        int[] oldHashes = hashes;
         keys = new String[oldKeys.length * 2];
         values = new TorchStorage[oldValues.length * 2];
+        hashes = new int[oldHashes.length * 2];
         for (int i = 0; i < oldKeys.length; i++) {
             if (oldKeys[i] != null) {
-                insert(oldKeys[i], oldValues[i]);
+                insert(oldKeys[i], oldHashes[i], oldValues[i]);
             }
         }
     }
