@@ -72,6 +72,9 @@ public final class GlobalScanner {
     private GlobalScanner() {
     }
 
+    /** The options of the clean-verdict check of most files: default limits, nothing allowed by the caller. */
+    private static final LoadOptions DEFAULT_CHECK = LoadOptions.builder().sharedSafeGlobals(false).build();
+
     /** How the clean-verdict check loads the file. */
     private interface Loader {
         void load(LoadOptions options) throws IOException;
@@ -211,7 +214,8 @@ public final class GlobalScanner {
     private static void checkItLoads(Collector c, LoadLimits limits, Loader loader) throws IOException {
         LoadOptions options;
         try {
-            options = LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
+            boolean userAllowedNone = c.globals.stream().noneMatch(g -> g.verdict() == Verdict.ALLOWED_BY_USER);
+            options = userAllowedNone && limits == LoadLimits.defaults() ? DEFAULT_CHECK : LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
                     .filter(g -> g.verdict() == Verdict.ALLOWED_BY_USER).map(GlobalReference::name).distinct()
                     .toList()).build();
         } catch (IllegalArgumentException e) {
