@@ -230,7 +230,7 @@ def main():
         files = scan.get("scan_in_process", {}).get("files", 1000)
         p("### Scanning a folder of small checkpoints (`scan_1000/`)\n")
         p(f"{files} small checkpoints. In process: `GlobalScanner.scan(file, name -> false)` for every file (JMH"
-          " average; a clean file is also loaded, mapped, as the scan confirms its verdict) against PyTorch 2.6's"
+          " average; a clean file is also loaded, from the same bytes, as the scan confirms its verdict) against PyTorch 2.6's"
           " `torch.serialization.get_unsafe_globals_in_checkpoint(file)` for every file in a warm process (median)."
           " Whole processes: `./weightsonly scan DIR` (the launcher, with its AOT cache when built) against one"
           " `python3 -c \"import torch; ...\"` process scanning the same files (medians).\n")
@@ -239,6 +239,11 @@ def main():
         p(f"| in process | {java_cell(jmh, 'ScanBenchmark.scanFolder', None)} | {ms(scan_torch)}"
           f" | {ratio(scan_torch, scan_java)} |")
         p(f"| whole process | {ms(scan_tool)} | {ms(scan_py)} | {ratio(scan_py, scan_tool)} |")
+        floor, _ = java_s(jmh, "ScanBenchmark.openReadAndDirectory", None)
+        if floor and scan_java:
+            p(f"| the floor: open, read and zip directory of every file, nothing else (`openReadAndDirectory`) |"
+              f" {java_cell(jmh, 'ScanBenchmark.openReadAndDirectory', None)} | | the scan takes"
+              f" {scan_java / floor:.1f}x the floor |")
         p("")
 
     p("### Targets\n")

@@ -1,8 +1,16 @@
 package dev.weightsonly.bench;
 
+import dev.weightsonly.CheckpointException;
+import dev.weightsonly.CheckpointException.Location;
+import dev.weightsonly.LoadLimits;
+import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.scan.GlobalScanner;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -73,6 +81,30 @@ public class ScanBenchmark {
     public void scanFolder(Blackhole blackhole) throws IOException {
         for (Path file : files) {
             blackhole.consume(GlobalScanner.scan(file, name -> false));
+        }
+    }
+
+    /**
+     * The floor issue 13 names for a scan: open every file, read it into memory (as the scan reads a small file)
+     * and read its zip directory (end record and central directory, with every check a load makes), nothing
+     * else; no pickle is walked and nothing is loaded.
+     *
+     * @param blackhole keeps the record counts
+     * @throws IOException if a file cannot be read
+     * @throws CheckpointException if a file is not a readable zip
+     */
+    @Benchmark
+    public void openReadAndDirectory(Blackhole blackhole) throws IOException, CheckpointException {
+        for (Path file : files) {
+            try (Arena arena = Arena.ofConfined(); FileChannel channel = FileChannel.open(file)) {
+                MemorySegment bytes = arena.allocate(channel.size(), 64);
+                ByteBuffer buffer = bytes.asByteBuffer();
+                while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) >= 0) {
+                    // read to the end
+                }
+                blackhole.consume(ZipArchive.open(bytes, Location.of(file.toString()), LoadLimits.defaults())
+                        .recordNames().size());
+            }
         }
     }
 }

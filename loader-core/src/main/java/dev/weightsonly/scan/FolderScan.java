@@ -166,16 +166,20 @@ public final class FolderScan {
      * Scans {@code paths}: files as given, folders recursively for the model file names {@link ScanTargets}
      * lists. Never loads a file, and never throws for a file: an unreadable one is a result too.
      *
+     * <p>The files are scanned on the available cores (the common fork-join pool and the calling thread), each
+     * file by one thread; the results are in the order {@link ScanTargets} found the files, whatever order the
+     * scans finished in.
+     *
      * @param paths files and folders
-     * @param userAllowed the globals the caller allows beyond PyTorch's, as for {@link GlobalScanner#scan}
+     * @param userAllowed the globals the caller allows beyond PyTorch's, as for {@link GlobalScanner#scan}; asked
+     *     from several threads at once, so it must be safe for that (a lookup in an unchanging set is)
      * @return every file's result and grade
      */
     public static Result scan(List<Path> paths, Predicate<String> userAllowed) {
         ScanTargets.Found found = ScanTargets.expand(paths);
-        List<FileResult> results = new ArrayList<>();
-        for (ScanTargets.Target t : found.targets()) {
-            results.add(scanOne(t, userAllowed));
-        }
+        // A CI gate scans folders of many small files: each scan is independent, so the cores share them.
+        List<FileResult> results = new ArrayList<>(found.targets().parallelStream()
+                .map(t -> scanOne(t, userAllowed)).toList());
         for (ScanTargets.Unreadable u : found.unreadable()) {
             results.add(new FileResult(u.path(), null, null, Outcome.UNREADABLE, u.reason()));
         }

@@ -1,6 +1,5 @@
 package dev.weightsonly.scan;
 
-import dev.weightsonly.Checkpoint;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
@@ -8,6 +7,7 @@ import dev.weightsonly.LoadOptions;
 import dev.weightsonly.UnsupportedGlobalException;
 import dev.weightsonly.internal.container.LegacyTar;
 import dev.weightsonly.internal.container.ZipArchive;
+import dev.weightsonly.internal.load.CheckpointReader;
 import dev.weightsonly.internal.pickle.Opcode;
 import dev.weightsonly.internal.pickle.OperandReader;
 import dev.weightsonly.internal.globals.GlobalPolicy;
@@ -20,6 +20,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,9 @@ public final class GlobalScanner {
 
     private static final Object UNKNOWN = new Object();
     private static final int MAX_TRACKED_STRING = 4096;
+    // Files up to this size are read into memory rather than mapped (a mapping costs system calls and a page
+    // fault per page touched; a read of a few KB is one call).
+    private static final long READ_NOT_MAPPED = 1 << 20;
     private static final int MAX_TRACKED_MEMO = 1 << 18;
     // The shadow stack and the MARKs are bounded as a load bounds them: a pickle past these is refused by any
     // load, and the scan reports that instead of holding millions of entries.
@@ -67,6 +71,9 @@ public final class GlobalScanner {
 
     private GlobalScanner() {
     }
+
+    /** The options of the clean-verdict check of most files: default limits, nothing allowed by the caller. */
+    private static final LoadOptions DEFAULT_CHECK = LoadOptions.builder().sharedSafeGlobals(false).build();
 
     /** How the clean-verdict check loads the file. */
     private interface Loader {
@@ -98,17 +105,37 @@ public final class GlobalScanner {
      * @throws IOException if the file cannot be opened or mapped (a malformed file is a report, not an exception)
      */
     public static ScanReport scan(Path file, Predicate<String> userAllowed, LoadLimits limits) throws IOException {
+        // One copy of the file's bytes serves the walk and the confirming load, in memory only this call uses:
+        // a confined arena, whose close costs a fraction of a shared one's (a folder scan of small files spent
+        // most of its time opening, mapping and releasing every file twice).
         try (Arena arena = Arena.ofConfined();
              FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
+            boolean read = size <= READ_NOT_MAPPED;
             MemorySegment bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
+                    : read ? readFully(channel, size, arena)
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return scan(bytes, file.toString(), userAllowed, limits, options -> {
-                try (Checkpoint c = Checkpoint.load(file, options)) {
-                    c.root();
+            String source = file.toString();
+            return scan(bytes, source, userAllowed, limits, options -> {
+                try (Arena owner = Arena.ofConfined()) {
+                    // What Checkpoint.load(file) reads, from the same bytes; the root is dropped unseen.
+                    CheckpointReader.read(source, bytes, read || size == 0 ? null : channel, options, owner);
                 }
             });
         }
+    }
+
+    /** A small file's bytes, read into {@code arena}: cheaper than mapping and unmapping a few pages. */
+    private static MemorySegment readFully(FileChannel channel, long size, Arena arena) throws IOException {
+        MemorySegment bytes = arena.allocate(size, 64);
+        ByteBuffer buffer = bytes.asByteBuffer();
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, buffer.position()) < 0) {
+                // The file shrank after its size was taken: scan what is there, as a mapping would fault instead.
+                return bytes.asSlice(0, buffer.position()).asReadOnly();
+            }
+        }
+        return bytes.asReadOnly();
     }
 
     /**
@@ -129,7 +156,7 @@ public final class GlobalScanner {
      * Scans the bytes of a checkpoint already in memory; a clean verdict is checked by a load of a copy of them
      * with {@code limits}.
      *
-     * @param bytes the whole checkpoint file (a clean file over 2 GiB is reported as over a limit: scan it by path)
+     * @param bytes the whole checkpoint file
      * @param source what the report and its messages call the bytes
      * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
      *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
@@ -140,13 +167,10 @@ public final class GlobalScanner {
             LoadLimits limits) {
         try {
             return scan(bytes, source, userAllowed, limits, options -> {
-                if (bytes.byteSize() > Integer.MAX_VALUE - 8) {
-                    // No array holds it; the Path overload loads such a file where it lies.
-                    throw CheckpointException.Location.of(source).limit("maxArrayBytes", Integer.MAX_VALUE - 8,
-                            "bytes too large to load from memory; scan the file by its path");
-                }
-                try (Checkpoint c = Checkpoint.load(bytes.toArray(ValueLayout.JAVA_BYTE), source, options)) {
-                    c.root();
+                try (Arena owner = Arena.ofConfined()) {
+                    // A private copy: the caller may change its bytes while the load reads them.
+                    MemorySegment copy = owner.allocate(bytes.byteSize(), 64).copyFrom(bytes).asReadOnly();
+                    CheckpointReader.read(source, copy, options, owner);
                 }
             });
         } catch (IOException e) {
@@ -190,7 +214,8 @@ public final class GlobalScanner {
     private static void checkItLoads(Collector c, LoadLimits limits, Loader loader) throws IOException {
         LoadOptions options;
         try {
-            options = LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
+            boolean userAllowedNone = c.globals.stream().noneMatch(g -> g.verdict() == Verdict.ALLOWED_BY_USER);
+            options = userAllowedNone && limits == LoadLimits.defaults() ? DEFAULT_CHECK : LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
                     .filter(g -> g.verdict() == Verdict.ALLOWED_BY_USER).map(GlobalReference::name).distinct()
                     .toList()).build();
         } catch (IllegalArgumentException e) {

@@ -78,6 +78,18 @@ class ScanLoadAgreementTest {
         ScanLoadRule.assertAgree(file.toString(), GlobalScanner.scan(file, name -> false, options.limits()), refusal);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyFile")
+    void aScanOfTheFileAndOfItsBytesInMemoryReportTheSame(Path file) throws IOException {
+        // The path overload reads a small file into memory and maps a large one (the external corpus has files
+        // over a MiB); the memory overload loads a copy. All three must judge alike.
+        LoadOptions options = ADVERSARIAL_LIMITS.getOrDefault(file.getFileName().toString(), LoadOptions.defaults());
+        ScanReport byPath = GlobalScanner.scan(file, name -> false, options.limits());
+        ScanReport inMemory = GlobalScanner.scan(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(file)),
+                file.toString(), name -> false, options.limits());
+        assertEquals(byPath, inMemory);
+    }
+
     private static final java.util.Map<String, LoadOptions> ADVERSARIAL_LIMITS = AdversarialCorpusTest.table().stream()
             .filter(c -> !c.limits().isEmpty())
             .collect(java.util.stream.Collectors.toMap(AdversarialCorpusTest.Case::file, AdversarialCorpusTest::options));

@@ -16,8 +16,6 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "weightsonly", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Loads PyTorch checkpoints safely, as torch.load(weights_only=True) does, without running code.",
-        subcommands = {InspectCommand.class, ScanCommand.class, DiffCommand.class, ConvertCommand.class,
-                VerifyCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success",
                 "1:inspect, convert: the checkpoint was refused; scan: a global needs allowlisting;"
@@ -29,6 +27,9 @@ public final class WeightsOnlyCommand implements Runnable {
 
     static final int REFUSED = 1;
     static final int USAGE_OR_IO = 2;
+
+    /** The commands, in the order usage help lists them. */
+    private static final List<String> COMMANDS = List.of("inspect", "scan", "diff", "convert", "verify", "help");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -45,6 +46,15 @@ public final class WeightsOnlyCommand implements Runnable {
     /** Runs the tool with the given streams and returns its exit status (used by tests). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new WeightsOnlyCommand());
+        // picocli builds a command's model from its annotations by reflection, most of the tool's start-up (a
+        // CI gate runs the tool once per build): a run of one named command builds only that one. Anything else
+        // (no command, an option, a mistyped name, help) gets them all, for the usage text and its suggestions.
+        String named = args.length > 0 && COMMANDS.contains(args[0]) && !args[0].equals("help") ? args[0] : null;
+        for (String command : COMMANDS) {
+            if (named == null || named.equals(command)) {
+                cli.addSubcommand(command(command));
+            }
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(e -> isIoError(e) ? USAGE_OR_IO : e instanceof CheckpointException ? REFUSED
@@ -70,6 +80,18 @@ public final class WeightsOnlyCommand implements Runnable {
             };
         });
         return cli.execute(args);
+    }
+
+    private static Object command(String name) {
+        return switch (name) {
+            case "inspect" -> new InspectCommand();
+            case "scan" -> new ScanCommand();
+            case "diff" -> new DiffCommand();
+            case "convert" -> new ConvertCommand();
+            case "verify" -> new VerifyCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> throw new IllegalArgumentException(name);
+        };
     }
 
     /** An I/O error (status 2): the file system's, or a load's that could not read the file at all. */

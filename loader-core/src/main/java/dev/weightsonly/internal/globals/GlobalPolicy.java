@@ -34,8 +34,8 @@ public final class GlobalPolicy {
     }
 
     /**
-     * What a load makes of a global. Dangerous comes first: no list, the caller's included, can allow a name
-     * that can only mean code execution, system access or a nested deserialiser.
+     * What a load makes of a global. Dangerous comes before the caller's list: no caller can allow a name that
+     * can only mean code execution, system access or a nested deserialiser (and PyTorch's list holds none).
      *
      * @param qualifiedName {@code module.name}, after the Python 2 name mapping ({@link PythonNames#map})
      * @param callerAllowed the names the caller allows beyond PyTorch's default allowlist
@@ -43,11 +43,14 @@ public final class GlobalPolicy {
      *     {@link Verdict#NEEDS_ALLOWLISTING}, in that order of precedence
      */
     public static Verdict decide(String qualifiedName, Predicate<String> callerAllowed) {
-        if (DangerousGlobals.isDangerous(qualifiedName)) {
-            return Verdict.DANGEROUS;
-        }
+        // PyTorch's default allowlist holds no dangerous name (ScanLoadAgreementTest proves it for every name), so
+        // asking it first decides the same, and spares the common case the dangerous list's walk of every module
+        // prefix of the name (a measurable share of a scan of small files).
         if (TorchAllowlist.contains(qualifiedName)) {
             return Verdict.ALLOWED_BY_DEFAULT;
+        }
+        if (DangerousGlobals.isDangerous(qualifiedName)) {
+            return Verdict.DANGEROUS;
         }
         return callerAllowed.test(qualifiedName) ? Verdict.ALLOWED_BY_USER : Verdict.NEEDS_ALLOWLISTING;
     }
