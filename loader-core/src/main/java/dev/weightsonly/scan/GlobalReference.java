@@ -7,7 +7,7 @@ package dev.weightsonly.scan;
  *                computed at run time and cannot be known without running the pickle
  * @param record  the pickle it is in ({@code archive/data.pkl}, or {@code pickle 1} in a plain stream)
  * @param offset  byte offset of the opcode in that pickle
- * @param opcode  GLOBAL, STACK_GLOBAL, INST or EXT
+ * @param opcode  GLOBAL, STACK_GLOBAL, INST, EXT1/2/4, or PERSID (the class a protocol 0 text persistent id names)
  * @param verdict what a load would do with it
  * @param reason  why it is dangerous, or null
  */

@@ -13,6 +13,7 @@ import dev.weightsonly.internal.pickle.OperandReader;
 import dev.weightsonly.internal.globals.GlobalPolicy;
 import dev.weightsonly.internal.globals.PythonNames;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
+import dev.weightsonly.internal.torch.TextPersistentId;
 import dev.weightsonly.tensors.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -590,7 +591,16 @@ public final class GlobalScanner {
                     replaceTop();
                 }
                 case PERSID -> {
-                    in.skip(code);
+                    // Protocol 0's text persistent id names its storage class, which a load resolves through the
+                    // allowlist like any GLOBAL (TextPersistentId): report it as one.
+                    String pid = new String(in.line(Long.MAX_VALUE, "text operand"), StandardCharsets.ISO_8859_1);
+                    for (String qualified : TextPersistentId.classNames(pid)) {
+                        int dot = qualified.lastIndexOf('.');
+                        if (dot > 0) { // without a module, a load refuses the id as malformed, not the name
+                            out.add(qualified.substring(0, dot), qualified.substring(dot + 1), record, op - start,
+                                    code.name());
+                        }
+                    }
                     push(UNKNOWN);
                 }
                 case BINPERSID -> replaceTop();

@@ -90,6 +90,33 @@ class ScanLoadAgreementTest {
         assertEquals(byPath, inMemory);
     }
 
+    @Test
+    void theStorageClassOfAProtocolZeroPersistentIdIsNamedAsTheLoadResolvesIt() throws IOException {
+        // Protocol 0 writes each persistent id as text naming its storage class, which a load resolves through
+        // the allowlist; a class it refuses must be named by the scan (found by HostileInputProperties).
+        byte[] clean = Files.readAllBytes(resources().resolve("fixtures/proto0.pt"));
+        ScanReport report = GlobalScanner.scan(java.lang.foreign.MemorySegment.ofArray(clean), "proto0.pt",
+                name -> false);
+        assertEquals(0, report.exitStatus(), report.toString());
+        assertTrue(report.globals().stream().anyMatch(g -> g.name().equals("torch.FloatStorage")
+                && g.opcode().equals("PERSID")), report.toString());
+
+        byte[] renamed = clean.clone();
+        int at = new String(renamed, StandardCharsets.ISO_8859_1).indexOf("<class 'torch.FloatStorage'>");
+        renamed[at + "<class '".length()] = 'u'; // uorch.FloatStorage: allowed by nobody
+        CheckpointException refusal = null;
+        try (Checkpoint c = Checkpoint.load(renamed, "renamed.pt")) {
+            c.root();
+        } catch (CheckpointException e) {
+            refusal = e;
+        }
+        ScanReport renamedReport = GlobalScanner.scan(java.lang.foreign.MemorySegment.ofArray(renamed), "renamed.pt",
+                name -> false);
+        assertTrue(renamedReport.names(Verdict.NEEDS_ALLOWLISTING).contains("uorch.FloatStorage"),
+                renamedReport.toString());
+        ScanLoadRule.assertAgree("renamed.pt", renamedReport, refusal);
+    }
+
     private static final java.util.Map<String, LoadOptions> ADVERSARIAL_LIMITS = AdversarialCorpusTest.table().stream()
             .filter(c -> !c.limits().isEmpty())
             .collect(java.util.stream.Collectors.toMap(AdversarialCorpusTest.Case::file, AdversarialCorpusTest::options));

@@ -14,7 +14,12 @@ import java.util.List;
  * here; weightsonly parses exactly this shape (strings, ints, None and {@code <class '...'>}, the class
  * resolved through the same allowlist as any GLOBAL) and nothing else.
  */
-final class TextPersistentId {
+public final class TextPersistentId {
+
+    /** What a {@code <class '...'>} item becomes. */
+    private interface Classes {
+        Object resolve(String qualifiedName) throws CheckpointException;
+    }
 
     private final String text;
     private final CallSite site;
@@ -26,6 +31,31 @@ final class TextPersistentId {
     }
 
     static PyTuple parse(String text, TorchUnpicklerHost host, CallSite site) throws CheckpointException {
+        return parse(text, name -> host.resolveForText(name, site), site);
+    }
+
+    /**
+     * The classes a text persistent id names, in order, as a load would resolve them (the scanner reports them
+     * as globals, since a load resolves each through the allowlist): read with the same grammar, up to the first
+     * thing a load would refuse as unreadable.
+     *
+     * @param text the PERSID operand
+     * @return the qualified names of its {@code <class '...'>} items
+     */
+    public static List<String> classNames(String text) {
+        List<String> names = new ArrayList<>();
+        try {
+            parse(text, name -> {
+                names.add(name);
+                return name;
+            }, null);
+        } catch (CheckpointException unreadable) {
+            // the names before it are what a load resolves before refusing the text
+        }
+        return names;
+    }
+
+    private static PyTuple parse(String text, Classes classes, CallSite site) throws CheckpointException {
         TextPersistentId p = new TextPersistentId(text, site);
         List<Object> items = new ArrayList<>();
         p.expect('(');
@@ -35,7 +65,7 @@ final class TextPersistentId {
                 p.pos++;
                 break;
             }
-            items.add(p.item(host));
+            items.add(p.item(classes));
             p.skipSpaces();
             char c = p.next();
             if (c == ')') {
@@ -54,7 +84,7 @@ final class TextPersistentId {
         return PyTuple.of(items.toArray());
     }
 
-    private Object item(TorchUnpicklerHost host) throws CheckpointException {
+    private Object item(Classes classes) throws CheckpointException {
         char c = peek();
         if (c == '\'' || c == '"') {
             return string();
@@ -63,7 +93,7 @@ final class TextPersistentId {
             pos += "<class ".length();
             String name = string();
             expect('>');
-            return host.resolveForText(name, site);
+            return classes.resolve(name);
         }
         if (text.startsWith("None", pos)) {
             pos += 4;
@@ -127,7 +157,9 @@ final class TextPersistentId {
     }
 
     private CheckpointException error() {
-        return site.malformed("unreadable text persistent id " + PyValues.shortRepr(text)
-                + " (expected the repr of ('storage', <class '...'>, key, location, numel))");
+        String message = "unreadable text persistent id " + PyValues.shortRepr(text)
+                + " (expected the repr of ('storage', <class '...'>, key, location, numel))";
+        // No site when only the class names are wanted (classNames): the refusal only ends the reading there.
+        return site != null ? site.malformed(message) : CheckpointException.Location.of("PERSID").malformed(message);
     }
 }
