@@ -114,7 +114,7 @@ public final class GlobalScanner {
             long size = channel.size();
             boolean read = size <= READ_NOT_MAPPED;
             MemorySegment bytes = size == 0 ? MemorySegment.ofArray(new byte[0])
-                    : read ? readFully(channel, size, arena)
+                    : read ? readFully(channel, size)
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             String source = file.toString();
             return scan(bytes, source, userAllowed, limits, options -> {
@@ -126,17 +126,22 @@ public final class GlobalScanner {
         }
     }
 
-    /** A small file's bytes, read into {@code arena}: cheaper than mapping and unmapping a few pages. */
-    private static MemorySegment readFully(FileChannel channel, long size, Arena arena) throws IOException {
-        MemorySegment bytes = arena.allocate(size, 64);
-        ByteBuffer buffer = bytes.asByteBuffer();
+    /**
+     * A small file's bytes, read into a heap array: cheaper than mapping and unmapping a few pages, and the walk's
+     * and the load's opcode readers read an array's bytes directly ({@link OperandReader}), several times faster
+     * than through a segment of native memory in a JVM that has not compiled them yet (the tool's one-shot
+     * process). Not read-only, so that its array stays visible to them; nothing writes it.
+     */
+    private static MemorySegment readFully(FileChannel channel, long size) throws IOException {
+        byte[] bytes = new byte[(int) size];
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
             if (channel.read(buffer, buffer.position()) < 0) {
                 // The file shrank after its size was taken: scan what is there, as a mapping would fault instead.
-                return bytes.asSlice(0, buffer.position()).asReadOnly();
+                return MemorySegment.ofArray(bytes).asSlice(0, buffer.position());
             }
         }
-        return bytes.asReadOnly();
+        return MemorySegment.ofArray(bytes);
     }
 
     /**
