@@ -33,8 +33,11 @@ printf '%-58s %s\n' "variant" "median ms"
 printf '%-58s %s\n' "java -jar weightsonly.jar inspect" "$(median_ms "$JAVA" -jar "$JAR" inspect "$FILE")"
 printf '%-58s %s\n' "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC (no cache)" \
   "$(median_ms "$JAVA" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$JAR" inspect "$FILE")"
-printf '%-58s %s\n' "java ... -XX:AOTCache (what ./weightsonly runs)" \
+printf '%-58s %s\n' "java ... -XX:AOTCache" \
   "$(median_ms "$JAVA" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:AOTCache="$AOT" -jar "$JAR" inspect "$FILE")"
+printf '%-58s %s\n' "java ... -XX:AOTCache, C1 sooner, no perf data (./weightsonly)" \
+  "$(median_ms "$JAVA" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CompileThresholdScaling=0.3 -XX:-UsePerfData \
+     -XX:AOTCache="$AOT" -jar "$JAR" inspect "$FILE")"
 printf '%-58s %s\n' "./weightsonly inspect (launcher scripts included)" "$(median_ms "$ROOT/weightsonly" inspect "$FILE")"
 if [ -x "$TORCH26" ] && "$TORCH26" python3 -c 'import torch' >/dev/null 2>&1; then
   printf '%-58s %s\n' "PyTorch 2.6: python3 -c 'import torch; torch.load(f)'" \
