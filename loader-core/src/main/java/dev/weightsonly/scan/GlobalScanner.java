@@ -78,7 +78,8 @@ public final class GlobalScanner {
 
     /** How the clean-verdict check loads the file. */
     private interface Loader {
-        void load(LoadOptions options) throws IOException;
+        /** {@code walked}: the archive the walk opened (default limits), or null if the file is no readable zip. */
+        void load(LoadOptions options, ZipArchive walked) throws IOException;
     }
 
     /**
@@ -117,10 +118,16 @@ public final class GlobalScanner {
                     : read ? readFully(channel, size)
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             String source = file.toString();
-            return scan(bytes, source, userAllowed, limits, options -> {
+            FileChannel headers = read || size == 0 ? null : channel;
+            return scan(bytes, source, userAllowed, limits, (options, walked) -> {
                 try (Arena owner = Arena.ofConfined()) {
-                    // What Checkpoint.load(file) reads, from the same bytes; the root is dropped unseen.
-                    CheckpointReader.read(source, bytes, read || size == 0 ? null : channel, options, owner);
+                    // What Checkpoint.load(file) reads, from the same bytes; the root is dropped unseen. The
+                    // walk's archive serves when it was opened as the load opens it and is as fresh.
+                    if (walked != null && options.limits() == LoadLimits.defaults() && walked.inflatedNothing()) {
+                        CheckpointReader.readZip(Location.of(source), walked, headers, options, owner);
+                    } else {
+                        CheckpointReader.read(source, bytes, headers, options, owner);
+                    }
                 }
             });
         }
@@ -172,7 +179,7 @@ public final class GlobalScanner {
     public static ScanReport scan(MemorySegment bytes, String source, Predicate<String> userAllowed,
             LoadLimits limits) {
         try {
-            return scan(bytes, source, userAllowed, limits, options -> {
+            return scan(bytes, source, userAllowed, limits, (options, walked) -> {
                 try (Arena owner = Arena.ofConfined()) {
                     // A private copy: the caller may change its bytes while the load reads them.
                     MemorySegment copy = owner.allocate(bytes.byteSize(), 64).copyFrom(bytes).asReadOnly();
@@ -229,7 +236,7 @@ public final class GlobalScanner {
             return;
         }
         try {
-            loader.load(options);
+            loader.load(options, c.archive);
         } catch (UnsupportedGlobalException e) {
             // A global the load refuses where this file names it (the load judged the file otherwise than the
             // walk's grades), or one the walk could not see: either way the file does not load.
@@ -248,6 +255,7 @@ public final class GlobalScanner {
         boolean torchScript = false;
         try {
             ZipArchive zip = ZipArchive.open(bytes, Location.of(source), LoadLimits.defaults());
+            c.archive = zip;
             if (zip.contains("constants.pkl")) {
                 torchScript = true;
                 c.problems.add("TorchScript archive (torch.jit.save): it carries code that torch.jit.load would"
@@ -434,6 +442,8 @@ public final class GlobalScanner {
 
     private static final class Collector {
         final Predicate<String> userAllowed;
+        /** The zip archive the walk read, if the file is one and its directory was read. */
+        ZipArchive archive;
         final List<GlobalReference> globals = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
 

@@ -198,6 +198,16 @@ public final class ZipArchive {
         }
     }
 
+    /**
+     * Whether no DEFLATED record was inflated yet: an archive that inflated nothing is as a fresh open leaves it, so
+     * a second reader may take it over (the scanner's confirming load).
+     *
+     * @return true if nothing of this archive counted against its inflation limit
+     */
+    public boolean inflatedNothing() {
+        return inflated.get() == 0;
+    }
+
     /** The root folder, with its trailing slash ({@code archive/}, {@code model/}). */
     public String rootFolder() {
         return root;

@@ -70,14 +70,7 @@ public final class CheckpointReader {
             throws CheckpointException {
         Location where = Location.of(source);
         if (ZipArchive.looksLikeZip(bytes)) {
-            ZipArchive archive = ZipArchive.open(bytes, where, options.limits());
-            if (file != null) {
-                archive.readLocalHeaders(file);
-            }
-            if (archive.containsExactly(TorchScriptReader.MARKER)) {
-                return TorchScriptReader.read(where, archive, options, owner);
-            }
-            return ZipCheckpointReader.read(where, archive, options, owner, false);
+            return readZip(where, ZipArchive.open(bytes, where, options.limits()), file, options, owner);
         }
         if (SafetensorsHeader.looksLikeSafetensors(bytes) || source.toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
             return SafetensorsReader.read(source, bytes, options.limits());
@@ -92,6 +85,30 @@ public final class CheckpointReader {
             return LegacyStreamReader.read(where, bytes, options, owner); // written with another pickle protocol than 2
         }
         throw notAZipCheckpoint(where, bytes);
+    }
+
+    /**
+     * The zip branch of {@link #read(String, MemorySegment, FileChannel, LoadOptions, Arena)}, for an archive
+     * already open: the scanner's confirming load reads the archive its walk opened (with the same limits, and
+     * nothing inflated yet) instead of reading the directory again.
+     *
+     * @param where   the file, for messages
+     * @param archive the archive, opened with {@code options.limits()}
+     * @param file    the file the archive's bytes map from offset 0, or null (as for {@code read})
+     * @param options the load's options
+     * @param owner   the memory of the checkpoint being loaded
+     * @return what the load produced
+     * @throws CheckpointException if the file is refused
+     */
+    public static Result readZip(Location where, ZipArchive archive, FileChannel file, LoadOptions options,
+            Arena owner) throws CheckpointException {
+        if (file != null) {
+            archive.readLocalHeaders(file);
+        }
+        if (archive.containsExactly(TorchScriptReader.MARKER)) {
+            return TorchScriptReader.read(where, archive, options, owner);
+        }
+        return ZipCheckpointReader.read(where, archive, options, owner, false);
     }
 
     /**
