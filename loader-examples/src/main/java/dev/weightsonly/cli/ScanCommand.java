@@ -68,14 +68,76 @@ final class ScanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        Set<String> allowed = Set.copyOf(allow);
         String fmt = json ? "json" : format;
         if (!new Formats().contains(fmt)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--format is text, json or sarif, not '" + fmt + "'");
         }
+        return run(files, allow, fmt, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /**
+     * A command line of {@code scan} that needs no parsing beyond its paths and options, read without picocli
+     * (building picocli's model of the command line is most of a one-shot process's start): {@code --json},
+     * {@code --format F} and {@code --allow N} (also as {@code --opt=value}) and paths. Anything else (help,
+     * version, {@code --}, an unknown or misspelt option, a path that starts with {@code -} or an {@code @}
+     * argument file, no path at all, an unknown format) returns null, and picocli reads the command line as
+     * before, with its messages.
+     *
+     * @param args the arguments after {@code scan}
+     * @return the exit status, or null if picocli must read the command line
+     */
+    static Integer runPlain(List<String> args, PrintWriter out, PrintWriter err) {
+        List<Path> paths = new ArrayList<>();
+        List<String> allowed = new ArrayList<>();
+        String fmt = "text";
+        boolean formatGiven = false;
+        boolean jsonFlag = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            boolean joined = !name.equals(a);
+            if (a.equals("--json")) {
+                if (jsonFlag) {
+                    return null; // picocli refuses an option given twice
+                }
+                jsonFlag = true;
+            } else if (name.equals("--format") || name.equals("--allow")) {
+                String value;
+                if (joined) {
+                    value = a.substring(a.indexOf('=') + 1);
+                } else if (i + 1 < args.size()) {
+                    value = args.get(++i);
+                } else {
+                    return null; // picocli says what is missing
+                }
+                if (value.isEmpty() || value.startsWith("-")) {
+                    return null; // picocli decides whether that is a value or a missing one
+                }
+                if (name.equals("--format")) {
+                    if (formatGiven) {
+                        return null;
+                    }
+                    formatGiven = true;
+                    fmt = value;
+                } else {
+                    allowed.add(value);
+                }
+            } else if (a.isEmpty() || a.startsWith("-") || a.startsWith("@") || a.indexOf('\0') >= 0) {
+                return null;
+            } else {
+                paths.add(Path.of(a));
+            }
+        }
+        String effective = jsonFlag ? "json" : fmt;
+        if (paths.isEmpty() || !new Formats().contains(effective)) {
+            return null;
+        }
+        return run(paths, allowed, effective, out, err);
+    }
+
+    private static int run(List<Path> files, List<String> allow, String fmt, PrintWriter out, PrintWriter err) {
+        Set<String> allowed = Set.copyOf(allow);
         // Folders, links and the per-file grades: FolderScan (loader-core), shared with the Maven plugin.
         FolderScan.Result result = FolderScan.scan(files, allowed::contains);
         switch (fmt) {

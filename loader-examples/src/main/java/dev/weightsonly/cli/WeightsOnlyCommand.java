@@ -45,6 +45,13 @@ public final class WeightsOnlyCommand implements Runnable {
 
     /** Runs the tool with the given streams and returns its exit status (used by tests). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        if (args.length > 1 && args[0].equals("scan")) {
+            // A CI gate's one call: a plain scan command line is read without picocli (ScanCommand.runPlain).
+            Integer status = scanPlain(args, out, err);
+            if (status != null) {
+                return status;
+            }
+        }
         CommandLine cli = new CommandLine(new WeightsOnlyCommand());
         // picocli builds a command's model from its annotations by reflection, most of the tool's start-up (a
         // CI gate runs the tool once per build): a run of one named command builds only that one. Anything else
@@ -82,6 +89,19 @@ public final class WeightsOnlyCommand implements Runnable {
         return cli.execute(args);
     }
 
+    /** {@link ScanCommand#runPlain}, failing as picocli's handler below fails an execution. */
+    private static Integer scanPlain(String[] args, PrintWriter out, PrintWriter err) {
+        try {
+            return ScanCommand.runPlain(List.of(args).subList(1, args.length), out, err);
+        } catch (RuntimeException e) {
+            err.println("weightsonly: " + describe(e, true));
+            return isIoError(e) ? USAGE_OR_IO : DiffCommand.REFUSED;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
     private static Object command(String name) {
         return switch (name) {
             case "inspect" -> new InspectCommand();
@@ -115,8 +135,13 @@ public final class WeightsOnlyCommand implements Runnable {
 
     /** The one-line reason, escaped for the terminal; never a Java class name or a stack trace. */
     static String describe(Exception e, CommandLine.Model.CommandSpec command) {
+        return describe(e, command.findOption("--allow") != null);
+    }
+
+    /** {@link #describe(Exception, CommandLine.Model.CommandSpec)} for a command that has {@code --allow} or not. */
+    static String describe(Exception e, boolean hasAllow) {
         if (e instanceof CheckpointException refused) {
-            return refusal(refused, command);
+            return refusal(refused, hasAllow);
         }
         if (e instanceof NoSuchFileException n) {
             return TerminalText.oneLine(n.getFile() + ": no such file");
@@ -134,9 +159,13 @@ public final class WeightsOnlyCommand implements Runnable {
      * names a Java API).
      */
     static String refusal(CheckpointException e, CommandLine.Model.CommandSpec command) {
+        return refusal(e, command.findOption("--allow") != null);
+    }
+
+    private static String refusal(CheckpointException e, boolean hasAllow) {
         String text = e.getMessage();
         if (e instanceof UnsupportedGlobalException global && global.allowable()) {
-            text = global.where() + ": " + global.refusal() + (command.findOption("--allow") != null
+            text = global.where() + ": " + global.refusal() + (hasAllow
                     ? " If you trust this class, allow it with --allow " + global.globalName() + "."
                     : "");
         }

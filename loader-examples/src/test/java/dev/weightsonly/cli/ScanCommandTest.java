@@ -31,6 +31,55 @@ class ScanCommandTest {
     }
 
     @Test
+    void aPlainScanCommandLineReadWithoutPicocliPrintsWhatPicocliReadingItPrints() {
+        // "--" before the paths sends the same command line through picocli (ScanCommand.runPlain declines it).
+        String folder = InspectCommandTest.fixture("malicious").toString();
+        java.util.List<String[]> lines = java.util.List.of(
+                new String[] {fixture("sd_linear.pt")},
+                new String[] {fixture("sd_linear.pt"), fixture("train_checkpoint.pt"), malicious("posix_system.pt")},
+                new String[] {"--json", folder},
+                new String[] {"--format", "sarif", fixture("sd_linear.pt"), folder},
+                new String[] {"--format=json", "--allow", "my.Thing", "--allow=other.Thing", folder},
+                new String[] {fixture("no_such_file.pt")});
+        for (String[] line : lines) {
+            java.util.List<String> plain = new java.util.ArrayList<>(java.util.List.of("scan"));
+            plain.addAll(java.util.List.of(line));
+            java.util.List<String> viaPicocli = new java.util.ArrayList<>(java.util.List.of("scan"));
+            int firstPath = 0;
+            while (line[firstPath].startsWith("--")) {
+                firstPath += line[firstPath].contains("=") || line[firstPath].equals("--json") ? 1 : 2;
+            }
+            viaPicocli.addAll(java.util.List.of(line).subList(0, firstPath));
+            viaPicocli.add("--");
+            viaPicocli.addAll(java.util.List.of(line).subList(firstPath, line.length));
+            assertTrue(ScanCommand.runPlain(plain.subList(1, plain.size()), new PrintWriter(new StringWriter()),
+                    new PrintWriter(new StringWriter())) != null, String.join(" ", plain));
+            assertEquals(run(viaPicocli.toArray(String[]::new)), run(plain.toArray(String[]::new)),
+                    String.join(" ", plain));
+        }
+    }
+
+    @Test
+    void aScanCommandLineWithAnythingElseIsLeftToPicocli() {
+        for (String line : new String[] {"", "--help", "-h x", "--version", "-V", "-- x", "--jsn x", "@args", "x --format",
+                "--format xml x", "--json --json x", "--format=json --format text x", "--allow --json x", "--allow= x",
+                "-x", "--json"}) {
+            java.util.List<String> args = line.isEmpty() ? java.util.List.of()
+                    : java.util.List.of(line.split(" "));
+            StringWriter out = new StringWriter();
+            assertEquals(null, ScanCommand.runPlain(args, new PrintWriter(out), new PrintWriter(new StringWriter())),
+                    line);
+            assertEquals("", out.toString(), line);
+        }
+        Run help = run("scan", "--help");
+        assertEquals(0, help.status());
+        assertTrue(help.out().contains("Usage: weightsonly scan"), help.out());
+        Run typo = run("scan", "--jsn", fixture("sd_linear.pt"));
+        assertEquals(2, typo.status());
+        assertTrue(typo.err().contains("Unknown option: '--jsn'"), typo.err());
+    }
+
+    @Test
     void benignCheckpointsExitZero() {
         Run r = run("scan", fixture("sd_linear.pt"), fixture("train_checkpoint.pt"));
         assertEquals(0, r.status(), r.out() + r.err());
