@@ -85,7 +85,7 @@ public final class GlobalScanner {
     /**
      * Scans {@code file}, confirming a clean verdict with a load under the default limits.
      *
-     * @param file the checkpoint, in any format the loader reads; mapped, never executed
+     * @param file the checkpoint, in any format the loader reads; read or mapped, never executed
      * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
      *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
      * @return every global the file names with its verdict, and whether the file is dangerous or malformed
@@ -99,7 +99,7 @@ public final class GlobalScanner {
      * Scans {@code file}; a clean verdict is confirmed by a load with {@code limits} (a load takes the memory
      * its limits allow: a service on a small heap passes the lower limits its own loads use).
      *
-     * @param file the checkpoint, in any format the loader reads; mapped, never executed
+     * @param file the checkpoint, in any format the loader reads; read or mapped, never executed
      * @param userAllowed which qualified names ({@code module.QualName}) the caller allows beyond PyTorch's default
      *     allowlist, for example {@code SafeGlobals.effective()::contains} or a tool's {@code --allow} names
      * @param limits the limits of the confirming load
@@ -227,10 +227,10 @@ public final class GlobalScanner {
     private static void checkItLoads(Collector c, LoadLimits limits, Loader loader) throws IOException {
         LoadOptions options;
         try {
-            boolean userAllowedNone = c.globals.stream().noneMatch(g -> g.verdict() == Verdict.ALLOWED_BY_USER);
-            options = userAllowedNone && limits == LoadLimits.defaults() ? DEFAULT_CHECK : LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(c.globals.stream()
-                    .filter(g -> g.verdict() == Verdict.ALLOWED_BY_USER).map(GlobalReference::name).distinct()
-                    .toList()).build();
+            List<String> userAllowed = c.globals.stream().filter(g -> g.verdict() == Verdict.ALLOWED_BY_USER)
+                    .map(GlobalReference::name).distinct().toList();
+            options = userAllowed.isEmpty() && limits == LoadLimits.defaults() ? DEFAULT_CHECK
+                    : LoadOptions.builder().limits(limits).sharedSafeGlobals(false).allowGlobals(userAllowed).build();
         } catch (IllegalArgumentException e) {
             c.problems.add("a load cannot allow what the scan was told to allow: " + e.getMessage());
             return;
