@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.Arrays;
 
 /**
@@ -47,6 +48,10 @@ final class RecordTable {
     // Name index: open addressing with linear probing over a power-of-two table of record index + 1 (0 empty),
     // hashed over the relative name's folded bytes; the hash of each record is kept to skip most compares.
     private final int[] hashes;
+    // FNV-1a's offset basis, drawn once per process: with the public basis a file could hold a million names in
+    // one probe cluster (the index needs only the low bits to agree) and make opening it quadratic; a secret
+    // basis leaves nothing to aim at (no hash reaches an output), as PyHash's secret does for dicts.
+    private static final int BASIS = 0x811C9DC5 ^ new SecureRandom().nextInt();
     private final int[] slots;
     // Bytes of the root folder (with its slash) at the start of every name: lookups take names relative to it.
     private int rootLength;
@@ -169,7 +174,7 @@ final class RecordTable {
         byte[] chunk = chunk(i);
         int from = start(i) + rootLength;
         int n = nameLength[i] - rootLength;
-        int hash = 0x811C9DC5;
+        int hash = BASIS;
         for (int k = 0; k < n; k++) {
             hash = step(hash, chunk[from + k]);
         }
@@ -217,7 +222,7 @@ final class RecordTable {
             second = whole;
         }
         int n = first.length() + second.length();
-        int hash = finish(hash(second, hash(first, 0x811C9DC5)));
+        int hash = finish(hash(second, hash(first, BASIS)));
         int mask = slots.length - 1;
         for (int s = hash & mask; ; s = (s + 1) & mask) {
             int j = slots[s] - 1;

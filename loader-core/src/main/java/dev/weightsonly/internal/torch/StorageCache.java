@@ -1,6 +1,7 @@
 package dev.weightsonly.internal.torch;
 
 import dev.weightsonly.torch.TorchStorage;
+import java.security.SecureRandom;
 
 /**
  * The storages a zip load has made, by storage key (exactly, as torch's {@code loaded_storages} dict): two arrays
@@ -29,7 +30,7 @@ final class StorageCache {
     /** The storage of {@code key}, or null. */
     TorchStorage get(String key) {
         int mask = keys.length - 1;
-        int hash = spread(key.hashCode());
+        int hash = hash(key);
         for (int i = hash & mask; keys[i] != null; i = (i + 1) & mask) {
             if (hashes[i] == hash && keys[i].equals(key)) {
                 return values[i];
@@ -43,7 +44,7 @@ final class StorageCache {
         if (4L * (size + 1) > 3L * keys.length) {
             grow();
         }
-        if (insert(key, spread(key.hashCode()), storage)) {
+        if (insert(key, hash(key), storage)) {
             size++;
         }
     }
@@ -80,8 +81,20 @@ final class StorageCache {
         }
     }
 
-    private static int spread(int hash) {
-        int h = hash * 0x9E3779B9; // String hashes of "0", "1", ... are consecutive: spread them over the table
-        return h ^ h >>> 16;
+    /**
+     * A key's hash under a secret drawn once per process. The keys come from the file, and String's own hash is
+     * a public function ("Aa" and "BB" share one): a file with tens of thousands of records whose keys share a
+     * hash would make every insert walk one cluster. FNV-1a from a secret basis, then mixed.
+     */
+    private static int hash(String key) {
+        int h = BASIS;
+        for (int k = 0; k < key.length(); k++) {
+            h = (h ^ key.charAt(k)) * 0x01000193;
+        }
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        return h ^ h >>> 13;
     }
+
+    private static final int BASIS = 0x811C9DC5 ^ new SecureRandom().nextInt();
 }
