@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -298,7 +297,11 @@ public final class Checkpoint implements AutoCloseable {
      * mapping of the rest of its file: the pickle is read in place and only the storages are copied, in
      * parallel over the available cores (fresh memory costs a page fault per page, which is what a copying
      * load spends most of its time on). The mapping is released before this returns; the checkpoint refers
-     * only to its own copies. Any other stream is read into memory first, then read there.
+     * only to its own copies. Any other stream is read into memory first, then read there: a stream whose
+     * {@link InputStream#available()} estimate is at most a quarter of the maximum heap (and under 2 GiB) into
+     * a heap array, which is then loaded as {@link #load(byte[], String, LoadOptions)} loads one (the
+     * storages copied out in parallel) and left to the garbage collector; any other into native memory that
+     * the checkpoint keeps.
      *
      * <p>The stream is read up to {@link LoadLimits#maxStreamBytes()} (default 64 GiB), so an endless stream is
      * refused rather than growing memory without bound; raise it with
@@ -336,6 +339,9 @@ public final class Checkpoint implements AutoCloseable {
         } catch (IOException e) {
             throw UnreadableCheckpointException.stream(name, e);
         }
+        if (read.onHeap()) {
+            return fromHeap(read.bytes(), name, options, start);
+        }
         try {
             Sha256.check(name, read.bytes(), options.expectedSha256());
             return fromMemory(name, read.bytes(), read.arena(), options, start);
@@ -372,22 +378,23 @@ public final class Checkpoint implements AutoCloseable {
     public static Checkpoint load(byte[] bytes, String name, LoadOptions options) throws CheckpointException {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(name, "name");
-        return LoadLog.refusalsLogged(() -> fromArray(bytes, name, options));
+        Objects.requireNonNull(bytes, "bytes");
+        return LoadLog.refusalsLogged(() -> fromHeap(MemorySegment.ofArray(bytes), name, options, System.nanoTime()));
     }
 
-    private static Checkpoint fromArray(byte[] bytes, String name, LoadOptions options) throws CheckpointException {
-        long start = System.nanoTime();
-        Sha256.check(name, MemorySegment.ofArray(bytes), options.expectedSha256());
+    /** A copying load of bytes in a heap array: the storages copied out of it, which the caller may reuse. */
+    private static Checkpoint fromHeap(MemorySegment bytes, String name, LoadOptions options, long start)
+            throws CheckpointException {
+        Sha256.check(name, bytes, options.expectedSha256());
         Arena arena = Arena.ofShared();
         try {
-            CheckpointReader.Result copied = CheckpointReader.readCopying(name,
-                    MemorySegment.ofArray(bytes), options, arena);
+            CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena);
             if (copied != null) {
                 return loaded(name, copied, arena, false, options, start);
             }
             // Memory the checkpoint owns, so that close() releases it and later reads fail cleanly.
-            MemorySegment copy = arena.allocate(bytes.length, 64);
-            MemorySegment.copy(bytes, 0, copy, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            MemorySegment copy = arena.allocate(bytes.byteSize(), 64);
+            MemorySegment.copy(bytes, 0, copy, 0, bytes.byteSize());
             return fromMemory(name, copy.asReadOnly(), arena, options, start);
         } catch (CheckpointException | RuntimeException | Error e) {
             arena.close();

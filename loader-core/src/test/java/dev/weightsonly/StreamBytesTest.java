@@ -44,13 +44,45 @@ class StreamBytesTest {
 
     private static byte[] readAll(InputStream in, long maxBytes) throws IOException {
         StreamBytes.Read read = StreamBytes.readAll(in, maxBytes, WHERE);
+        assertTrue(read.bytes().isReadOnly());
+        assertEquals(read.onHeap(), !read.bytes().isNative(), "heap bytes have no arena, native ones do");
+        if (read.onHeap()) {
+            return read.bytes().toArray(ValueLayout.JAVA_BYTE);
+        }
         try {
-            assertTrue(read.bytes().isReadOnly());
             return read.bytes().toArray(ValueLayout.JAVA_BYTE);
         } finally {
             read.arena().close();
             // The memory is the arena's: closed, it is gone.
             assertTrue(!read.bytes().scope().isAlive());
+        }
+    }
+
+    /**
+     * An estimate that fits the heap reads the stream into a heap array (the storages are then copied out in
+     * parallel); no estimate, or one past a quarter of the heap's maximum, reads it into native memory. Either way
+     * every byte arrives, also when the stream is longer than it said (on into native memory after the array).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 65537, (1 << 20) + 3})
+    void theEstimateChoosesHeapOrNativeMemory(int size) throws IOException {
+        byte[] data = random(size);
+        StreamBytes.Read exact = StreamBytes.readAll(new ByteArrayInputStream(data), size, WHERE);
+        assertTrue(exact.onHeap());
+        assertArrayEquals(data, exact.bytes().toArray(ValueLayout.JAVA_BYTE));
+        StreamBytes.Read over = StreamBytes.readAll(estimating(data, size + 10), Long.MAX_VALUE, WHERE);
+        assertTrue(over.onHeap());
+        assertEquals(size, over.bytes().byteSize(), "a stream shorter than it said is its own length");
+        for (int estimate : new int[] {0, size / 2, size - 1,
+                (int) Math.min(Integer.MAX_VALUE - 8, Runtime.getRuntime().maxMemory() / 4 + 1)}) {
+            // maxBytes = size caps what a too large estimate allocates
+            StreamBytes.Read read = StreamBytes.readAll(estimating(data, estimate), size, WHERE);
+            try {
+                assertTrue(!read.onHeap(), "estimate " + estimate);
+                assertArrayEquals(data, read.bytes().toArray(ValueLayout.JAVA_BYTE), "estimate " + estimate);
+            } finally {
+                read.arena().close();
+            }
         }
     }
 

@@ -30,22 +30,39 @@ import java.util.List;
  *
  * <p>Fresh native memory is what a copying load costs most: the kernel faults in and zeroes every page,
  * and {@link Arena#allocate} zeroes it once more. So memory is allocated once where the size is known,
- * and never grown by copying into ever larger allocations.
+ * and never grown by copying into ever larger allocations. A stream whose estimate fits easily in the free
+ * heap (at most a quarter of its maximum, under 2 GiB) is read into a heap array instead: the heap's pages are
+ * usually faulted in already, and the loader copies the storages out of the array in parallel, as for a
+ * byte array ({@code Checkpoint.load(byte[], ...)}), so no page of the stream's size is faulted in on one
+ * thread. The array is the garbage collector's once the load returns. A heap too full of live objects to
+ * take the array sends the stream to native memory, nothing read.
  */
 public final class StreamBytes {
 
     /**
      * The bytes and the arena that owns them (closing it releases them).
      *
-     * @param bytes everything the stream held, in one segment
-     * @param arena the shared arena that owns {@code bytes}; the caller closes it, or hands it to a checkpoint
+     * @param bytes everything the stream held, in one segment: native memory, or a heap array's
+     * @param arena the shared arena that owns {@code bytes} (the caller closes it, or hands it to a checkpoint),
+     *              or null when {@code bytes} is a heap array, which no one need release
      */
     public record Read(MemorySegment bytes, Arena arena) {
+
+        /**
+         * Whether the bytes are a heap array's.
+         *
+         * @return true when {@link #arena()} is null and {@link #bytes()} a heap segment
+         */
+        public boolean onHeap() {
+            return arena == null;
+        }
     }
 
     private static final int BUFFER = 1 << 20;
     private static final long MIN_CHUNK = 64 << 10;
     private static final long MAX_CHANNEL_READ = 1L << 30;
+    /** The longest Java array the JVMs in use allocate. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     private StreamBytes() {
     }
@@ -90,10 +107,31 @@ public final class StreamBytes {
         if (channel != null && expected > maxBytes) {
             throw tooLong(maxBytes, where); // the file's size is known: nothing read, nothing allocated
         }
+        byte[] heap = channel == null ? heapArray(expected, maxBytes) : null;
+        int extra = -1; // the byte past a full heap array: the stream was longer than it said
+        if (heap != null) {
+            int n = fill(in, heap);
+            if (n < heap.length) {
+                return new Read(MemorySegment.ofArray(heap).asSlice(0, n).asReadOnly(), null); // shorter than it said
+            }
+            extra = in.read();
+            if (extra < 0) {
+                return new Read(MemorySegment.ofArray(heap).asReadOnly(), null);
+            }
+            expected = heap.length + 1L + Math.max(0, in.available());
+        }
         List<Chunk> chunks = new ArrayList<>();
         try {
             Chunk chunk = new Chunk(capped(Math.max(expected, MIN_CHUNK), maxBytes, 0), true);
             chunks.add(chunk);
+            if (heap != null) {
+                // On into native memory, the array's bytes and the one past them first (capped leaves room for both:
+                // the array is at most maxBytes long).
+                MemorySegment.copy(heap, 0, chunk.segment, ValueLayout.JAVA_BYTE, 0, heap.length);
+                chunk.segment.set(ValueLayout.JAVA_BYTE, heap.length, (byte) extra);
+                chunk.size = heap.length + 1L;
+                heap = null;
+            }
             long total = 0; // the bytes of the chunks before this one
             if (channel != null) {
                 // One copy, kernel to our memory; the stream's position follows the channel's.
@@ -139,6 +177,45 @@ public final class StreamBytes {
         } catch (IOException | RuntimeException | Error e) {
             chunks.forEach(c -> c.arena.close());
             throw e;
+        }
+    }
+
+    /**
+     * Reads into {@code array} until it is full or the stream ends, at most {@link #BUFFER} bytes a read: a
+     * stream over a channel (such as {@code Files.newInputStream}'s) reads through a temporary direct buffer of
+     * the length asked for, which for the whole array would be fresh memory of the stream's size.
+     *
+     * @return how many bytes were read
+     */
+    private static int fill(InputStream in, byte[] array) throws IOException {
+        int n = 0;
+        while (n < array.length) {
+            int read = in.read(array, n, Math.min(BUFFER, array.length - n));
+            if (read < 0) {
+                break;
+            }
+            n += read;
+        }
+        return n;
+    }
+
+    /**
+     * An array for a stream of {@code expected} bytes, or null when the estimate is missing, past
+     * {@code maxBytes} or more than a quarter of the heap now free, or when the heap cannot give it.
+     */
+    private static byte[] heapArray(long expected, long maxBytes) {
+        if (expected <= 0 || expected > maxBytes || expected > MAX_ARRAY) {
+            return null;
+        }
+        // The heap's bound, not what is free now: the arrays of earlier loads are garbage the collector reclaims
+        // for this one.
+        if (expected > Runtime.getRuntime().maxMemory() / 4) {
+            return null;
+        }
+        try {
+            return new byte[(int) expected];
+        } catch (OutOfMemoryError e) {
+            return null; // a heap full of live objects: native memory, as for a larger stream
         }
     }
 
