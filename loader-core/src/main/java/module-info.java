@@ -4,6 +4,7 @@
  */
 module dev.weightsonly.core {
     requires transitive dev.weightsonly.tensors;
+    requires java.management;
     requires org.apache.commons.compress;
     requires org.slf4j;
 

@@ -128,12 +128,29 @@ public final class Tensor {
         return new Tensor(storage, dtype, storageOffset, size, stride, numel, false, false, false);
     }
 
-    // A tensor never changes its shape and strides arrays (its accessors hand out copies): every scalar shares one
-    // empty array (an optimizer state holds a scalar step per parameter).
+    // A tensor never changes its shape and strides arrays (its accessors hand out copies), so tensors may share
+    // them: every scalar shares one empty array (an optimizer state holds a scalar step per parameter), and every
+    // one-dimensional tensor of fewer than ONE_DIMENSION elements, or stride, one array of its value (every 1-d
+    // tensor's stride is {1}; biases, norms and their optimizer moments are short vectors). Fewer objects live as
+    // long as the tensors: a load of many small tensors is dominated by the collector copying them.
     private static final long[] NO_DIMENSIONS = {};
+    private static final int ONE_DIMENSION = 1024;
+    private static final long[][] ONE_DIMENSIONAL = new long[ONE_DIMENSION][];
+
+    static {
+        for (int i = 0; i < ONE_DIMENSION; i++) {
+            ONE_DIMENSIONAL[i] = new long[] {i};
+        }
+    }
 
     private static long[] copy(long[] dims) {
-        return dims.length == 0 ? NO_DIMENSIONS : dims.clone();
+        if (dims.length == 0) {
+            return NO_DIMENSIONS;
+        }
+        if (dims.length == 1 && dims[0] >= 0 && dims[0] < ONE_DIMENSION) {
+            return ONE_DIMENSIONAL[(int) dims[0]];
+        }
+        return dims.clone();
     }
 
     /**

@@ -55,6 +55,11 @@ final class RecordTable {
     private final int[] slots;
     // Bytes of the root folder (with its slash) at the start of every name: lookups take names relative to it.
     private int rootLength;
+    // torch.save names its storages' records data/0, data/1, ...: the record of data/N (exactly those bytes, N in
+    // canonical decimal below the record count) plus one, at N, or 0. A load asks for one such record per storage;
+    // this answers without hashing the name or probing the index. Made when the first such record is indexed.
+    private int[] dataNumbered;
+    private static final String DATA = "data/";
 
     /** A table of {@code count} records from a directory of {@code directoryBytes} bytes (which bound its names). */
     RecordTable(int count, long directoryBytes) {
@@ -185,6 +190,13 @@ final class RecordTable {
             int j = slots[s] - 1;
             if (j < 0) {
                 slots[s] = i + 1;
+                int number = dataNumber(chunk, from, n);
+                if (number >= 0) {
+                    if (dataNumbered == null) {
+                        dataNumbered = new int[hashes.length];
+                    }
+                    dataNumbered[number] = i + 1;
+                }
                 return -1;
             }
             if (hashes[j] == hash && nameLength[j] == nameLength[i] && sameFolded(j, chunk, from, n)) {
@@ -210,6 +222,12 @@ final class RecordTable {
      * compared in turn, not joined (a load asks for {@code "data/" + key} once per storage).
      */
     int find(String folder, String name, boolean exactly) {
+        if (dataNumbered != null && DATA.equals(folder)) {
+            int number = number(name);
+            if (number >= 0 && dataNumbered[number] > 0) {
+                return dataNumbered[number] - 1; // these very bytes: the answer whether or not case may differ
+            }
+        }
         String first = folder;
         String second = name;
         if (!isAscii(folder) || !isAscii(name)) {
@@ -239,6 +257,45 @@ final class RecordTable {
                 }
             }
         }
+    }
+
+    /** N if {@code name[from, from + n)} is exactly {@code data/N}, N in canonical decimal below the record count; else -1. */
+    private int dataNumber(byte[] name, int from, int n) {
+        int digits = n - DATA.length();
+        if (digits < 1 || digits > 9 || (digits > 1 && name[from + DATA.length()] == '0')) {
+            return -1;
+        }
+        for (int k = 0; k < DATA.length(); k++) {
+            if (name[from + k] != DATA.charAt(k)) {
+                return -1;
+            }
+        }
+        long value = 0;
+        for (int k = DATA.length(); k < n; k++) {
+            int d = name[from + k] - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            value = value * 10 + d;
+        }
+        return value < hashes.length ? (int) value : -1;
+    }
+
+    /** N if {@code key} is N in canonical decimal (no sign, no leading zero) below the record count; else -1. */
+    private int number(String key) {
+        int n = key.length();
+        if (n < 1 || n > 9 || (n > 1 && key.charAt(0) == '0')) {
+            return -1;
+        }
+        long value = 0;
+        for (int k = 0; k < n; k++) {
+            int d = key.charAt(k) - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            value = value * 10 + d;
+        }
+        return value < hashes.length ? (int) value : -1;
     }
 
     private static int hash(String bytes, int hash) {

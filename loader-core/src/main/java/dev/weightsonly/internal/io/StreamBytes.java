@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -180,6 +181,11 @@ public final class StreamBytes {
         }
     }
 
+    /** The heap's maximum, asked once (-1 if the JVM sets none: then no stream is read into the heap). */
+    private static final class HeapBound {
+        static final long MAX = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax();
+    }
+
     /**
      * Reads into {@code array} until it is full or the stream ends, at most {@link #BUFFER} bytes a read: a
      * stream over a channel (such as {@code Files.newInputStream}'s) reads through a temporary direct buffer of
@@ -209,7 +215,7 @@ public final class StreamBytes {
         }
         // The heap's bound, not what is free now: the arrays of earlier loads are garbage the collector reclaims
         // for this one.
-        if (expected > Runtime.getRuntime().maxMemory() / 4) {
+        if (expected > HeapBound.MAX / 4) {
             return null;
         }
         try {

@@ -11,24 +11,51 @@ import java.security.SecureRandom;
  */
 final class StorageCache {
 
+    // torch.save numbers its storages "0", "1", ... in the order it meets them: such a key below the record count is
+    // its own slot here (the decimal form of a number is unique, so no two keys share one), with no hash, no probe
+    // and a lookup next to the one before. Any other key goes to the hash table, made when the first one comes.
+    private final TorchStorage[] numbered;
+    private final int expected;
     private String[] keys;
     private TorchStorage[] values;
     // Each key's spread hash, compared before the key itself: nearly every lookup of a load misses (each storage
     // is asked for once), and a miss then reads no key but the arrays.
     private int[] hashes;
     private int size;
+    private int hashed; // the keys in the hash table
 
     /** A cache that holds {@code expected} storages without growing. */
     StorageCache(int expected) {
-        // the least power of two at least 1.5 times as large: probes stay short (and each compares a hash first)
-        int capacity = Integer.highestOneBit(Math.max(8, Math.min(expected, 1 << 24)) * 3 / 2 - 1) << 1;
-        keys = new String[capacity];
-        values = new TorchStorage[capacity];
-        hashes = new int[capacity];
+        this.expected = Math.max(0, Math.min(expected, 1 << 24));
+        numbered = new TorchStorage[this.expected];
+    }
+
+    /** The number {@code key} writes in canonical decimal (no sign, no leading zero), if below the record count; else -1. */
+    private int number(String key) {
+        int n = key.length();
+        if (n == 0 || n > 8 || (n > 1 && key.charAt(0) == '0')) {
+            return -1;
+        }
+        int value = 0;
+        for (int k = 0; k < n; k++) {
+            int d = key.charAt(k) - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            value = value * 10 + d;
+        }
+        return value < numbered.length ? value : -1;
     }
 
     /** The storage of {@code key}, or null. */
     TorchStorage get(String key) {
+        int number = number(key);
+        if (number >= 0) {
+            return numbered[number];
+        }
+        if (keys == null) {
+            return null;
+        }
         int mask = keys.length - 1;
         int hash = hash(key);
         for (int i = hash & mask; keys[i] != null; i = (i + 1) & mask) {
@@ -41,11 +68,27 @@ final class StorageCache {
 
     /** Keeps {@code storage} as the storage of {@code key} (in place of any it held). */
     void put(String key, TorchStorage storage) {
-        if (4L * (size + 1) > 3L * keys.length) {
+        int number = number(key);
+        if (number >= 0) {
+            if (numbered[number] == null) {
+                size++;
+            }
+            numbered[number] = storage;
+            return;
+        }
+        if (keys == null) {
+            // the least power of two at least 1.5 times the record count: probes stay short (each compares a hash first)
+            int capacity = Integer.highestOneBit(Math.max(8, expected) * 3 / 2 - 1) << 1;
+            keys = new String[capacity];
+            values = new TorchStorage[capacity];
+            hashes = new int[capacity];
+        }
+        if (4L * (hashed + 1) > 3L * keys.length) {
             grow();
         }
         if (insert(key, hash(key), storage)) {
             size++;
+            hashed++;
         }
     }
 

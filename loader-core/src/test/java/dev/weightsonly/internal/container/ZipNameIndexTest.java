@@ -114,4 +114,31 @@ class ZipNameIndexTest {
         }
         assertTrue(archive.record("data/" + padding + 6_000).isEmpty());
     }
+
+    /**
+     * Records named data/N, which torch.save writes one per storage, are found by their number without the name
+     * index; a name that only looks like one (a leading zero, another case, a number past the record count) is
+     * found as any other name is, and a key that only looks like a number finds only its own record.
+     */
+    @Test
+    void numberedDataRecordsAndTheirLookAlikes() throws CheckpointException {
+        ZipArchive archive = open(RawZip.create().stored("archive/data.pkl", "pickle").stored("archive/data/0", "zero")
+                .stored("archive/data/2", "two").stored("archive/data/07", "oh seven").stored("archive/DATA/3", "three")
+                .stored("archive/data/123456", "big").stored("archive/data/+1", "plus one"));
+        assertEquals("zero", text(archive.record("data/", "0").orElseThrow()));
+        assertEquals("two", text(archive.record("data/", "2").orElseThrow()));
+        assertEquals("two", text(archive.record("DATA/", "2").orElseThrow()));
+        assertEquals("oh seven", text(archive.record("data/", "07").orElseThrow()));
+        assertTrue(archive.record("data/", "7").isEmpty());
+        assertEquals("three", text(archive.record("data/", "3").orElseThrow())); // by its name, case ignored
+        assertTrue(archive.containsExactly("DATA/3"));
+        assertFalse(archive.containsExactly("data/3"));
+        assertEquals("big", text(archive.record("data/", "123456").orElseThrow())); // past the count: by name
+        assertEquals("plus one", text(archive.record("data/", "+1").orElseThrow()));
+        assertTrue(archive.record("data/", "1").isEmpty());
+        assertTrue(archive.record("data/", "00").isEmpty());
+        assertTrue(archive.record("data/", "").isEmpty());
+        assertTrue(archive.containsExactly("data/0"));
+        assertTrue(archive.containsExactly("data/2"));
+    }
 }

@@ -74,4 +74,26 @@ class StorageCacheTest {
         assertEquals("999", cache.get("999").storage().key());
         assertNull(cache.get("1000"));
     }
+
+    /**
+     * torch's keys "0", "1", ... take a slot each by their number; a key that only looks like one of them (a leading
+     * zero, a sign, a space, a non-ASCII digit, a number past the record count or past an int) is another key,
+     * kept apart, exactly as torch's dict of loaded storages keeps it.
+     */
+    @Test
+    void numberedKeysAndTheirLookAlikesAreDifferentKeys() {
+        StorageCache cache = new StorageCache(20);
+        List<String> keys = List.of("0", "7", "19", "20", "07", "00", "+7", "7 ", " 7", "-0", "\u0667", "\uFF17",
+                "99999999", "999999999", "2147483648", "4294967303", "", "7a", "a7");
+        for (int i = 0; i < keys.size(); i++) {
+            assertNull(cache.get(keys.get(i)), keys.get(i));
+            cache.put(keys.get(i), storage(i));
+        }
+        assertEquals(keys.size(), cache.size());
+        for (int i = 0; i < keys.size(); i++) {
+            assertEquals(Integer.toString(i), cache.get(keys.get(i)).storage().key(), "key '" + keys.get(i) + "'");
+        }
+        assertNull(cache.get("1"));
+        assertNull(cache.get("007"));
+    }
 }
