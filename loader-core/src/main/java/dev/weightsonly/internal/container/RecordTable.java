@@ -223,7 +223,7 @@ final class RecordTable {
      */
     int find(String folder, String name, boolean exactly) {
         if (dataNumbered != null && DATA.equals(folder)) {
-            int number = number(name);
+            int number = StorageNumber.of(name, hashes.length);
             if (number >= 0 && dataNumbered[number] > 0) {
                 return dataNumbered[number] - 1; // these very bytes: the answer whether or not case may differ
             }
@@ -273,23 +273,6 @@ final class RecordTable {
         long value = 0;
         for (int k = DATA.length(); k < n; k++) {
             int d = name[from + k] - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            value = value * 10 + d;
-        }
-        return value < hashes.length ? (int) value : -1;
-    }
-
-    /** N if {@code key} is N in canonical decimal (no sign, no leading zero) below the record count; else -1. */
-    private int number(String key) {
-        int n = key.length();
-        if (n < 1 || n > 9 || (n > 1 && key.charAt(0) == '0')) {
-            return -1;
-        }
-        long value = 0;
-        for (int k = 0; k < n; k++) {
-            int d = key.charAt(k) - '0';
             if (d < 0 || d > 9) {
                 return -1;
             }

@@ -1,5 +1,6 @@
 package dev.weightsonly.internal.torch;
 
+import dev.weightsonly.internal.container.StorageNumber;
 import dev.weightsonly.torch.TorchStorage;
 import java.security.SecureRandom;
 
@@ -30,26 +31,9 @@ final class StorageCache {
         numbered = new TorchStorage[this.expected];
     }
 
-    /** The number {@code key} writes in canonical decimal (no sign, no leading zero), if below the record count; else -1. */
-    private int number(String key) {
-        int n = key.length();
-        if (n == 0 || n > 8 || (n > 1 && key.charAt(0) == '0')) {
-            return -1;
-        }
-        int value = 0;
-        for (int k = 0; k < n; k++) {
-            int d = key.charAt(k) - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            value = value * 10 + d;
-        }
-        return value < numbered.length ? value : -1;
-    }
-
     /** The storage of {@code key}, or null. */
     TorchStorage get(String key) {
-        int number = number(key);
+        int number = StorageNumber.of(key, numbered.length);
         if (number >= 0) {
             return numbered[number];
         }
@@ -68,7 +52,7 @@ final class StorageCache {
 
     /** Keeps {@code storage} as the storage of {@code key} (in place of any it held). */
     void put(String key, TorchStorage storage) {
-        int number = number(key);
+        int number = StorageNumber.of(key, numbered.length);
         if (number >= 0) {
             if (numbered[number] == null) {
                 size++;
