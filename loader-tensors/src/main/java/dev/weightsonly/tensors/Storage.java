@@ -31,7 +31,11 @@ public final class Storage {
     public static final long DEFAULT_MAX_MATERIALIZED_BYTES = 4L << 30;
 
     private final MemorySegment bytes;
+    // A key that is a number in canonical decimal (torch.save's "0", "1", ..., nearly every key of a load) is kept
+    // as that number, and its string made when asked for: a load of 300,000 tensors keeps 600,000 fewer objects
+    // (the string and its bytes), which the garbage collector would copy while the load goes on. Otherwise the key.
     private final String key;
+    private final int keyNumber;
     private final String location;
     // The storage whose memory this one starts inside (itself unless made by slice), and where: PyTorch's
     // data address, which is how its printer (and the canonical dump) tells storages apart.
@@ -47,11 +51,29 @@ public final class Storage {
         // A read-only segment (a slice of a read-only mapping, nearly every storage of a load) is kept as it is:
         // asReadOnly would make another segment object per storage.
         this.bytes = bytes.isReadOnly() ? bytes : bytes.asReadOnly();
-        this.key = Objects.requireNonNull(key, "key");
+        this.keyNumber = number(Objects.requireNonNull(key, "key"));
+        this.key = keyNumber >= 0 ? null : key;
         this.location = Objects.requireNonNull(location, "location");
         this.base = base == null ? this : base;
         this.baseOffset = baseOffset;
         this.maxMaterializedBytes = maxMaterializedBytes;
+    }
+
+    /** The number {@code key} writes in canonical decimal (what {@link Integer#toString(int)} gives), else -1. */
+    private static int number(String key) {
+        int n = key.length();
+        if (n < 1 || n > 10 || (n > 1 && key.charAt(0) == '0')) {
+            return -1;
+        }
+        long value = 0;
+        for (int k = 0; k < n; k++) {
+            int d = key.charAt(k) - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            value = value * 10 + d;
+        }
+        return value <= Integer.MAX_VALUE ? (int) value : -1;
     }
 
     private Storage(MemorySegment bytes, String key, String location, long maxMaterializedBytes) {
@@ -165,7 +187,7 @@ public final class Storage {
      * @return the label, for a loaded checkpoint its storage record key (such as {@code "0"})
      */
     public String key() {
-        return key;
+        return key != null ? key : Integer.toString(keyNumber);
     }
 
     /**
@@ -191,6 +213,6 @@ public final class Storage {
 
     @Override
     public String toString() {
-        return "Storage['" + key + "', " + location + ", " + bytes.byteSize() + " bytes]";
+        return "Storage['" + key() + "', " + location + ", " + bytes.byteSize() + " bytes]";
     }
 }

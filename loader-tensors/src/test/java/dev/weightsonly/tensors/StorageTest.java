@@ -64,4 +64,18 @@ class StorageTest {
         assertThrows(NullPointerException.class, () -> Storage.of(bytes, "0", null));
         assertThrows(NullPointerException.class, () -> Storage.copyOf(bytes, "0", null));
     }
+
+    /** A key is given back exactly as given, whether it is kept as a number (torch's "0", "1", ...) or as text. */
+    @Test
+    void everyKeyIsGivenBackAsGiven() {
+        MemorySegment bytes = MemorySegment.ofArray(new byte[4]);
+        for (String key : new String[] {"0", "7", "10", "123456", "2147483647", "2147483648", "9999999999",
+                "99999999999", "00", "07", "-1", "+1", "", " 1", "1 ", "1e3", "\u0667", "\uFF11", "k", "data/0"}) {
+            Storage storage = Storage.of(bytes, key, "cpu");
+            org.junit.jupiter.api.Assertions.assertEquals(key, storage.key(), "key '" + key + "'");
+            assertTrue(storage.toString().contains("'" + key + "'"), storage.toString());
+            org.junit.jupiter.api.Assertions.assertEquals(key, Storage.slice(storage, 0, 2, key).key());
+            org.junit.jupiter.api.Assertions.assertEquals(key, Storage.copyOf(bytes, key, "cpu").key());
+        }
+    }
 }
