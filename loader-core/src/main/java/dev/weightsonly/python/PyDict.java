@@ -57,8 +57,17 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     // optimizer checkpoint (its per-parameter states' kwargs, empty param_groups extras) stay empty, and a map
     // each would be allocation the load does not need. The empty map is never written: every write goes
     // through ownEntries().
-    private static final LinkedHashMap<Object, Object> NO_ENTRIES = new LinkedHashMap<>(0);
-    private LinkedHashMap<Object, Object> entries = NO_ENTRIES;
+    //
+    // A dict of at most SMALL items keeps them in one array, held keys and values alternating in insertion order,
+    // found by comparing keys in turn (as the map's equality would, at most SMALL comparisons: no file can make that
+    // slower); a larger one in a LinkedHashMap. Most dicts of a checkpoint are small and live as long as it does
+    // (an optimizer state holds {'step', 'exp_avg', 'exp_avg_sq'} per parameter): one array instead of a map, its
+    // table and a node per item is four objects fewer for the garbage collector to copy while the load goes on.
+    private static final int SMALL = 8;
+    private static final Object[] NO_ITEMS = {};
+    private Object[] small = NO_ITEMS; // shared (never written) while the dict is empty
+    private int count; // items in small
+    private LinkedHashMap<Object, Object> entries; // past SMALL items, else null
     // A str key of fewer than SHORT_STR chars is held as itself, any other key as its PyKey (whose original() is
     // the key as first given). A str equals only a str in Python, equal strs have one length, and a String never
     // equals a PyKey, so the two forms never meet as one key; and the common case (state dicts, optimizer states)
@@ -80,7 +89,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         return held instanceof PyKey k ? k.original() : held;
     }
 
-    private boolean shared = true; // entries is NO_ENTRIES or another dict's, until the first write
+    private boolean shared = true; // small or entries is NO_ITEMS or another dict's, until the first write
     // whether every key is a str (kept as keys are put): BUILD checks a state's keys are attribute names in O(1)
     private boolean strKeys = true;
     // attributes set by BUILD (an instance __dict__): str keys only; shared with the state dict it was copied
@@ -99,6 +108,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     static PyDict copyOf(Kind kind, PyDict source) {
         PyDict copy = new PyDict(kind);
         copy.entries = source.entries;
+        copy.small = source.small;
+        copy.count = source.count;
         copy.strKeys = source.strKeys;
         copy.shared = true;
         source.shared = true;
@@ -107,16 +118,75 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
 
     private void ownEntries() {
         if (shared) {
-            entries = new LinkedHashMap<>(entries);
+            if (entries != null) {
+                entries = new LinkedHashMap<>(entries);
+            } else {
+                small = java.util.Arrays.copyOf(small, Math.max(2 * count, 6)); // room for three items
+            }
             shared = false;
         }
+    }
+
+    /** Where held key {@code held} is in {@link #small} (the index of the key), or -1. */
+    private int smallIndex(Object held) {
+        for (int i = 0; i < 2 * count; i += 2) {
+            Object k = small[i];
+            if (k == held || held.equals(k)) { // the map's test, in its order
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** {@code d[key] = value}; the key is hashable ({@link PyValues#isHashable}). */
     void putItem(Object key, Object value) {
         ownEntries();
         strKeys &= key instanceof String;
-        entries.put(held(key), value); // an equal key already there stays, with the new value
+        Object held = held(key);
+        if (entries != null) {
+            entries.put(held, value); // an equal key already there stays, with the new value
+            return;
+        }
+        int at = smallIndex(held);
+        if (at >= 0) {
+            small[at + 1] = value; // the first key stays, with the new value
+        } else if (count < SMALL) {
+            if (2 * count == small.length) {
+                small = java.util.Arrays.copyOf(small, 2 * SMALL);
+            }
+            small[2 * count] = held;
+            small[2 * count + 1] = value;
+            count++;
+        } else {
+            entries = new LinkedHashMap<>(4 * SMALL);
+            for (int i = 0; i < 2 * count; i += 2) {
+                entries.put(small[i], small[i + 1]);
+            }
+            entries.put(held, value);
+            small = NO_ITEMS;
+            count = 0;
+        }
+    }
+
+    /** The value held under {@code held}, or null. */
+    private Object heldValue(Object held) {
+        if (entries != null) {
+            return entries.get(held);
+        }
+        int at = smallIndex(held);
+        return at >= 0 ? small[at + 1] : null;
+    }
+
+    /** The held keys, in order. */
+    private java.util.List<Object> heldKeys() {
+        if (entries != null) {
+            return new java.util.ArrayList<>(entries.keySet());
+        }
+        java.util.List<Object> keys = new java.util.ArrayList<>(count);
+        for (int i = 0; i < 2 * count; i += 2) {
+            keys.add(small[i]);
+        }
+        return keys;
     }
 
     /** Whether every key is a str (so that the dict can be an instance's {@code __dict__}). */
@@ -174,10 +244,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
          * @return a new read-only dict
          */
         public PyDict build() {
-            PyDict dict = new PyDict(kind);
-            dict.entries = new LinkedHashMap<>(entries.entries);
-            dict.shared = false;
-            dict.strKeys = entries.strKeys;
+            PyDict dict = copyOf(kind, entries);
+            dict.ownEntries(); // a copy of its own: the builder goes on
             return dict;
         }
     }
@@ -188,12 +256,21 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         if (sameKeys(pairs)) {
             // only values changed: keep the keys already made (hashing them again could be the work of a load)
             int i = 0;
-            for (Map.Entry<Object, Object> e : entries.entrySet()) {
-                e.setValue(pairs.get(i++)[1]);
+            if (entries != null) {
+                for (Map.Entry<Object, Object> e : entries.entrySet()) {
+                    e.setValue(pairs.get(i++)[1]);
+                }
+            } else {
+                for (; i < count; i++) {
+                    small[2 * i + 1] = pairs.get(i)[1];
+                }
             }
             return;
         }
-        entries.clear();
+        entries = null;
+        small = NO_ITEMS;
+        count = 0;
+        shared = true; // NO_ITEMS: the first put makes an array of its own
         strKeys = true;
         for (Object[] pair : pairs) {
             putItem(pair[0], pair[1]);
@@ -201,11 +278,11 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     }
 
     private boolean sameKeys(java.util.List<Object[]> pairs) {
-        if (pairs.size() != entries.size()) {
+        if (pairs.size() != size()) {
             return false;
         }
         int i = 0;
-        for (Object k : entries.keySet()) {
+        for (Object k : heldKeys()) {
             if (original(k) != pairs.get(i++)[0]) {
                 return false;
             }
@@ -226,8 +303,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
             attributes = copyOf(Kind.DICT, state);
             return;
         }
-        for (Map.Entry<Object, Object> e : state.entries.entrySet()) {
-            attributes.putItem(original(e.getKey()), e.getValue());
+        for (Map.Entry<Object, Object> e : state.entrySet()) {
+            attributes.putItem(e.getKey(), e.getValue());
         }
     }
 
@@ -262,7 +339,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     @Override
     public Object get(Object key) {
         Object k = PyValues.asKey(key);
-        return k != null && PyValues.isHashable(k) ? entries.get(held(k)) : null;
+        return k != null && PyValues.isHashable(k) ? heldValue(held(k)) : null;
     }
 
     /**
@@ -274,7 +351,8 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
     @Override
     public boolean containsKey(Object key) {
         Object k = PyValues.asKey(key);
-        return k != null && PyValues.isHashable(k) && entries.containsKey(held(k));
+        return k != null && PyValues.isHashable(k)
+                && (entries != null ? entries.containsKey(held(k)) : smallIndex(held(k)) >= 0);
     }
 
     /**
@@ -298,7 +376,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
 
     @Override
     public int size() {
-        return entries.size();
+        return entries != null ? entries.size() : count;
     }
 
     @Override
@@ -306,6 +384,29 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
         return new AbstractSet<>() {
             @Override
             public Iterator<Entry<Object, Object>> iterator() {
+                if (entries == null) {
+                    Object[] items = small;
+                    int n = count; // a loaded dict no longer changes; a dict being filled is not iterated
+                    return new Iterator<>() {
+                        private int i;
+
+                        @Override
+                        public boolean hasNext() {
+                            return i < n;
+                        }
+
+                        @Override
+                        public Entry<Object, Object> next() {
+                            if (i >= n) {
+                                throw new java.util.NoSuchElementException();
+                            }
+                            Object key = items[2 * i];
+                            Object value = items[2 * i + 1];
+                            i++;
+                            return new AbstractMap.SimpleImmutableEntry<>(original(key), value);
+                        }
+                    };
+                }
                 Iterator<Entry<Object, Object>> it = entries.entrySet().iterator();
                 return new Iterator<>() {
                     @Override
@@ -323,7 +424,7 @@ public final class PyDict extends AbstractMap<Object, Object> implements PyLooku
 
             @Override
             public int size() {
-                return entries.size();
+                return PyDict.this.size();
             }
         };
     }
