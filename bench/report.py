@@ -4,7 +4,7 @@
     /usr/bin/python3 bench/report.py RESULTS_DIR [--plot docs/bench-scaling.png]
 
 Times are medians of the repetitions (torch, cat, read, cold start) or JMH averages (Java, with their 99.9%
-error). A ratio "x faster" is reference time / Java time. The references: PyTorch 2.6 (reference-2.6.jsonl,
+error; the 100,000-tensor files: the median of JMH's samples). A ratio "x faster" is reference time / Java time. The references: PyTorch 2.6 (reference-2.6.jsonl,
 torch.load with and without mmap=True) and PyTorch 1.13 (reference.jsonl, no mmap=).
 """
 import argparse
@@ -178,7 +178,8 @@ def main():
         p(f"Note: {note}\n")
 
     p("### Mapped loads against PyTorch 2.6 `torch.load(f, mmap=True, weights_only=True)`, steady state\n")
-    p("weightsonly: `Checkpoint.load(Path)` (JMH average); PyTorch: medians in a warm process. x: PyTorch time /"
+    p("weightsonly: `Checkpoint.load(Path)` (JMH average; for the files of 100,000 tensors or more, the median of"
+      " JMH's load-by-load samples after 15 s of warm-up); PyTorch: medians in a warm process. x: PyTorch time /"
       " weightsonly time. Allocation per load from JMH's GC profiler (bytes per tensor in brackets). The GC's"
       " share of the time is measured with bench/profile.sh (JFR pauses), not here: JMH's gc.time counts G1's"
       " concurrent work too.\n")

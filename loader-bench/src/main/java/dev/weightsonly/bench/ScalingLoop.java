@@ -12,8 +12,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Two threads against one, interleaved in one JVM: phases of one thread loading the files in turn and of two
- * threads each loading its own file alternate (after a warm-up of both), and the scaling is the median over the
+ * Two threads against one, interleaved in one JVM: phases of one thread and of two threads, each thread loading the
+ * two files in turn, alternate (after a warm-up of both), and the scaling is the median over the
  * rounds of each round's two-thread throughput over its one-thread throughput. On a machine whose load from other processes drifts, phases
  * run minutes apart in separate JVMs (as {@link ConcurrentLoadBenchmark}'s {@code -t 1} and {@code -t 2} runs are)
  * measure the drift as much as the scaling; interleaved phases a few seconds long see the same machine.
@@ -63,7 +63,11 @@ public final class ScalingLoop {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** Loads per second over {@code seconds} with {@code threads} threads (one thread loads both files in turn). */
+    /**
+     * Loads per second over {@code seconds} with {@code threads} threads, each loading the two files in turn (thread
+     * i starting with file i), so that one load is the same work alone and beside another: neither phase gains
+     * from loading one file again and again.
+     */
     private static double phase(Path[] files, int threads, double seconds, LoadOptions options) throws Exception {
         AtomicLong loads = new AtomicLong();
         CyclicBarrier start = new CyclicBarrier(threads + 1);
@@ -83,9 +87,7 @@ public final class ScalingLoop {
                             }
                         }
                         loads.incrementAndGet();
-                        if (threads == 1) {
-                            next = 1 - next;
-                        }
+                        next = 1 - next; // every thread alternates, so that a load does the same work in both phases
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
