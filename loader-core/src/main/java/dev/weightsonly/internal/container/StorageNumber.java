@@ -5,6 +5,9 @@ package dev.weightsonly.internal.container;
  * {@code data/0}, {@code data/1}, ..., so tables of a load can give such a key a slot by its number. Only the
  * canonical decimal form counts (no sign, no space, no leading zero, ASCII digits), which writes each number
  * one way only: two keys with one number are one key.
+ *
+ * <p>{@code dev.weightsonly.tensors.Storage} parses the same form for itself, to keep such a key as its number:
+ * loader-tensors depends on nothing and exports no helper, so the few lines stand in both modules.
  */
 public final class StorageNumber {
 

@@ -31,8 +31,8 @@ import java.util.List;
  *
  * <p>Fresh native memory is what a copying load costs most: the kernel faults in and zeroes every page,
  * and {@link Arena#allocate} zeroes it once more. So memory is allocated once where the size is known,
- * and never grown by copying into ever larger allocations. A stream whose estimate fits easily in the free
- * heap (at most a quarter of its maximum, under 2 GiB) is read into a heap array instead: the heap's pages are
+ * and never grown by copying into ever larger allocations. A stream whose estimate is at most a quarter of the
+ * heap's maximum (and under 2 GiB) is read into a heap array instead: the heap's pages are
  * usually faulted in already, and the loader copies the storages out of the array in parallel, as for a
  * byte array ({@code Checkpoint.load(byte[], ...)}), so no page of the stream's size is faulted in on one
  * thread. The array is the garbage collector's once the load returns. A heap too full of live objects to
@@ -207,7 +207,7 @@ public final class StreamBytes {
 
     /**
      * An array for a stream of {@code expected} bytes, or null when the estimate is missing, past
-     * {@code maxBytes} or more than a quarter of the heap now free, or when the heap cannot give it.
+     * {@code maxBytes} or more than a quarter of the heap's maximum, or when the heap cannot give it.
      */
     private static byte[] heapArray(long expected, long maxBytes) {
         if (expected <= 0 || expected > maxBytes || expected > MAX_ARRAY) {
