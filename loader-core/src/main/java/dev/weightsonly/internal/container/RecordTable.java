@@ -1,5 +1,7 @@
 package dev.weightsonly.internal.container;
 
+import dev.weightsonly.internal.paged.IntPages;
+import dev.weightsonly.internal.paged.LongPages;
 import java.lang.foreign.MemorySegment;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -30,62 +32,65 @@ final class RecordTable {
     // Names are kept in chunks of this size (a name, at most 65,535 bytes, never spans two): heap arrays, as
     // comparing bytes of an array costs a fraction of reading them one at a time from the mapping (a lookup per
     // tensor compared in the mapping took twice the time of the map of strings it replaces).
-    private static final int CHUNK_BITS = 20;
+    // 256 KiB: under half of G1's smallest region, so never a humongous array (dev.weightsonly.internal.paged).
+    private static final int CHUNK_BITS = 18;
     private static final int CHUNK = 1 << CHUNK_BITS;
 
-    private final int[] flagsAndMethod; // flags << 16 | method, both 16-bit fields
-    private final int[] crc;
-    private final long[] compressed;
-    private final long[] size;
-    private final long[] localHeader;
-    private final int[] nameLength;
+    // Paged (dev.weightsonly.internal.paged): 300,000 records would make each of them an array G1 allocates as
+    // humongous, and a load of such an archive a dozen of them.
+    private final IntPages flagsAndMethod; // flags << 16 | method, both 16-bit fields
+    private final IntPages crc;
+    private final LongPages compressed;
+    private final LongPages size;
+    private final LongPages localHeader;
+    private final IntPages nameLength;
     // Where each full name is in the chunks: chunk index << CHUNK_BITS | offset in it.
-    private final long[] nameAt;
+    private final LongPages nameAt;
     private byte[][] chunks;
     private MemorySegment[] chunkMemory; // each chunk as a segment, for MemorySegment.mismatch
     private int chunkCount;
     private int chunkUsed;
     // Name index: open addressing with linear probing over a power-of-two table of record index + 1 (0 empty),
     // hashed over the relative name's folded bytes; the hash of each record is kept to skip most compares.
-    private final int[] hashes;
+    private final IntPages hashes;
     // FNV-1a's offset basis, drawn once per process: with the public basis a file could hold a million names in
     // one probe cluster (the index needs only the low bits to agree) and make opening it quadratic; a secret
     // basis leaves nothing to aim at (no hash reaches an output), as PyHash's secret does for dicts.
     private static final int BASIS = 0x811C9DC5 ^ new SecureRandom().nextInt();
-    private final int[] slots;
+    private final IntPages slots;
     // Bytes of the root folder (with its slash) at the start of every name: lookups take names relative to it.
     private int rootLength;
     // torch.save names its storages' records data/0, data/1, ...: the record of data/N (exactly those bytes, N in
     // canonical decimal below the record count) plus one, at N, or 0. A load asks for one such record per storage;
     // this answers without hashing the name or probing the index. Made when the first such record is indexed.
-    private int[] dataNumbered;
+    private IntPages dataNumbered;
     private static final String DATA = "data/";
 
     /** A table of {@code count} records from a directory of {@code directoryBytes} bytes (which bound its names). */
     RecordTable(int count, long directoryBytes) {
-        flagsAndMethod = new int[count];
-        crc = new int[count];
-        compressed = new long[count];
-        size = new long[count];
-        localHeader = new long[count];
-        nameLength = new int[count];
-        nameAt = new long[count];
+        flagsAndMethod = new IntPages(count);
+        crc = new IntPages(count);
+        compressed = new LongPages(count);
+        size = new LongPages(count);
+        localHeader = new LongPages(count);
+        nameLength = new IntPages(count);
+        nameAt = new LongPages(count);
         chunks = new byte[][] {new byte[(int) Math.min(CHUNK, directoryBytes)]};
         chunkMemory = new MemorySegment[] {MemorySegment.ofArray(chunks[0])};
         chunkCount = 1;
-        hashes = new int[count];
-        slots = new int[Integer.highestOneBit(Math.max(1, count)) << 2]; // at most half full
+        hashes = new IntPages(count);
+        slots = new IntPages(Integer.highestOneBit(Math.max(1, count)) << 2); // at most half full
     }
 
     /** Records the directory's values of record {@code i} and its full name, {@code name[0, nameLength)}. */
     void set(int i, int flags, int method, long crc, long compressed, long size, long localHeader, byte[] name,
             int nameLength) {
-        flagsAndMethod[i] = flags << 16 | method;
-        this.crc[i] = (int) crc;
-        this.compressed[i] = compressed;
-        this.size[i] = size;
-        this.localHeader[i] = localHeader;
-        this.nameLength[i] = nameLength;
+        flagsAndMethod.set(i, flags << 16 | method);
+        this.crc.set(i, (int) crc);
+        this.compressed.set(i, compressed);
+        this.size.set(i, size);
+        this.localHeader.set(i, localHeader);
+        this.nameLength.set(i, nameLength);
         if (nameLength > chunks[chunkCount - 1].length - chunkUsed) {
             if (chunkCount == chunks.length) {
                 chunks = Arrays.copyOf(chunks, 2 * chunkCount);
@@ -97,58 +102,58 @@ final class RecordTable {
             chunkUsed = 0;
         }
         System.arraycopy(name, 0, chunks[chunkCount - 1], chunkUsed, nameLength);
-        nameAt[i] = (long) (chunkCount - 1) << CHUNK_BITS | chunkUsed;
+        nameAt.set(i, (long) (chunkCount - 1) << CHUNK_BITS | chunkUsed);
         chunkUsed += nameLength;
     }
 
     int count() {
-        return hashes.length;
+        return hashes.length();
     }
 
     int flags(int i) {
-        return flagsAndMethod[i] >>> 16;
+        return flagsAndMethod.get(i) >>> 16;
     }
 
     int method(int i) {
-        return flagsAndMethod[i] & 0xFFFF;
+        return flagsAndMethod.get(i) & 0xFFFF;
     }
 
     long crc(int i) {
-        return crc[i] & ZipChecks.U32_MAX;
+        return crc.get(i) & ZipChecks.U32_MAX;
     }
 
     long compressed(int i) {
-        return compressed[i];
+        return compressed.get(i);
     }
 
     long size(int i) {
-        return size[i];
+        return size.get(i);
     }
 
     long localHeader(int i) {
-        return localHeader[i];
+        return localHeader.get(i);
     }
 
-    /** The local header offsets in directory order (the table's own array: not to be changed). */
-    long[] localHeaders() {
+    /** The local header offsets in directory order (the table's own pages: not to be changed). */
+    LongPages localHeaders() {
         return localHeader;
     }
 
     int nameLength(int i) {
-        return nameLength[i];
+        return nameLength.get(i);
     }
 
     private byte[] chunk(int i) {
-        return chunks[(int) (nameAt[i] >>> CHUNK_BITS)];
+        return chunks[(int) (nameAt.get(i) >>> CHUNK_BITS)];
     }
 
     private int start(int i) {
-        return (int) nameAt[i] & (CHUNK - 1);
+        return (int) nameAt.get(i) & (CHUNK - 1);
     }
 
     /** The memory that holds record {@code i}'s full name, as the directory gives it, from {@link #nameStart}. */
     MemorySegment nameMemory(int i) {
-        return chunkMemory[(int) (nameAt[i] >>> CHUNK_BITS)];
+        return chunkMemory[(int) (nameAt.get(i) >>> CHUNK_BITS)];
     }
 
     /** Where in {@link #nameMemory} record {@code i}'s name starts (it is {@link #nameLength} bytes long). */
@@ -163,12 +168,12 @@ final class RecordTable {
 
     /** Record {@code i}'s full name (checked strict UTF-8 by the directory's reading). */
     String fullName(int i) {
-        return ZipChecks.text(chunk(i), start(i), nameLength[i]);
+        return ZipChecks.text(chunk(i), start(i), nameLength.get(i));
     }
 
     /** Record {@code i}'s name relative to the root folder. */
     String relativeName(int i) {
-        return ZipChecks.text(chunk(i), start(i) + rootLength, nameLength[i] - rootLength);
+        return ZipChecks.text(chunk(i), start(i) + rootLength, nameLength.get(i) - rootLength);
     }
 
     /**
@@ -178,28 +183,28 @@ final class RecordTable {
     int index(int i) {
         byte[] chunk = chunk(i);
         int from = start(i) + rootLength;
-        int n = nameLength[i] - rootLength;
+        int n = nameLength.get(i) - rootLength;
         int hash = BASIS;
         for (int k = 0; k < n; k++) {
             hash = step(hash, chunk[from + k]);
         }
         hash = finish(hash);
-        hashes[i] = hash;
-        int mask = slots.length - 1;
+        hashes.set(i, hash);
+        int mask = slots.length() - 1;
         for (int s = hash & mask; ; s = (s + 1) & mask) {
-            int j = slots[s] - 1;
+            int j = slots.get(s) - 1;
             if (j < 0) {
-                slots[s] = i + 1;
+                slots.set(s, i + 1);
                 int number = dataNumber(chunk, from, n);
                 if (number >= 0) {
                     if (dataNumbered == null) {
-                        dataNumbered = new int[hashes.length];
+                        dataNumbered = new IntPages(hashes.length());
                     }
-                    dataNumbered[number] = i + 1;
+                    dataNumbered.set(number, i + 1);
                 }
                 return -1;
             }
-            if (hashes[j] == hash && nameLength[j] == nameLength[i] && sameFolded(j, chunk, from, n)) {
+            if (hashes.get(j) == hash && nameLength.get(j) == nameLength.get(i) && sameFolded(j, chunk, from, n)) {
                 return j;
             }
         }
@@ -223,9 +228,9 @@ final class RecordTable {
      */
     int find(String folder, String name, boolean exactly) {
         if (dataNumbered != null && DATA.equals(folder)) {
-            int number = StorageNumber.of(name, hashes.length);
-            if (number >= 0 && dataNumbered[number] > 0) {
-                return dataNumbered[number] - 1; // these very bytes: the answer whether or not case may differ
+            int number = StorageNumber.of(name, hashes.length());
+            if (number >= 0 && dataNumbered.get(number) > 0) {
+                return dataNumbered.get(number) - 1; // these very bytes: the answer whether or not case may differ
             }
         }
         String first = folder;
@@ -241,13 +246,13 @@ final class RecordTable {
         }
         int n = first.length() + second.length();
         int hash = finish(hash(second, hash(first, BASIS)));
-        int mask = slots.length - 1;
+        int mask = slots.length() - 1;
         for (int s = hash & mask; ; s = (s + 1) & mask) {
-            int j = slots[s] - 1;
+            int j = slots.get(s) - 1;
             if (j < 0) {
                 return -1;
             }
-            if (hashes[j] == hash && nameLength[j] - rootLength == n) {
+            if (hashes.get(j) == hash && nameLength.get(j) - rootLength == n) {
                 byte[] chunk = chunk(j);
                 int at = start(j) + rootLength;
                 int same = compare(chunk, at, first, compare(chunk, at + first.length(), second, 1));
@@ -278,7 +283,7 @@ final class RecordTable {
             }
             value = value * 10 + d;
         }
-        return value < hashes.length ? (int) value : -1;
+        return value < hashes.length() ? (int) value : -1;
     }
 
     private static int hash(String bytes, int hash) {

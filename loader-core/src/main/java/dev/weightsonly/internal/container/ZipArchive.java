@@ -5,6 +5,7 @@ import static dev.weightsonly.internal.container.ZipChecks.u16;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.internal.paged.LongPages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,14 +55,14 @@ public final class ZipArchive {
     // The directory's values and the name index, in directory order.
     private final RecordTable records;
     // Per record (directory order), the offset its bytes must end by: the next record's local header.
-    private final long[] ends;
+    private final LongPages ends;
     // Per record (directory order), where its data starts if readLocalHeaders found its local header and data
     // descriptor good; 0 (no record's data starts at 0) where record() must check them itself. Null until then.
-    private long[] checkedData;
+    private LongPages checkedData;
     private final AtomicLong inflated = new AtomicLong();
 
     private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, RecordTable records,
-            long[] ends) {
+            LongPages ends) {
         this.file = file;
         this.where = where;
         this.limits = limits;
@@ -89,11 +90,11 @@ public final class ZipArchive {
         byte[] rootBytes = null;
         long at = directory.offset();
         long end = directory.offset() + directory.size();
-        long[] minEnds = new long[count];
+        LongPages minEnds = new LongPages(count);
         for (int i = 0; i < count; i++) {
             at = ZipChecks.centralEntry(file, at, end, i, count, directory.offset(), limits, where, table, name);
             int length = table.nameLength(i);
-            minEnds[i] = table.localHeader(i) + LOCAL_HEADER_BYTES + length + table.compressed(i);
+            minEnds.set(i, table.localHeader(i) + LOCAL_HEADER_BYTES + length + table.compressed(i));
             if (root == null) {
                 int slash = indexOf(name, length, (byte) '/');
                 if (slash <= 0) {
@@ -125,7 +126,7 @@ public final class ZipArchive {
             throw ZipChecks.truncatedOrNotZip(where, "the central directory holds more than the " + count
                     + " entries its end record counts");
         }
-        long[] ends = ZipChecks.limits(table.localHeaders(), minEnds, table::fullName, directory.offset(), where);
+        LongPages ends = ZipChecks.limits(table.localHeaders(), minEnds, table::fullName, directory.offset(), where);
         return new ZipArchive(file, where, limits, root, table, ends);
     }
 
@@ -300,11 +301,11 @@ public final class ZipArchive {
         }
         // Flags and method were checked with the directory; the local header must repeat it, and the record must
         // end before the next one starts.
-        long offset = checkedData != null ? checkedData[i] : 0;
+        long offset = checkedData != null ? checkedData.get(i) : 0;
         if (offset == 0) { // not checked by readLocalHeaders: checked here, through the bytes
             offset = ZipChecks.localHeader(file, records.localHeader(i), records.nameMemory(i), records.nameStart(i),
                     records.nameLength(i), records.flags(i), records.method(i), records.crc(i), records.compressed(i),
-                    records.size(i), ends[i], where.inRecord(fullName(folder + name)));
+                    records.size(i), ends.get(i), where.inRecord(fullName(folder + name)));
         }
         // The directory checked the method and a STORED record's sizes, the local header that the data lies
         // before the next record: what is left is reading it. The record's location (a new string) is made only
@@ -340,12 +341,12 @@ public final class ZipArchive {
         if (order == null) {
             return;
         }
-        long[] found = new long[count];
+        LongPages found = new LongPages(count);
         try (Arena scratch = Arena.ofConfined()) {
             Window window = new Window(channel, size, scratch.allocate(Window.CAPACITY, 64));
             for (int k = 0; k < count; k++) {
-                int i = (int) (order[k] & INDEX_MASK);
-                found[i] = checkedInWindow(window, i, headerAt(order, k + 1), headerAt(order, k + 2));
+                int i = recordAt(order, k);
+                found.set(i, checkedInWindow(window, i, headerAt(order, k + 1), headerAt(order, k + 2)));
             }
         } catch (IOException | RuntimeException e) {
             // An unreadable channel (closed, interrupted) or a failed allocation: record() checks through the
@@ -358,8 +359,8 @@ public final class ZipArchive {
     /** How many records {@link #readLocalHeaders} checked (for tests: the others are checked through the mapping). */
     int positionallyChecked() {
         int n = 0;
-        for (int i = 0; checkedData != null && i < checkedData.length; i++) {
-            n += checkedData[i] != 0 ? 1 : 0;
+        for (int i = 0; checkedData != null && i < checkedData.length(); i++) {
+            n += checkedData.get(i) != 0 ? 1 : 0;
         }
         return n;
     }
@@ -370,27 +371,42 @@ public final class ZipArchive {
     // Header bytes read past the name, guessing the extra field's length: torch pads data to 64 bytes with it.
     private static final int EXTRA_GUESS = 256;
 
-    /** The directory indices in file order (see {@link #INDEX_BITS}); null if they do not fit that form. */
+    // fileOrder's answer when the directory lists the records in file order, as torch.save writes them.
+    private static final long[] DIRECTORY_ORDER = new long[0];
+
+    /**
+     * The directory indices in file order (see {@link #INDEX_BITS}): {@link #DIRECTORY_ORDER} if the directory
+     * lists them so already (torch's archives: no array of a record count, which G1 would allocate as humongous
+     * for 300,000 records), else a sorted array; null if they do not fit that form.
+     */
     private long[] fileOrder() {
         int count = records.count();
+        boolean sorted = true;
+        for (int i = 1; i < count && sorted; i++) {
+            sorted = records.localHeader(i - 1) < records.localHeader(i);
+        }
+        if (sorted) {
+            return DIRECTORY_ORDER;
+        }
         if (count > INDEX_MASK || file.byteSize() >= 1L << (63 - INDEX_BITS)) {
             return null; // more than 16 million records or a file of more than 512 GiB: not worth the special case
         }
         long[] order = new long[count];
-        boolean sorted = true;
         for (int i = 0; i < count; i++) {
             order[i] = records.localHeader(i) << INDEX_BITS | i;
-            sorted &= i == 0 || order[i - 1] < order[i];
         }
-        if (!sorted) {
-            Arrays.sort(order);
-        }
+        Arrays.sort(order);
         return order;
+    }
+
+    /** The directory index of the k-th record in file order ({@link #fileOrder}). */
+    private static int recordAt(long[] order, int k) {
+        return order == DIRECTORY_ORDER ? k : (int) (order[k] & INDEX_MASK);
     }
 
     /** The local header offset of the k-th record in file order, or -1 past the last. */
     private long headerAt(long[] order, int k) {
-        return k < order.length ? records.localHeader((int) (order[k] & INDEX_MASK)) : -1;
+        return k < records.count() ? records.localHeader(recordAt(order, k)) : -1;
     }
 
     /**
@@ -400,7 +416,7 @@ public final class ZipArchive {
      */
     private long checkedInWindow(Window window, int i, long nextHeader, long afterNext) throws IOException {
         long header = records.localHeader(i);
-        long limit = ends[i];
+        long limit = ends.get(i);
         int nameLength = records.nameLength(i);
         long want = header + LOCAL_HEADER_BYTES + nameLength + EXTRA_GUESS;
         MemorySegment bytes = window.covering(header, Math.min(want, limit),

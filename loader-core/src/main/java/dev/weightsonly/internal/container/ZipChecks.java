@@ -3,6 +3,7 @@ package dev.weightsonly.internal.container;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.internal.paged.LongPages;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -518,41 +519,51 @@ final class ZipChecks {
      * @return for each record, in directory order, the offset its bytes must end by: the next record's header,
      *     or the directory's start for the last
      */
-    static long[] limits(long[] headers, long[] minEnds, IntFunction<String> names, long directoryStart,
+    static LongPages limits(LongPages headers, LongPages minEnds, IntFunction<String> names, long directoryStart,
             Location where)
             throws CheckpointException {
-        int n = headers.length;
+        int n = headers.length();
         // torch lists records in file order: then record i ends by the header of record i + 1, with no search
         boolean ascending = true;
         for (int i = 1; i < n && ascending; i++) {
-            ascending = headers[i - 1] < headers[i];
+            ascending = headers.get(i - 1) < headers.get(i);
         }
-        long[] sorted = ascending ? headers : headers.clone(); // primitives only: there may be 300,000 records
+        long[] sorted = null; // only for an archive not in file order (not torch's): then a plain array
         if (!ascending) {
+            sorted = new long[n];
+            for (int i = 0; i < n; i++) {
+                sorted[i] = headers.get(i);
+            }
             Arrays.sort(sorted);
         }
-        long[] limits = new long[n];
+        LongPages limits = new LongPages(n);
         for (int i = 0; i < n; i++) {
-            int k = ascending ? i : Arrays.binarySearch(sorted, headers[i]);
-            long next = k + 1 < n ? sorted[k + 1] : directoryStart;
-            if (k > 0 && sorted[k - 1] == headers[i]) {
-                next = headers[i]; // another record starts at the same offset
+            long header = headers.get(i);
+            long next;
+            if (ascending) {
+                next = i + 1 < n ? headers.get(i + 1) : directoryStart;
+            } else {
+                int k = Arrays.binarySearch(sorted, header);
+                next = k + 1 < n ? sorted[k + 1] : directoryStart;
+                if (k > 0 && sorted[k - 1] == header) {
+                    next = header; // another record starts at the same offset
+                }
             }
-            if (minEnds[i] > next) {
-                throw where.malformed("record " + display(names.apply(i)) + " (local header at offset " + headers[i]
-                        + ", at least " + (minEnds[i] - headers[i]) + " bytes) overlaps " + owner(headers, names, next, i,
-                        directoryStart) + "; records must not share bytes");
+            if (minEnds.get(i) > next) {
+                throw where.malformed("record " + display(names.apply(i)) + " (local header at offset " + header
+                        + ", at least " + (minEnds.get(i) - header) + " bytes) overlaps " + owner(headers, names, next,
+                        i, directoryStart) + "; records must not share bytes");
             }
-            limits[i] = next;
+            limits.set(i, next);
         }
         return limits;
     }
 
     /** What starts at {@code offset}, for a message: another record, or the central directory. */
-    private static String owner(long[] headers, IntFunction<String> names, long offset, int not,
+    private static String owner(LongPages headers, IntFunction<String> names, long offset, int not,
             long directoryStart) {
-        for (int k = 0; k < headers.length; k++) {
-            if (k != not && headers[k] == offset) {
+        for (int k = 0; k < headers.length(); k++) {
+            if (k != not && headers.get(k) == offset) {
                 return "record " + display(names.apply(k)) + " at offset " + offset;
             }
         }

@@ -2,7 +2,6 @@ package dev.weightsonly.internal.load;
 
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.CheckpointException;
-import dev.weightsonly.LoadLimits;
 import dev.weightsonly.LoadOptions;
 import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.load.CheckpointReader.Result;
@@ -41,33 +40,16 @@ final class ZipCheckpointReader {
         checkSerializationId(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
         String pickleName = "data.pkl";
-        MemorySegment pickle = inHeap(archive.record(pickleName).orElseThrow(() -> where.malformed(
+        // The unpickler reads a pickle of a mapping from a heap copy of it (Unpickler.load).
+        MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
-                        + String.join(", ", archive.recordNames().stream().limit(10).toList()))), options.limits());
+                        + String.join(", ", archive.recordNames().stream().limit(10).toList())));
         Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner) : Map.of();
         ObjectPickle objects = new ObjectPickle(options, owner);
         TorchUnpicklerHost host = objects.host(storages(archive, "data/", copies, owner, copyStored), bigEndian,
                 false);
         Object root = objects.run(pickle, where.inRecord(archive.fullName(pickleName)), host);
         return new Result("zip", root, host.tensorCount(), host.storageCount(), host.usedAllowedGlobals());
-    }
-
-    // Pickles up to this size are read from a heap copy (see inHeap); larger ones where they are.
-    private static final long HEAP_PICKLE = 64L << 20;
-
-    /**
-     * The pickle as a heap array, when it is within {@link LoadLimits#maxPickleBytes()} (a larger one is refused by
-     * the unpickler before anything is read) and 64 MiB: the unpickler and its memo pre-pass read every byte of it,
-     * one or a few at a time, and reads of a heap array cost a fraction of reads of a mapping (no liveness check of
-     * the mapping's arena, and no page faults after the one copy). The copy is also one snapshot: both passes read
-     * the same bytes even if the file changes meanwhile.
-     */
-    private static MemorySegment inHeap(MemorySegment pickle, LoadLimits limits) {
-        if (!pickle.isNative() || pickle.byteSize() > limits.maxPickleBytes() || pickle.byteSize() > HEAP_PICKLE) {
-            return pickle;
-        }
-        // Not read-only: the unpickler reads the array behind it (MemorySegment#heapBase), and nothing writes it.
-        return MemorySegment.ofArray(pickle.toArray(ValueLayout.JAVA_BYTE));
     }
 
     /**

@@ -61,12 +61,16 @@ final class MemoReads {
 
     /** The slots the pickle in {@code [start, end)} of {@code data} reads, up to its first STOP. */
     static MemoReads of(MemorySegment data, long start, long end) {
+        return of(new OperandReader(data, start, end));
+    }
+
+    /** The slots the pickle that {@code in} reads from its position reads, up to its first STOP. */
+    static MemoReads of(OperandReader in) {
         // Slots below the pickle's length (a real pickle has fewer slots than bytes), up to 2^27 of them, in a
         // bit set of at most 16 MiB; a few others in a set.
-        int nearLimit = (int) Math.min(1 << 27, end - start);
+        int nearLimit = (int) Math.min(1 << 27, in.remaining());
         BitSet near = new BitSet();
         Set<Long> far = new HashSet<>();
-        OperandReader in = new OperandReader(data, start, end);
         long puts = 0;
         long memoizes = 0;
         long highest = 0;

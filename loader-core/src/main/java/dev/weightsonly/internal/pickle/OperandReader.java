@@ -3,6 +3,7 @@ package dev.weightsonly.internal.pickle;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The one reader of pickle operands, driven by {@link Opcode}'s table: a cursor over {@code [start, end)} of
@@ -36,7 +37,6 @@ public final class OperandReader {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64_BE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     /** {@link #lineLength} when no newline comes before the end of the data. */
     public static final long NO_NEWLINE = -1;
@@ -44,39 +44,125 @@ public final class OperandReader {
     public static final long TOO_LONG = -2;
 
     private final MemorySegment data;
+    private final long start;
     private final long end;
     private long pos;
-    // The array behind a heap segment of bytes, and where the segment starts in it: single bytes (every opcode,
-    // the most common operands) are read from the array, which costs less than a read of the segment. Null for
-    // native memory. Reads stay within [start, end), which lies inside the segment, so inside the array.
-    private final byte[] array;
-    private final long arrayOffset;
+    // Heap bytes to read instead of the segment (null: read the segment): the array a heap segment views (one page),
+    // or a copy of [start, end) in pages of 256 KiB (copying). Reads of an array cost a fraction of checked reads of
+    // a mapping (no liveness check of its arena); pages rather than one array, because a pickle of megabytes would
+    // be an array G1 allocates as humongous (dev.weightsonly.internal.paged). Byte p of the pages is data offset
+    // p + base; reads stay within [start, end), which the pages cover.
+    private final byte[][] pages;
+    private final int shift;
+    private final long mask;
+    private final long base;
 
+    private static final int PAGE_SHIFT = 18;
+
+    /** A reader of {@code data} where it is: in place in the array of a heap segment, else through the segment. */
     public OperandReader(MemorySegment data, long start, long end) {
         this.data = data;
+        this.start = start;
         this.end = end;
         this.pos = start;
-        byte[] heap = data.heapBase().orElse(null) instanceof byte[] b ? b : null;
-        this.array = heap;
-        this.arrayOffset = heap == null ? 0 : data.address();
+        if (data.heapBase().orElse(null) instanceof byte[] array) {
+            this.pages = new byte[][] {array};
+            this.shift = 31; // one page: every offset of an array is below 2^31
+            this.mask = (1L << 31) - 1;
+            this.base = -data.address(); // a heap segment's address is its offset in the array
+        } else {
+            this.pages = null;
+            this.shift = 0;
+            this.mask = 0;
+            this.base = 0;
+        }
     }
 
-    /** The byte at {@code at} (within [start, end)). */
-    private int byteAt(long at) {
-        return array != null ? array[(int) (arrayOffset + at)] & 0xFF : data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    private OperandReader(MemorySegment data, long start, long end, byte[][] pages, int shift, long mask, long base) {
+        this.data = data;
+        this.start = start;
+        this.end = end;
+        this.pos = start;
+        this.pages = pages;
+        this.shift = shift;
+        this.mask = mask;
+        this.base = base;
     }
 
     /**
-     * The heap array behind the data, or null for native memory; with {@link #arrayOffset()}, for readers that
-     * decode operand bytes in place.
+     * A reader of a heap copy of {@code [start, end)} of {@code data}, made now in pages: one snapshot, so that
+     * every pass over it ({@link #atStart()}) reads the same bytes even if a mapped file changes meanwhile.
      */
-    byte[] array() {
-        return array;
+    public static OperandReader copying(MemorySegment data, long start, long end) {
+        long length = end - start;
+        byte[][] pages = new byte[(int) ((length + (1L << PAGE_SHIFT) - 1) >>> PAGE_SHIFT)][];
+        for (int p = 0; p < pages.length; p++) {
+            long from = (long) p << PAGE_SHIFT;
+            pages[p] = new byte[(int) Math.min(1L << PAGE_SHIFT, length - from)];
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, start + from, pages[p], 0, pages[p].length);
+        }
+        return new OperandReader(data, start, end, pages, PAGE_SHIFT, (1L << PAGE_SHIFT) - 1, start);
     }
 
-    /** Where the data's offset 0 lies in {@link #array()}. */
-    long arrayOffset() {
-        return arrayOffset;
+    /** Another reader of the same bytes (the same copy, if any), at their start. */
+    public OperandReader atStart() {
+        return new OperandReader(data, start, end, pages, shift, mask, base);
+    }
+
+    /** The byte at {@code at} (within [start, end)). */
+    int byteAt(long at) {
+        if (pages == null) {
+            return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+        }
+        long p = at - base;
+        return pages[(int) (p >>> shift)][(int) (p & mask)] & 0xFF;
+    }
+
+    private int u16(long at) {
+        return pages == null ? data.get(U16, at) & 0xFFFF : byteAt(at) | byteAt(at + 1) << 8;
+    }
+
+    private int i32(long at) {
+        return pages == null ? data.get(I32, at) : byteAt(at) | byteAt(at + 1) << 8 | byteAt(at + 2) << 16 | byteAt(at + 3) << 24;
+    }
+
+    private long i64(long at) {
+        return pages == null ? data.get(I64, at) : (i32(at) & 0xFFFF_FFFFL) | (long) i32(at + 4) << 32;
+    }
+
+    /** The {@code n} bytes from {@code at} (within [start, end)), copied. */
+    byte[] bytes(long at, long n) {
+        if (pages == null) {
+            return data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE);
+        }
+        byte[] out = new byte[Math.toIntExact(n)];
+        int done = 0;
+        while (done < out.length) {
+            long p = at + done - base;
+            byte[] page = pages[(int) (p >>> shift)];
+            int from = (int) (p & mask);
+            int k = Math.min(out.length - done, page.length - from);
+            System.arraycopy(page, from, out, done, k);
+            done += k;
+        }
+        return out;
+    }
+
+    /**
+     * The {@code n} bytes from {@code at} as a string of ISO-8859-1, read in place, if they are ASCII and in one
+     * heap page; else null (to be decoded from a copy).
+     */
+    String asciiInPlace(long at, int n) {
+        if (pages == null) {
+            return null;
+        }
+        long p = at - base;
+        byte[] page = pages[(int) (p >>> shift)];
+        int from = (int) (p & mask);
+        if (n > page.length - from || !Utf8.isAscii(page, from, n)) {
+            return null;
+        }
+        return new String(page, from, n, StandardCharsets.ISO_8859_1);
     }
 
     public MemorySegment data() {
@@ -123,17 +209,17 @@ public final class OperandReader {
     public long integer(Opcode op) throws Malformed {
         return switch (op.operand) {
             case UINT1 -> byteAt(take(1));
-            case UINT2 -> data.get(U16, take(2)) & 0xFFFF;
-            case INT4 -> data.get(I32, take(4));
-            case UINT4 -> data.get(I32, take(4)) & 0xFFFF_FFFFL;
-            case UINT8 -> nonNegative(data.get(I64, take(8)));
+            case UINT2 -> u16(take(2));
+            case INT4 -> i32(take(4));
+            case UINT4 -> i32(take(4)) & 0xFFFF_FFFFL;
+            case UINT8 -> nonNegative(i64(take(8)));
             default -> throw new IllegalArgumentException(op + " has no integer operand");
         };
     }
 
     /** The FLOAT8 operand (BINFLOAT). */
     public double float8() throws Malformed {
-        return data.get(F64_BE, take(8));
+        return Double.longBitsToDouble(Long.reverseBytes(i64(take(8))));
     }
 
     /**
@@ -143,15 +229,15 @@ public final class OperandReader {
     public long length(Opcode op) throws Malformed {
         return switch (op.operand) {
             case BYTES_UINT1 -> byteAt(take(1));
-            case BYTES_UINT4 -> data.get(I32, take(4)) & 0xFFFF_FFFFL;
+            case BYTES_UINT4 -> i32(take(4)) & 0xFFFF_FFFFL;
             case BYTES_INT4 -> {
-                int v = data.get(I32, take(4));
+                int v = i32(take(4));
                 if (v < 0) {
                     throw new Malformed("negative length " + v);
                 }
                 yield v;
             }
-            case BYTES_UINT8 -> nonNegative(data.get(I64, take(8)));
+            case BYTES_UINT8 -> nonNegative(i64(take(8)));
             default -> throw new IllegalArgumentException(op + " has no length-prefixed operand");
         };
     }
@@ -170,7 +256,7 @@ public final class OperandReader {
     public long lineLength(long max) {
         long scan = end - pos <= max ? end - pos : max + 1; // never pos + max: max may be Long.MAX_VALUE
         for (long i = pos; i < pos + scan; i++) {
-            if (data.get(ValueLayout.JAVA_BYTE, i) == '\n') {
+            if (byteAt(i) == '\n') {
                 return i - pos;
             }
         }
@@ -179,7 +265,7 @@ public final class OperandReader {
 
     /** The bytes of a line of {@code length} bytes ({@link #lineLength}), consuming its newline too. */
     public byte[] line(long length) {
-        byte[] line = data.asSlice(pos, length).toArray(ValueLayout.JAVA_BYTE);
+        byte[] line = bytes(pos, length);
         pos += length + 1;
         return line;
     }

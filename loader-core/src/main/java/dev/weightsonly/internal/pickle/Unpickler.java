@@ -5,6 +5,7 @@ import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LimitExceededException;
 import dev.weightsonly.LoadLimits;
 import dev.weightsonly.internal.globals.PythonNames;
+import dev.weightsonly.internal.paged.ObjectPages;
 import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyComplex;
 import dev.weightsonly.python.PyDict;
@@ -15,7 +16,6 @@ import dev.weightsonly.python.PySet;
 import dev.weightsonly.python.PyTuple;
 import dev.weightsonly.python.PyValues;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -70,7 +70,6 @@ public final class Unpickler {
     // the MemoReads pass over the opcodes costs more than what it saves the garbage collector there.
     private static final long MEMO_PASS_BYTES = 1 << 20;
 
-    private final MemorySegment data;
     private final long start;
     // The pickle's bytes were cut at maxPickleBytes (loadPrefix): running out of them exceeds that limit.
     private final boolean cutAtLimit;
@@ -97,7 +96,8 @@ public final class Unpickler {
     // slots (MEMOIZE's index, maxMemoEntries) stays exact while the values they held can be collected.
     private final MemoReads memoReads;
     private static final Object WRITTEN = new Object();
-    private Object[] memo;
+    // In pages, not one array: a memo of millions of slots would be an array G1 allocates as humongous (paged).
+    private final ObjectPages<Object> memo;
     private HashMap<Long, Object> sparseMemo;
     private int memoEntries;
     private long objects;
@@ -107,25 +107,24 @@ public final class Unpickler {
     private final HashMap<Object, Object> canonical = new HashMap<>();
 
     private Unpickler(MemorySegment data, long start, long end, boolean cutAtLimit, boolean topOfStack,
-            Location where, UnpicklerHost host, LoadLimits limits, long memoPassBytes) {
-        this.data = data;
+            Location where, UnpicklerHost host, LoadLimits limits, long memoPassBytes, boolean copy) {
         this.start = start;
         this.cutAtLimit = cutAtLimit;
         this.topOfStack = topOfStack;
         this.where = where;
         this.host = host;
         this.limits = limits;
-        this.in = new OperandReader(data, start, end);
+        this.in = copy ? OperandReader.copying(data, start, end) : new OperandReader(data, start, end);
         // Keeping every memoized value of a small pickle costs less than the pass that finds the few read back.
-        this.memoReads = end - start > memoPassBytes ? MemoReads.of(data, start, end) : MemoReads.ALL;
+        this.memoReads = end - start > memoPassBytes ? MemoReads.of(in.atStart()) : MemoReads.ALL;
         // Made for the slots the pass counted (torch numbers them 0, 1, 2, ...; a torch pickle spends about 10
         // bytes per slot) rather than doubled a dozen times, within maxMemoEntries and the largest dense memo, and
         // never bigger than the pickle (4 bytes a slot, one slot per 4 bytes of pickle): a pickle of writes alone,
         // refused before it fills them, makes no more memory than its own. It still doubles past that, as it does
         // from 64 when the pass did not run.
         long slots = Math.min(memoReads.slots(), (end - start) / 4);
-        this.memo = new Object[(int) Math.max(64, Math.min(slots, Math.min(limits.maxMemoEntries() + 1L,
-                MAX_DENSE_MEMO)))];
+        this.memo = new ObjectPages<>((int) Math.max(64, Math.min(slots, Math.min(limits.maxMemoEntries() + 1L,
+                MAX_DENSE_MEMO))));
     }
 
     /**
@@ -145,8 +144,18 @@ public final class Unpickler {
         if (end - start > limits.maxPickleBytes()) {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
         }
-        return run(data, start, end, false, false, memoPassBytes, where, host, limits);
+        // A pickle of a mapping (or other native memory) is read from a heap copy, unless it is very large: the
+        // memo pass and the unpickler read every byte of it, one or a few at a time, and reads of a heap array
+        // cost a fraction of reads of a mapping (no liveness check of its arena). The copy is also one snapshot:
+        // both passes read the same bytes even if the file changes meanwhile.
+        boolean copy = data.isNative() && end - start <= HEAP_PICKLE;
+        try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
+            return new Unpickler(data, start, end, false, false, where, host, limits, memoPassBytes, copy).run();
+        }
     }
+
+    // Pickles up to this size of native memory are read from a heap copy (see load); larger ones where they are.
+    private static final long HEAP_PICKLE = 64L << 20;
 
     /**
      * Runs the pickle that starts at {@code start} and ends at its STOP anywhere before {@code end}, where other
@@ -188,7 +197,8 @@ public final class Unpickler {
     private static Result run(MemorySegment data, long start, long end, boolean cutAtLimit, boolean topOfStack,
             long memoPassBytes, Location where, UnpicklerHost host, LoadLimits limits) throws CheckpointException {
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, cutAtLimit, topOfStack, where, host, limits, memoPassBytes).run();
+            return new Unpickler(data, start, end, cutAtLimit, topOfStack, where, host, limits, memoPassBytes, false)
+                    .run();
         }
     }
 
@@ -362,7 +372,7 @@ public final class Unpickler {
                     "string or bytes of " + n + " bytes");
         }
         long at = take(n); // checks the bytes exist before anything is allocated
-        return data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE);
+        return in.bytes(at, n);
     }
 
     /**
@@ -558,14 +568,14 @@ public final class Unpickler {
         // The array grows by doubling only, so an index from the input never sizes it: slots far beyond what
         // has been filled go to the map (and move nowhere later; lookups try the array, then the map). torch
         // numbers memo slots 0, 1, 2, ... so a real pickle of millions of values stays in the array.
-        if (index < memo.length || index < 2L * memo.length && denseMemoMayGrow()) {
+        if (index < memo.length() || index < 2L * memo.length() && denseMemoMayGrow()) {
             int i = (int) index;
-            if (i >= memo.length) {
-                memo = Arrays.copyOf(memo, memo.length * 2);
+            if (i >= memo.length()) {
+                memo.grow(memo.length() * 2);
             }
             Object sparse = sparseMemo == null ? null : sparseMemo.remove(index);
-            fresh = memo[i] == null && sparse == null;
-            memo[i] = value;
+            fresh = memo.get(i) == null && sparse == null;
+            memo.set(i, value);
         } else {
             if (sparseMemo == null) {
                 sparseMemo = new HashMap<>();
@@ -579,11 +589,11 @@ public final class Unpickler {
     }
 
     private boolean denseMemoMayGrow() {
-        return memo.length < DENSE_MEMO || memo.length < MAX_DENSE_MEMO && memoEntries >= memo.length / 2;
+        return memo.length() < DENSE_MEMO || memo.length() < MAX_DENSE_MEMO && memoEntries >= memo.length() / 2;
     }
 
     private Object memoGet(long index) throws CheckpointException {
-        Object v = index < memo.length ? memo[(int) index] : null;
+        Object v = index < memo.length() ? memo.get((int) index) : null;
         if (v == null && sparseMemo != null) {
             v = sparseMemo.get(index);
         }
@@ -673,14 +683,14 @@ public final class Unpickler {
         if (n <= 8) {
             long v = 0;
             for (int i = (int) n - 1; i >= 0; i--) {
-                v = (v << 8) | (data.get(ValueLayout.JAVA_BYTE, at + i) & 0xFF);
+                v = (v << 8) | in.byteAt(at + i);
             }
             int shift = 64 - 8 * (int) n;
             return (v << shift) >> shift; // sign-extend n bytes of two's complement
         }
         byte[] bigEndian = new byte[(int) n];
         for (int i = 0; i < n; i++) {
-            bigEndian[i] = data.get(ValueLayout.JAVA_BYTE, at + n - 1 - i);
+            bigEndian[i] = (byte) in.byteAt(at + n - 1 - i);
         }
         return PyValues.normalizeInt(new BigInteger(bigEndian));
     }
@@ -688,13 +698,12 @@ public final class Unpickler {
     // ---- strings and bytes --------------------------------------------------------------------------
 
     private String unicode(long n) throws CheckpointException {
-        byte[] array = in.array();
-        if (array != null && n <= limits.maxStringBytes()) {
-            // In place, when the pickle is a heap array and the string ASCII (every key torch writes): one copy.
+        if (n <= limits.maxStringBytes()) {
+            // In place, when the pickle is heap bytes and the string ASCII (every key torch writes): one copy.
             long at = take(n);
-            int from = (int) (in.arrayOffset() + at);
-            if (Utf8.isAscii(array, from, (int) n)) {
-                return new String(array, from, (int) n, StandardCharsets.ISO_8859_1);
+            String ascii = in.asciiInPlace(at, (int) n);
+            if (ascii != null) {
+                return ascii;
             }
             in.rewind(at);
         }

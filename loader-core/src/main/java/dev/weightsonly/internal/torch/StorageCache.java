@@ -1,6 +1,7 @@
 package dev.weightsonly.internal.torch;
 
 import dev.weightsonly.internal.container.StorageNumber;
+import dev.weightsonly.internal.paged.ObjectPages;
 import dev.weightsonly.torch.TorchStorage;
 import java.security.SecureRandom;
 
@@ -15,7 +16,8 @@ final class StorageCache {
     // torch.save numbers its storages "0", "1", ... in the order it meets them: such a key below the record count is
     // its own slot here (the decimal form of a number is unique, so no two keys share one), with no hash, no probe
     // and a lookup next to the one before. Any other key goes to the hash table, made when the first one comes.
-    private final TorchStorage[] numbered;
+    // Paged (dev.weightsonly.internal.paged): one array for 300,000 storages would be one G1 allocates as humongous.
+    private final ObjectPages<TorchStorage> numbered;
     private final int expected;
     private String[] keys;
     private TorchStorage[] values;
@@ -28,14 +30,14 @@ final class StorageCache {
     /** A cache that holds {@code expected} storages without growing. */
     StorageCache(int expected) {
         this.expected = Math.max(0, Math.min(expected, 1 << 24));
-        numbered = new TorchStorage[this.expected];
+        numbered = new ObjectPages<>(this.expected);
     }
 
     /** The storage of {@code key}, or null. */
     TorchStorage get(String key) {
-        int number = StorageNumber.of(key, numbered.length);
+        int number = StorageNumber.of(key, numbered.length());
         if (number >= 0) {
-            return numbered[number];
+            return numbered.get(number);
         }
         if (keys == null) {
             return null;
@@ -52,12 +54,12 @@ final class StorageCache {
 
     /** Keeps {@code storage} as the storage of {@code key} (in place of any it held). */
     void put(String key, TorchStorage storage) {
-        int number = StorageNumber.of(key, numbered.length);
+        int number = StorageNumber.of(key, numbered.length());
         if (number >= 0) {
-            if (numbered[number] == null) {
+            if (numbered.get(number) == null) {
                 size++;
             }
-            numbered[number] = storage;
+            numbered.set(number, storage);
             return;
         }
         if (keys == null) {
