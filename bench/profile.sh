@@ -13,7 +13,7 @@ SECONDS_=${2:-30}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JFR_FILE=/tmp/weightsonly-profile-$(basename "$FILE").jfr
 "$JAVA_HOME/bin/java" -XX:StartFlightRecording=filename="$JFR_FILE",settings=profile \
-  -cp "$ROOT/loader-bench/target/benchmarks.jar" dev.weightsonly.bench.LoadLoop "$FILE" "$SECONDS_" 2>/dev/null
+  -cp "$ROOT/loader-bench/target/benchmarks.jar" dev.weightsonly.bench.LoadLoop "$FILE" "$SECONDS_" ${MODE:-mapped} 2>/dev/null
 "$JAVA_HOME/bin/jfr" print --stack-depth 40 --events jdk.ExecutionSample "$JFR_FILE" > "$JFR_FILE.cpu.txt"
 "$JAVA_HOME/bin/jfr" print --stack-depth 40 --events jdk.ObjectAllocationSample "$JFR_FILE" > "$JFR_FILE.alloc.txt"
 "$JAVA_HOME/bin/jfr" summary "$JFR_FILE" | grep -E 'jdk.GarbageCollection |jdk.ExecutionSample ' || true

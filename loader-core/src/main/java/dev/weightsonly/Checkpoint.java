@@ -2,6 +2,7 @@ package dev.weightsonly;
 
 import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.io.Sha256;
+import dev.weightsonly.internal.io.Prefaulted;
 import dev.weightsonly.internal.io.StreamBytes;
 import dev.weightsonly.internal.load.CheckpointReader;
 import dev.weightsonly.internal.load.ShardedReader;
@@ -330,18 +331,24 @@ public final class Checkpoint implements AutoCloseable {
                 return copied;
             }
         }
-        // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes).
+        // The bytes arrive in memory of an arena of their own, sized by the stream (see StreamBytes); while they
+        // are read into a heap array, memory for the copies of its records may be made ahead in the checkpoint's.
+        Arena arena = Arena.ofShared();
         StreamBytes.Read read;
         try {
-            read = StreamBytes.readAll(in, options.limits().maxStreamBytes(), CheckpointException.Location.of(name));
-        } catch (CheckpointException e) {
+            read = StreamBytes.readAll(in, options.limits().maxStreamBytes(), CheckpointException.Location.of(name),
+                    arena);
+        } catch (CheckpointException | RuntimeException | Error e) {
+            arena.close();
             throw e; // more than maxStreamBytes
         } catch (IOException e) {
+            arena.close();
             throw UnreadableCheckpointException.stream(name, e);
         }
         if (read.onHeap()) {
-            return fromHeap(read.bytes(), name, options, start);
+            return fromHeap(read.bytes(), name, options, start, arena, read.prefaulted());
         }
+        arena.close(); // memory made ahead for a heap array the stream outgrew
         try {
             Sha256.check(name, read.bytes(), options.expectedSha256());
             return fromMemory(name, read.bytes(), read.arena(), options, start);
@@ -379,16 +386,19 @@ public final class Checkpoint implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(bytes, "bytes");
-        return LoadLog.refusalsLogged(() -> fromHeap(MemorySegment.ofArray(bytes), name, options, System.nanoTime()));
+        return LoadLog.refusalsLogged(() -> fromHeap(MemorySegment.ofArray(bytes), name, options, System.nanoTime(),
+                Arena.ofShared(), null));
     }
 
-    /** A copying load of bytes in a heap array: the storages copied out of it, which the caller may reuse. */
-    private static Checkpoint fromHeap(MemorySegment bytes, String name, LoadOptions options, long start)
-            throws CheckpointException {
-        Sha256.check(name, bytes, options.expectedSha256());
-        Arena arena = Arena.ofShared();
+    /**
+     * A copying load of bytes in a heap array: the storages copied out of it (into memory of {@code prefaulted}
+     * first, if any), which the caller may reuse. {@code arena} becomes the checkpoint's, or is closed.
+     */
+    private static Checkpoint fromHeap(MemorySegment bytes, String name, LoadOptions options, long start,
+            Arena arena, Prefaulted prefaulted) throws CheckpointException {
         try {
-            CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena);
+            Sha256.check(name, bytes, options.expectedSha256());
+            CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena, prefaulted);
             if (copied != null) {
                 return loaded(name, copied, arena, false, options, start);
             }
@@ -439,7 +449,7 @@ public final class Checkpoint implements AutoCloseable {
             Sha256.check(name, bytes, options.expectedSha256());
             Arena arena = Arena.ofShared();
             try {
-                CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena);
+                CheckpointReader.Result copied = CheckpointReader.readCopying(name, bytes, options, arena, null);
                 if (copied == null) {
                     arena.close();
                     return null;

@@ -17,6 +17,7 @@ import dev.weightsonly.testing.Fixtures;
 import dev.weightsonly.writer.TorchWriter;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -157,5 +158,45 @@ class CopyingLoadTest {
                 }
             }
         }
+    }
+
+    /**
+     * A stream of a large archive that the loader reads into the heap (not a FileInputStream): its records are
+     * copied into memory made ahead while it was read (Prefaulted) and into fresh memory past that, records
+     * larger than what is made ahead included, and every byte arrives; closing the checkpoint releases it all.
+     */
+    @Test
+    void aLargeOpaqueStreamIsCopiedExactlyAndReleasedOnClose() throws IOException {
+        int[] floats = new int[60];
+        for (int i = 0; i < floats.length; i++) {
+            floats[i] = i < 50 ? (3 << 20) / 8 + i : i < 59 ? (6 << 20) / 4 + i : (20 << 20) / 4 + 1;
+        }
+        Path file = dir.resolve("opaque.pt");
+        try (Arena arena = Arena.ofConfined()) {
+            PyDict.Builder root = PyDict.builder(PyDict.Kind.ORDERED_DICT);
+            for (int i = 0; i < floats.length; i++) {
+                MemorySegment bytes = arena.allocate(4L * floats[i], 4);
+                for (int j = 0; j < floats[i]; j++) {
+                    bytes.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j, i * 7 + j % 1001);
+                }
+                root.put("t" + i, Tensor.contiguousView(Storage.of(bytes, "s" + i, "cpu"), DType.FLOAT32, 0,
+                        floats[i]));
+            }
+            TorchWriter.save(root.build(), file);
+        }
+        Checkpoint c;
+        try (InputStream in = Files.newInputStream(file); Checkpoint mapped = Checkpoint.load(file)) {
+            c = Checkpoint.load(in, "opaque");
+            for (int i = 0; i < floats.length; i++) {
+                Tensor t = c.tensors().get("t" + i);
+                MemorySegment expected = mapped.tensors().get("t" + i).contiguousBytes();
+                assertEquals(-1, expected.mismatch(t.contiguousBytes()), "t" + i);
+                assertEquals(0, t.storage().bytes().address() % 64, "t" + i + " 64-byte aligned");
+                assertTrue(t.storage().bytes().isNative(), "t" + i + " copied out of the heap array");
+            }
+        }
+        Tensor last = c.tensors().get("t59");
+        c.close();
+        assertThrows(IllegalStateException.class, () -> last.getFloat(0));
     }
 }

@@ -5,6 +5,7 @@ import static dev.weightsonly.internal.container.ZipChecks.u16;
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.CheckpointException.Location;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.internal.io.Prefaulted;
 import dev.weightsonly.internal.paged.LongPages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -513,13 +514,15 @@ public final class ZipArchive {
      * that the copy costs what the hardware allows: fresh memory costs a page fault and zeroing per page, more
      * than the copy itself, and both are spread over the available cores (the common fork-join pool). Small
      * records are copied in groups of consecutive ones, one allocation per group (each record 64-byte aligned
-     * in it); a record of 128 MiB or more is copied in parallel parts once its memory is allocated.
+     * in it); a record of 128 MiB or more is copied in parallel parts once its memory is allocated. A group
+     * takes memory from {@code prefaulted} (made ahead while a stream was read) when it has some, else from
+     * {@code arena}.
      *
      * <p>A record that fails its checks, and a DEFLATED one, is left out: {@link #record} reports it as it
      * always does (and inflates a DEFLATED record into memory of its own), so a copying load refuses exactly
      * what a mapped one does.
      */
-    public Map<String, MemorySegment> copyStoredRecords(String folder, Arena arena) {
+    public Map<String, MemorySegment> copyStoredRecords(String folder, Arena arena, Prefaulted prefaulted) {
         List<String> copied = new ArrayList<>();
         List<MemorySegment> sources = new ArrayList<>();
         String foldedFolder = fold(folder);
@@ -556,8 +559,12 @@ public final class ZipArchive {
         }
         MemorySegment[] copies = new MemorySegment[copied.size()];
         groups.parallelStream().forEach(group -> {
-            // Allocated (and so faulted in and zeroed) by the thread that copies into it.
-            MemorySegment memory = arena.allocate(Math.max(group.bytes(), 1), 64);
+            // Memory made ahead while a stream was read, else allocated (and so faulted in and zeroed) by the thread
+            // that copies into it.
+            MemorySegment memory = prefaulted == null ? null : prefaulted.take(Math.max(group.bytes(), 1));
+            if (memory == null) {
+                memory = arena.allocate(Math.max(group.bytes(), 1), 64);
+            }
             long at = 0;
             for (int i = group.first(); i < group.end(); i++) {
                 MemorySegment source = sources.get(i);

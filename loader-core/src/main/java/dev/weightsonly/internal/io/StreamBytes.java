@@ -46,8 +46,14 @@ public final class StreamBytes {
      * @param bytes everything the stream held, in one segment: native memory, or a heap array's
      * @param arena the shared arena that owns {@code bytes} (the caller closes it, or hands it to a checkpoint),
      *              or null when {@code bytes} is a heap array, which no one need release
+     * @param prefaulted memory of the caller's arena allocated while a heap array was filled ({@link Prefaulted},
+     *              finished), or null
      */
-    public record Read(MemorySegment bytes, Arena arena) {
+    public record Read(MemorySegment bytes, Arena arena, Prefaulted prefaulted) {
+
+        Read(MemorySegment bytes, Arena arena) {
+            this(bytes, arena, null);
+        }
 
         /**
          * Whether the bytes are a heap array's.
@@ -60,6 +66,8 @@ public final class StreamBytes {
     }
 
     private static final int BUFFER = 1 << 20;
+    /** The smallest heap read that allocates ahead on another thread ({@link Prefaulted}): 64 MiB. */
+    static final int PREFAULT_MIN = 64 << 20;
     private static final long MIN_CHUNK = 64 << 10;
     private static final long MAX_CHANNEL_READ = 1L << 30;
     /** The longest Java array the JVMs in use allocate. */
@@ -102,6 +110,18 @@ public final class StreamBytes {
      * @throws IOException if reading fails (nothing allocated is left open)
      */
     public static Read readAll(InputStream in, long maxBytes, Location where) throws IOException {
+        return readAll(in, maxBytes, where, null);
+    }
+
+    /**
+     * {@link #readAll(InputStream, long, Location)}, and while a heap array of a zip archive of at least
+     * {@link #PREFAULT_MIN} bytes is filled, memory of {@code prefaultInto} is allocated on another thread
+     * ({@link Prefaulted}, up to half the array's size) for the load to copy the archive's records into.
+     *
+     * @param prefaultInto the shared arena a load of the bytes will copy records into, or null; the memory made
+     *                     ahead is the caller's to release with it, whatever this returns or throws
+     */
+    public static Read readAll(InputStream in, long maxBytes, Location where, Arena prefaultInto) throws IOException {
         // Only FileInputStream itself (as Channels.newChannel decides): a subclass may change what read returns.
         FileChannel channel = in.getClass() == FileInputStream.class ? ((FileInputStream) in).getChannel() : null;
         long expected = channel != null ? Math.max(0, channel.size() - channel.position()) : Math.max(0, in.available());
@@ -111,13 +131,24 @@ public final class StreamBytes {
         byte[] heap = channel == null ? heapArray(expected, maxBytes) : null;
         int extra = -1; // the byte past a full heap array: the stream was longer than it said
         if (heap != null) {
-            int n = fill(in, heap);
-            if (n < heap.length) {
-                return new Read(MemorySegment.ofArray(heap).asSlice(0, n).asReadOnly(), null); // shorter than it said
-            }
-            extra = in.read();
-            if (extra < 0) {
-                return new Read(MemorySegment.ofArray(heap).asReadOnly(), null);
+            Prefaulted ahead = null;
+            try {
+                int n = fill(in, heap, 0, Math.min(heap.length, BUFFER));
+                if (prefaultInto != null && heap.length >= PREFAULT_MIN && n >= 4 && (heap[0] & 0xFF) == 'P'
+                        && heap[1] == 'K' && heap[2] == 3 && heap[3] == 4) {
+                    ahead = Prefaulted.start(prefaultInto, heap.length / 2); // a zip's local header: records follow
+                }
+                n = fill(in, heap, n, heap.length);
+                if (n < heap.length) {
+                    // shorter than it said
+                    return new Read(MemorySegment.ofArray(heap).asSlice(0, n).asReadOnly(), null, finished(ahead));
+                }
+                extra = in.read();
+                if (extra < 0) {
+                    return new Read(MemorySegment.ofArray(heap).asReadOnly(), null, finished(ahead));
+                }
+            } finally {
+                finished(ahead);
             }
             expected = heap.length + 1L + Math.max(0, in.available());
         }
@@ -181,22 +212,30 @@ public final class StreamBytes {
         }
     }
 
+    /** {@code ahead} finished (its thread ended), or null. */
+    private static Prefaulted finished(Prefaulted ahead) {
+        if (ahead != null) {
+            ahead.finish();
+        }
+        return ahead;
+    }
+
     /** The heap's maximum, asked once (-1 if the JVM sets none: then no stream is read into the heap). */
     private static final class HeapBound {
         static final long MAX = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax();
     }
 
     /**
-     * Reads into {@code array} until it is full or the stream ends, at most {@link #BUFFER} bytes a read: a
-     * stream over a channel (such as {@code Files.newInputStream}'s) reads through a temporary direct buffer of
-     * the length asked for, which for the whole array would be fresh memory of the stream's size.
+     * Reads into {@code array} from {@code from} until {@code to} or the end of the stream, at most {@link #BUFFER}
+     * bytes a read: a stream over a channel (such as {@code Files.newInputStream}'s) reads through a temporary
+     * direct buffer of the length asked for, which for the whole array would be fresh memory of the stream's size.
      *
-     * @return how many bytes were read
+     * @return where the bytes read end in the array
      */
-    private static int fill(InputStream in, byte[] array) throws IOException {
-        int n = 0;
-        while (n < array.length) {
-            int read = in.read(array, n, Math.min(BUFFER, array.length - n));
+    private static int fill(InputStream in, byte[] array, int from, int to) throws IOException {
+        int n = from;
+        while (n < to) {
+            int read = in.read(array, n, Math.min(BUFFER, to - n));
             if (read < 0) {
                 break;
             }

@@ -7,6 +7,7 @@ import dev.weightsonly.internal.container.LegacyStream;
 import dev.weightsonly.internal.container.LegacyTar;
 import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.safetensors.SafetensorsHeader;
+import dev.weightsonly.internal.io.Prefaulted;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -108,7 +109,7 @@ public final class CheckpointReader {
         if (archive.containsExactly(TorchScriptReader.MARKER)) {
             return TorchScriptReader.read(where, archive, options, owner);
         }
-        return ZipCheckpointReader.read(where, archive, options, owner, false);
+        return ZipCheckpointReader.read(where, archive, options, owner, false, null);
     }
 
     /**
@@ -118,8 +119,8 @@ public final class CheckpointReader {
      * for what it does not read this way (other formats, TorchScript archives): the caller then copies the
      * whole file and reads the copy.
      */
-    public static Result readCopying(String source, MemorySegment bytes, LoadOptions options, Arena copyInto)
-            throws CheckpointException {
+    public static Result readCopying(String source, MemorySegment bytes, LoadOptions options, Arena copyInto,
+            Prefaulted prefaulted) throws CheckpointException {
         Location where = Location.of(source);
         if (!ZipArchive.looksLikeZip(bytes)) {
             return null;
@@ -128,7 +129,7 @@ public final class CheckpointReader {
         if (archive.containsExactly(TorchScriptReader.MARKER)) {
             return null;
         }
-        return ZipCheckpointReader.read(where, archive, options, copyInto, true);
+        return ZipCheckpointReader.read(where, archive, options, copyInto, true, prefaulted);
     }
 
     private static boolean startsWith(MemorySegment bytes, byte[] prefix, long at) {

@@ -7,6 +7,7 @@ import dev.weightsonly.internal.container.ZipArchive;
 import dev.weightsonly.internal.load.CheckpointReader.Result;
 import dev.weightsonly.internal.torch.StorageSource;
 import dev.weightsonly.internal.torch.TorchUnpicklerHost;
+import dev.weightsonly.internal.io.Prefaulted;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,9 +34,10 @@ final class ZipCheckpointReader {
      * @param owner       the checkpoint's memory, into which what cannot stay where it is is copied
      * @param copyStored  copy every storage into {@code owner} (the caller does not keep the archive's bytes),
      *                    rather than reading stored records where they are
+     * @param prefaulted  memory of {@code owner} made ahead to copy stored records into first, or null
      */
-    static Result read(Location where, ZipArchive archive, LoadOptions options, Arena owner, boolean copyStored)
-            throws CheckpointException {
+    static Result read(Location where, ZipArchive archive, LoadOptions options, Arena owner, boolean copyStored,
+            Prefaulted prefaulted) throws CheckpointException {
         checkVersion(where, archive);
         checkSerializationId(where, archive);
         boolean bigEndian = byteOrderIsBig(where, archive);
@@ -44,7 +46,8 @@ final class ZipCheckpointReader {
         MemorySegment pickle = archive.record(pickleName).orElseThrow(() -> where.malformed(
                 "the archive has no " + archive.fullName(pickleName) + " record; it holds: "
                         + String.join(", ", archive.recordNames().stream().limit(10).toList())));
-        Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner) : Map.of();
+        Map<String, MemorySegment> copies = copyStored ? archive.copyStoredRecords("data/", owner, prefaulted)
+                : Map.of();
         ObjectPickle objects = new ObjectPickle(options, owner);
         TorchUnpicklerHost host = objects.host(storages(archive, "data/", copies, owner, copyStored), bigEndian,
                 false);

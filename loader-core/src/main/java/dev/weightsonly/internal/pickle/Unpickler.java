@@ -147,8 +147,9 @@ public final class Unpickler {
         // A pickle of a mapping (or other native memory) is read from a heap copy, unless it is very large: the
         // memo pass and the unpickler read every byte of it, one or a few at a time, and reads of a heap array
         // cost a fraction of reads of a mapping (no liveness check of its arena). The copy is also one snapshot:
-        // both passes read the same bytes even if the file changes meanwhile.
-        boolean copy = data.isNative() && end - start <= HEAP_PICKLE;
+        // both passes read the same bytes even if the file changes meanwhile. So is a read-only heap segment
+        // (a stream's bytes), whose array no reader may see (heapBase is empty).
+        boolean copy = (data.isNative() || data.heapBase().isEmpty()) && end - start <= HEAP_PICKLE;
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
             return new Unpickler(data, start, end, false, false, where, host, limits, memoPassBytes, copy).run();
         }
