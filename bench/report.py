@@ -208,6 +208,8 @@ def main():
     p("")
 
     p("### Copying loads against `torch.load(f, weights_only=True)` without mmap\n")
+    p("weightsonly: the median of JMH's load-by-load samples (run.sh, JMH_COPY); PyTorch: medians in a warm"
+      " process.\n")
     p("| file | weightsonly | time | x vs 2.6 | x vs 1.13 | `cat > /dev/null` | plain read |")
     p("| --- | --- | --- | --- | --- | --- | --- |")
     for f in FILES:
@@ -239,7 +241,7 @@ def main():
         files = scan.get("scan_in_process", {}).get("files", 1000)
         p("### Scanning a folder of small checkpoints (`scan_1000/`)\n")
         p(f"{files} small checkpoints. In process: `GlobalScanner.scan(file, name -> false)` for every file (JMH"
-          " average; a clean file is also loaded, from the same bytes, as the scan confirms its verdict) against PyTorch 2.6's"
+          " samples' median; a clean file is also loaded, from the same bytes, as the scan confirms its verdict) against PyTorch 2.6's"
           " `torch.serialization.get_unsafe_globals_in_checkpoint(file)` for every file in a warm process (median)."
           " Whole processes: `./weightsonly scan DIR` (the launcher, with its AOT cache when built) against one"
           " `python3 -c \"import torch; ...\"` process scanning the same files (medians).\n")

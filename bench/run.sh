@@ -70,7 +70,11 @@ if [ "$QUICK" = 1 ]; then
   JMH_BIG=(-wi 1 -i 1 -w 1s -r 1s); JMH_SLOW=("${JMH_MAPPED[@]}")
   COLD=2
 else
-  REPEAT=5; JMH_MAPPED=(-wi 2 -i 4 -w 1s -r 1s); JMH_COPY=(-wi 2 -i 3 -w 2s -r 2s); JMH_CONV=(-wi 3 -i 5 -w 1s -r 1s)
+  REPEAT=5; JMH_MAPPED=(-wi 2 -i 4 -w 1s -r 1s); JMH_CONV=(-wi 3 -i 5 -w 1s -r 1s)
+  # Copying loads and scans sampled load by load, their median reported as PyTorch's side is: a copying load of
+  # 1 GiB faults in fresh memory, and on this VM one load in ten or twenty can take seconds (the host's paging),
+  # which moved a 3-iteration average by half.
+  JMH_COPY=(-wi 2 -i 3 -w 2s -r 2s -bm sample)
   # A load of 100,000 tensors or more takes most of a second: 1 s iterations hold one or two loads, and four of them
   # end before the JIT and the heap have settled (the optimizer row's iterations fell from 1,224 to 915 ms).
   # Sampled load by load, so that the table gives their median (as PyTorch's side does) and not a mean that moves
