@@ -153,6 +153,9 @@ public final class OperandReader {
      * heap page; else null (to be decoded from a copy).
      */
     String asciiInPlace(long at, int n) {
+        if (n == 0) {
+            return ""; // no page read: at may be the end of the data, one past the last page
+        }
         if (pages == null) {
             return null;
         }

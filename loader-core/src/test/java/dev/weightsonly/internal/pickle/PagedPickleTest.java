@@ -158,4 +158,20 @@ class PagedPickleTest {
             }
         }
     }
+
+    /** An empty string whose operand ends the data exactly at a page's end: a truncated pickle, refused as such. */
+    @Test
+    void anEmptyStringAtTheEndOfAWholePageIsATruncatedPickle() {
+        byte[] head = b(0x80, 2);
+        byte[] tail = b(Opcode.BINUNICODE, le32(0)); // no STOP after it
+        int filler = PAGE - head.length - tail.length - 5; // BINBYTES opcode and its 4-byte length
+        byte[] pickle = b(head, Opcode.BINBYTES, le32(filler), new byte[filler], tail);
+        assertEquals(PAGE, pickle.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment memory = nativeCopy(arena, pickle);
+            CheckpointException e = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                    () -> Unpickler.load(memory, 0, pickle.length, WHERE, torchHost(), LoadLimits.defaults()));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        }
+    }
 }
