@@ -57,7 +57,8 @@ public final class OperandReader {
     private final long mask;
     private final long base;
 
-    private static final int PAGE_SHIFT = 18;
+    /** Pages of a copy ({@link #copying}) are 2^18 bytes: 256 KiB. */
+    static final int PAGE_SHIFT = 18;
 
     /** A reader of {@code data} where it is: in place in the array of a heap segment, else through the segment. */
     public OperandReader(MemorySegment data, long start, long end) {
@@ -94,14 +95,20 @@ public final class OperandReader {
      * every pass over it ({@link #atStart()}) reads the same bytes even if a mapped file changes meanwhile.
      */
     public static OperandReader copying(MemorySegment data, long start, long end) {
+        return copying(data, start, end, PAGE_SHIFT);
+    }
+
+    /** {@link #copying(MemorySegment, long, long)} in pages of {@code 2^pageShift} bytes (1 to 30). */
+    static OperandReader copying(MemorySegment data, long start, long end, int pageShift) {
         long length = end - start;
-        byte[][] pages = new byte[(int) ((length + (1L << PAGE_SHIFT) - 1) >>> PAGE_SHIFT)][];
+        long page = 1L << pageShift;
+        byte[][] pages = new byte[Math.toIntExact((length + page - 1) >>> pageShift)][];
         for (int p = 0; p < pages.length; p++) {
-            long from = (long) p << PAGE_SHIFT;
-            pages[p] = new byte[(int) Math.min(1L << PAGE_SHIFT, length - from)];
+            long from = (long) p << pageShift;
+            pages[p] = new byte[(int) Math.min(page, length - from)];
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, start + from, pages[p], 0, pages[p].length);
         }
-        return new OperandReader(data, start, end, pages, PAGE_SHIFT, (1L << PAGE_SHIFT) - 1, start);
+        return new OperandReader(data, start, end, pages, pageShift, page - 1, start);
     }
 
     /** Another reader of the same bytes (the same copy, if any), at their start. */

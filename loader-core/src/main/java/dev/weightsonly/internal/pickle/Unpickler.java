@@ -107,14 +107,16 @@ public final class Unpickler {
     private final HashMap<Object, Object> canonical = new HashMap<>();
 
     private Unpickler(MemorySegment data, long start, long end, boolean cutAtLimit, boolean topOfStack,
-            Location where, UnpicklerHost host, LoadLimits limits, long memoPassBytes, boolean copy) {
+            Location where, UnpicklerHost host, LoadLimits limits, long memoPassBytes, int copyPageShift) {
         this.start = start;
         this.cutAtLimit = cutAtLimit;
         this.topOfStack = topOfStack;
         this.where = where;
         this.host = host;
         this.limits = limits;
-        this.in = copy ? OperandReader.copying(data, start, end) : new OperandReader(data, start, end);
+        // copyPageShift 0: read in place; else from a heap copy in pages of 2^copyPageShift bytes.
+        this.in = copyPageShift > 0 ? OperandReader.copying(data, start, end, copyPageShift)
+                : new OperandReader(data, start, end);
         // Keeping every memoized value of a small pickle costs less than the pass that finds the few read back.
         this.memoReads = end - start > memoPassBytes ? MemoReads.of(in.atStart()) : MemoReads.ALL;
         // Made for the slots the pass counted (torch numbers them 0, 1, 2, ...; a torch pickle spends about 10
@@ -140,6 +142,13 @@ public final class Unpickler {
     /** {@link #load}, making the {@link MemoReads} pass for pickles longer than {@code memoPassBytes} (for tests). */
     static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
             LoadLimits limits, long memoPassBytes) throws CheckpointException {
+        return load(data, start, end, where, host, limits, memoPassBytes, OperandReader.PAGE_SHIFT);
+    }
+
+    /** {@link #load(MemorySegment, long, long, Location, UnpicklerHost, LoadLimits, long)}, a copy in pages of
+     * {@code 2^pageShift} bytes (tests make them tiny, so that nearly every operand straddles two). */
+    static Result load(MemorySegment data, long start, long end, Location where, UnpicklerHost host,
+            LoadLimits limits, long memoPassBytes, int pageShift) throws CheckpointException {
         checkRange(data, start, end);
         if (end - start > limits.maxPickleBytes()) {
             throw where.limit("maxPickleBytes", limits.maxPickleBytes(), "pickle of " + (end - start) + " bytes");
@@ -151,7 +160,8 @@ public final class Unpickler {
         // (a stream's bytes), whose array no reader may see (heapBase is empty).
         boolean copy = (data.isNative() || data.heapBase().isEmpty()) && end - start <= HEAP_PICKLE;
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, false, false, where, host, limits, memoPassBytes, copy).run();
+            return new Unpickler(data, start, end, false, false, where, host, limits, memoPassBytes,
+                    copy ? pageShift : 0).run();
         }
     }
 
@@ -198,7 +208,7 @@ public final class Unpickler {
     private static Result run(MemorySegment data, long start, long end, boolean cutAtLimit, boolean topOfStack,
             long memoPassBytes, Location where, UnpicklerHost host, LoadLimits limits) throws CheckpointException {
         try (PythonAccess.HashScope hashes = PY.hashScope()) { // long strings used as keys again are hashed once
-            return new Unpickler(data, start, end, cutAtLimit, topOfStack, where, host, limits, memoPassBytes, false)
+            return new Unpickler(data, start, end, cutAtLimit, topOfStack, where, host, limits, memoPassBytes, 0)
                     .run();
         }
     }

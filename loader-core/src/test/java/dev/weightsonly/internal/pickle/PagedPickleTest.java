@@ -7,17 +7,20 @@ import static dev.weightsonly.internal.pickle.Pickles.le32;
 import static dev.weightsonly.internal.pickle.Pickles.torchHost;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.weightsonly.CheckpointException;
 import dev.weightsonly.LoadLimits;
+import dev.weightsonly.python.PyBytes;
 import dev.weightsonly.python.PyList;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -77,7 +80,10 @@ class PagedPickleTest {
                 for (int at = boundary - 12; at <= boundary + 4; at++) {
                     for (Read read : reads) {
                         OperandReader paged = OperandReader.copying(memory, start, bytes.length);
-                        OperandReader whole = new OperandReader(MemorySegment.ofArray(bytes), start, bytes.length);
+                        // The oracle reads through the segment (a read-only heap segment shows no array), with
+                        // the JDK's layouts, not the byte composition the pages use.
+                        OperandReader whole = new OperandReader(MemorySegment.ofArray(bytes).asReadOnly(), start,
+                                bytes.length);
                         assertEquals(at(whole, at, read), at(paged, at, read), "offset " + at);
                     }
                     OperandReader paged = OperandReader.copying(memory, start, bytes.length);
@@ -97,11 +103,13 @@ class PagedPickleTest {
     }
 
     @Test
-    void aPickleOfNativeMemoryLoadsAsTheSameBytesOnTheHeap() throws CheckpointException {
-        // A list of values of every operand width, their lengths drawn so that operands straddle the 256 KiB pages,
-        // some memoized and read back; over 1 MiB, so that the memo pass runs on the same pages too.
+    void aPickleOfNativeMemoryLoadsToTheValuesWritten() throws CheckpointException {
+        // A list of values of every operand width, their lengths drawn so that operands straddle the pages, some
+        // memoized and read back; over 1 MiB, so that the memo pass runs on the same pages too. Each value is also
+        // kept as Java makes it, the oracle.
         Random random = new Random(3);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<Object> written = new ArrayList<>();
         out.writeBytes(b(0x80, 2, Opcode.EMPTY_LIST, Opcode.MARK));
         int memo = 0;
         while (out.size() < 5 * PAGE) {
@@ -114,47 +122,76 @@ class PagedPickleTest {
                     }
                     byte[] u = s.toString().getBytes(StandardCharsets.UTF_8);
                     out.writeBytes(b(Opcode.BINUNICODE, le32(u.length), u));
+                    written.add(s.toString());
                 }
-                case 1 -> out.writeBytes(b(Opcode.BININT, le32(random.nextInt())));
-                case 2 -> out.writeBytes(b(Opcode.BINFLOAT, be64(random.nextDouble())));
+                case 1 -> {
+                    int v = random.nextInt();
+                    out.writeBytes(b(Opcode.BININT, le32(v)));
+                    written.add((long) v);
+                }
+                case 2 -> {
+                    double v = random.nextDouble() * 1e6 - 5e5;
+                    out.writeBytes(b(Opcode.BINFLOAT, be64(v)));
+                    written.add(v);
+                }
                 case 3 -> {
                     byte[] raw = new byte[random.nextInt(300)];
                     random.nextBytes(raw);
                     out.writeBytes(b(Opcode.BINBYTES, le32(raw.length), raw));
+                    written.add(raw);
                 }
                 case 4 -> {
                     byte[] raw = new byte[1 + random.nextInt(20)]; // LONG1: up to 8 bytes as a long, else big
                     random.nextBytes(raw);
                     out.writeBytes(b(Opcode.LONG1, raw.length, raw));
+                    byte[] bigEndian = new byte[raw.length];
+                    for (int k = 0; k < raw.length; k++) {
+                        bigEndian[k] = raw[raw.length - 1 - k];
+                    }
+                    BigInteger v = new BigInteger(bigEndian);
+                    written.add(v.bitLength() < 64 ? (Object) v.longValue() : v);
                 }
-                case 5 -> out.writeBytes(b(Opcode.BININT2, random.nextInt(256), random.nextInt(256)));
+                case 5 -> {
+                    int lo = random.nextInt(256);
+                    int hi = random.nextInt(256);
+                    out.writeBytes(b(Opcode.BININT2, lo, hi));
+                    written.add((long) (hi << 8 | lo));
+                }
                 default -> {
-                    out.writeBytes(b(Opcode.SHORT_BINUNICODE, 3, "key", Opcode.LONG_BINPUT, le32(memo)));
-                    out.writeBytes(b(Opcode.LONG_BINGET, le32(random.nextInt(memo + 1))));
+                    String key = "key" + memo;
+                    out.writeBytes(b(Opcode.SHORT_BINUNICODE, key.length(), key, Opcode.LONG_BINPUT, le32(memo)));
+                    int back = random.nextInt(memo + 1);
+                    out.writeBytes(b(Opcode.LONG_BINGET, le32(back)));
+                    written.add(key);
+                    written.add("key" + back);
                     memo++;
                 }
             }
         }
         out.writeBytes(b(Opcode.APPENDS, Opcode.STOP));
         byte[] pickle = out.toByteArray();
-        Object onHeap = Unpickler.load(MemorySegment.ofArray(pickle), 0, pickle.length, WHERE, torchHost(),
-                LoadLimits.defaults()).value();
-        Object fromNative;
-        try (Arena arena = Arena.ofConfined()) {
-            fromNative = Unpickler.load(nativeCopy(arena, pickle), 0, pickle.length, WHERE, torchHost(),
-                    LoadLimits.defaults()).value();
+        // On the heap in place, and from native memory in the real pages (256 KiB) and in pages of 16 and 128
+        // bytes, where nearly every operand straddles two.
+        List<Object> loads = new ArrayList<>();
+        loads.add(Unpickler.load(MemorySegment.ofArray(pickle), 0, pickle.length, WHERE, torchHost(),
+                LoadLimits.defaults()).value());
+        for (int pageShift : new int[] {OperandReader.PAGE_SHIFT, 4, 7}) {
+            try (Arena arena = Arena.ofConfined()) {
+                loads.add(Unpickler.load(nativeCopy(arena, pickle), 0, pickle.length, WHERE, torchHost(),
+                        LoadLimits.defaults(), 1 << 20, pageShift).value());
+            }
         }
-        PyList expected = (PyList) onHeap;
-        PyList actual = (PyList) fromNative;
-        assertNotNull(expected);
-        assertEquals(expected.size(), actual.size());
-        for (int i = 0; i < expected.size(); i++) {
-            Object e = expected.get(i);
-            Object a = actual.get(i);
-            if (e instanceof dev.weightsonly.python.PyBytes eb) {
-                assertArrayEquals(eb.toByteArray(), ((dev.weightsonly.python.PyBytes) a).toByteArray(), "item " + i);
-            } else {
-                assertEquals(e, a, "item " + i);
+        for (Object load : loads) {
+            PyList actual = (PyList) load;
+            assertEquals(written.size(), actual.size());
+            for (int i = 0; i < written.size(); i++) {
+                Object e = written.get(i);
+                Object a = actual.get(i);
+                if (e instanceof byte[] raw) {
+                    assertArrayEquals(raw, ((PyBytes) a).toByteArray(), "item " + i);
+                } else {
+                    assertEquals(e, a, "item " + i);
+                }
             }
         }
     }

@@ -150,6 +150,40 @@ class UnpicklerFuzzProperties {
         });
     }
 
+    /**
+     * A pickle of native memory is read from a heap copy in pages (OperandReader.copying): with pages of 4 to 256
+     * bytes, so that operands straddle pages everywhere, every random pickle loads to the same value, or fails
+     * with the same exception and message, as from one array; the memo pass runs on both.
+     */
+    @Property(tries = 1500)
+    void pickleCopiedInTinyPagesLoadsAsFromOneArray(@ForAll("streams") byte[] pickle,
+            @ForAll @net.jqwik.api.constraints.IntRange(min = 2, max = 8) int pageShift) {
+        String whole = outcome(() -> Unpickler.load(java.lang.foreign.MemorySegment.ofArray(pickle), 0,
+                pickle.length, Pickles.WHERE, Pickles.torchHost(), dev.weightsonly.LoadLimits.defaults(), 0));
+        String paged;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment memory = arena.allocate(Math.max(1, pickle.length));
+            java.lang.foreign.MemorySegment.copy(pickle, 0, memory, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                    pickle.length);
+            paged = outcome(() -> Unpickler.load(memory, 0, pickle.length, Pickles.WHERE, Pickles.torchHost(),
+                    dev.weightsonly.LoadLimits.defaults(), 0, pageShift));
+        }
+        assertEquals(whole, paged);
+    }
+
+    private interface Load {
+        Unpickler.Result run() throws dev.weightsonly.CheckpointException;
+    }
+
+    /** The value's full text, or the exception's class and message. */
+    private static String outcome(Load load) {
+        try {
+            return "value " + String.valueOf(load.run().value());
+        } catch (dev.weightsonly.CheckpointException | RuntimeException e) {
+            return e.getClass().getName() + ": " + e.getMessage();
+        }
+    }
+
     @Property(tries = 1500)
     void mutatedValidPicklesOnlyEverFailCleanly(@ForAll("mutants") byte[] pickle) {
         Statistics.collect(loadsOrFailsCleanly(pickle));
