@@ -122,8 +122,14 @@ public final class StreamBytes {
      * {@link #PREFAULT_MIN} bytes is filled, memory of {@code prefaultInto} is allocated on another thread
      * ({@link Prefaulted}, up to half the array's size) for the load to copy the archive's records into.
      *
+     * @param in           the stream; read to its end (or just past {@code maxBytes}), not closed
+     * @param maxBytes     the most bytes the stream may hold
+     * @param where        the stream, for the refusal's message
      * @param prefaultInto the shared arena a load of the bytes will copy records into, or null; the memory made
      *                     ahead is the caller's to release with it, whatever this returns or throws
+     * @return the bytes and their arena, which the caller owns, and the memory made ahead, if any
+     * @throws LimitExceededException if the stream holds more than {@code maxBytes}
+     * @throws IOException if reading fails (nothing this method allocated is left open)
      */
     public static Read readAll(InputStream in, long maxBytes, Location where, Arena prefaultInto) throws IOException {
         // Only FileInputStream itself (as Channels.newChannel decides): a subclass may change what read returns.
