@@ -55,21 +55,35 @@ public final class ZipArchive {
     private final String root;
     // The directory's values and the name index, in directory order.
     private final RecordTable records;
-    // Per record (directory order), the offset its bytes must end by: the next record's local header.
+    // Whether the directory lists the records in file order (torch's archives): then each record's bytes must end by
+    // the next record's local header, or the directory's start for the last, and ends is null; else ends holds, per
+    // record (directory order), the header that follows it in file order (or the directory's start).
+    private final boolean inFileOrder;
     private final LongPages ends;
+    private final long directoryStart;
     // Per record (directory order), where its data starts if readLocalHeaders found its local header and data
     // descriptor good; 0 (no record's data starts at 0) where record() must check them itself. Null until then.
     private LongPages checkedData;
     private final AtomicLong inflated = new AtomicLong();
 
     private ZipArchive(MemorySegment file, Location where, LoadLimits limits, String root, RecordTable records,
-            LongPages ends) {
+            boolean inFileOrder, LongPages ends, long directoryStart) {
         this.file = file;
         this.where = where;
         this.limits = limits;
         this.root = root;
         this.records = records;
+        this.inFileOrder = inFileOrder;
         this.ends = ends;
+        this.directoryStart = directoryStart;
+    }
+
+    /** The offset record {@code i}'s bytes must end by (see {@link #inFileOrder}). */
+    private long end(int i) {
+        if (ends != null) {
+            return ends.get(i);
+        }
+        return i + 1 < records.count() ? records.localHeader(i + 1) : directoryStart;
     }
 
     /** Whether the bytes start as torch's zip checkpoints do (a local file header at offset 0). */
@@ -127,8 +141,10 @@ public final class ZipArchive {
             throw ZipChecks.truncatedOrNotZip(where, "the central directory holds more than the " + count
                     + " entries its end record counts");
         }
-        LongPages ends = ZipChecks.limits(table.localHeaders(), minEnds, table::fullName, directory.offset(), where);
-        return new ZipArchive(file, where, limits, root, table, ends);
+        boolean inFileOrder = ZipChecks.inFileOrder(table.localHeaders());
+        LongPages ends = ZipChecks.limits(table.localHeaders(), minEnds, table::fullName, directory.offset(),
+                inFileOrder, where);
+        return new ZipArchive(file, where, limits, root, table, inFileOrder, ends, directory.offset());
     }
 
     private static int indexOf(byte[] bytes, int length, byte b) {
@@ -306,7 +322,7 @@ public final class ZipArchive {
         if (offset == 0) { // not checked by readLocalHeaders: checked here, through the bytes
             offset = ZipChecks.localHeader(file, records.localHeader(i), records.nameMemory(i), records.nameStart(i),
                     records.nameLength(i), records.flags(i), records.method(i), records.crc(i), records.compressed(i),
-                    records.size(i), ends.get(i), where.inRecord(fullName(folder + name)));
+                    records.size(i), end(i), where.inRecord(fullName(folder + name)));
         }
         // The directory checked the method and a STORED record's sizes, the local header that the data lies
         // before the next record: what is left is reading it. The record's location (a new string) is made only
@@ -382,11 +398,7 @@ public final class ZipArchive {
      */
     private long[] fileOrder() {
         int count = records.count();
-        boolean sorted = true;
-        for (int i = 1; i < count && sorted; i++) {
-            sorted = records.localHeader(i - 1) < records.localHeader(i);
-        }
-        if (sorted) {
+        if (inFileOrder) {
             return DIRECTORY_ORDER;
         }
         if (count > INDEX_MASK || file.byteSize() >= 1L << (63 - INDEX_BITS)) {
@@ -417,7 +429,7 @@ public final class ZipArchive {
      */
     private long checkedInWindow(Window window, int i, long nextHeader, long afterNext) throws IOException {
         long header = records.localHeader(i);
-        long limit = ends.get(i);
+        long limit = end(i);
         int nameLength = records.nameLength(i);
         long want = header + LOCAL_HEADER_BYTES + nameLength + EXTRA_GUESS;
         MemorySegment bytes = window.covering(header, Math.min(want, limit),

@@ -508,39 +508,53 @@ final class ZipChecks {
     // The records' placement
 
     /**
+     * Whether the local header offsets strictly ascend in directory order, as {@code torch.save} writes them: then
+     * each record ends by the next one's header (or the directory's start), with no table or search.
+     *
+     * @param headers the local header offsets, in directory order
+     * @return true if every offset is larger than the one before
+     */
+    static boolean inFileOrder(LongPages headers) {
+        for (int i = 1; i < headers.length(); i++) {
+            if (headers.get(i - 1) >= headers.get(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Where each record may end: records sorted by local header offset must not overlap (a zip bomb counts one
      * payload many times; a record hidden inside another's data is a second file in the same bytes). The
      * directory gives a lower bound of each record's end (header, directory name, compressed size); the exact
-     * end is checked against the returned limit when the record's local header is read.
+     * end is checked against the limit when the record's local header is read.
      *
-     * @param headers the local header offsets, in directory order
-     * @param minEnds the least offset each record can end at, in directory order
-     * @param names   the full name of each record (by directory index), made only for a message
-     * @return for each record, in directory order, the offset its bytes must end by: the next record's header,
-     *     or the directory's start for the last
+     * @param headers     the local header offsets, in directory order
+     * @param minEnds     the least offset each record can end at, in directory order
+     * @param names       the full name of each record (by directory index), made only for a message
+     * @param inFileOrder what {@link #inFileOrder} says of {@code headers}
+     * @return null if {@code inFileOrder} (each record ends by the next one's header, or the directory's start
+     *     for the last: nothing to keep); else for each record, in directory order, the offset its bytes must end
+     *     by, the header that follows it in file order or the directory's start
+     * @throws CheckpointException if a record's least end passes its limit
      */
     static LongPages limits(LongPages headers, LongPages minEnds, IntFunction<String> names, long directoryStart,
-            Location where)
-            throws CheckpointException {
+            boolean inFileOrder, Location where) throws CheckpointException {
         int n = headers.length();
-        // torch lists records in file order: then record i ends by the header of record i + 1, with no search
-        boolean ascending = true;
-        for (int i = 1; i < n && ascending; i++) {
-            ascending = headers.get(i - 1) < headers.get(i);
-        }
         long[] sorted = null; // only for an archive not in file order (not torch's): then a plain array
-        if (!ascending) {
+        LongPages limits = null;
+        if (!inFileOrder) {
             sorted = new long[n];
             for (int i = 0; i < n; i++) {
                 sorted[i] = headers.get(i);
             }
             Arrays.sort(sorted);
+            limits = new LongPages(n);
         }
-        LongPages limits = new LongPages(n);
         for (int i = 0; i < n; i++) {
             long header = headers.get(i);
             long next;
-            if (ascending) {
+            if (inFileOrder) {
                 next = i + 1 < n ? headers.get(i + 1) : directoryStart;
             } else {
                 int k = Arrays.binarySearch(sorted, header);
@@ -554,7 +568,9 @@ final class ZipChecks {
                         + ", at least " + (minEnds.get(i) - header) + " bytes) overlaps " + owner(headers, names, next,
                         i, directoryStart) + "; records must not share bytes");
             }
-            limits.set(i, next);
+            if (limits != null) {
+                limits.set(i, next);
+            }
         }
         return limits;
     }

@@ -146,7 +146,9 @@ public final class StreamBytes {
                 int n = fill(in, heap, 0, Math.min(heap.length, BUFFER));
                 if (prefaultInto != null && heap.length >= PREFAULT_MIN && n >= 4 && (heap[0] & 0xFF) == 'P'
                         && heap[1] == 'K' && heap[2] == 3 && heap[3] == 4) {
-                    ahead = Prefaulted.start(prefaultInto, heap.length / 2); // a zip's local header: records follow
+                    // A zip's local header first (ZipArchive.looksLikeZip's test, written out here: this package
+                    // reads bytes and knows no format): records follow, which the load will copy.
+                    ahead = Prefaulted.start(prefaultInto, heap.length / 2);
                 }
                 n = fill(in, heap, n, heap.length);
                 if (n < heap.length) {

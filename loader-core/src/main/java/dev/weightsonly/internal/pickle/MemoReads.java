@@ -1,6 +1,5 @@
 package dev.weightsonly.internal.pickle;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
@@ -60,10 +59,6 @@ final class MemoReads {
     }
 
     /** The slots the pickle in {@code [start, end)} of {@code data} reads, up to its first STOP. */
-    static MemoReads of(MemorySegment data, long start, long end) {
-        return of(new OperandReader(data, start, end));
-    }
-
     /** The slots the pickle that {@code in} reads from its position reads, up to its first STOP. */
     static MemoReads of(OperandReader in) {
         // Slots below the pickle's length (a real pickle has fewer slots than bytes), up to 2^27 of them, in a

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MemoReadsTest {
 
     private static MemoReads reads(byte[] pickle) {
-        return MemoReads.of(MemorySegment.ofArray(pickle), 0, pickle.length);
+        return MemoReads.of(new OperandReader(MemorySegment.ofArray(pickle), 0, pickle.length));
     }
 
     private static List<Long> readSlots(MemoReads r, long upTo) {
